@@ -1,0 +1,66 @@
+#include "retrain/metric_kind.hpp"
+
+#include <array>
+#include <cmath>
+#include <sstream>
+
+namespace retrain {
+
+namespace {
+
+constexpr std::array<std::string_view, metric_kind_count> names = {
+  "accuracy", "precision", "recall", "f1_score", "latency_ms",
+};
+
+} // namespace
+
+std::string_view name_of(metric_kind x) noexcept {
+  auto i = static_cast<std::size_t>(x);
+  return i < names.size() ? names[i] : std::string_view{"<invalid>"};
+}
+
+std::string to_string(metric_kind x) {
+  return std::string{name_of(x)};
+}
+
+std::optional<metric_kind> parse_metric_kind(std::string_view str) noexcept {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == str)
+      return static_cast<metric_kind>(i);
+  return std::nullopt;
+}
+
+bool is_valid(metric_kind x) noexcept {
+  return static_cast<std::size_t>(x) < metric_kind_count;
+}
+
+bool higher_is_better(metric_kind x) noexcept {
+  return x != metric_kind::latency_ms;
+}
+
+std::optional<std::string> check_value(metric_kind x, double value) {
+  if (!is_valid(x))
+    return "unknown metric kind " + std::to_string(static_cast<int>(x))
+           + " (known: " + std::string{metric_kind_names()} + ")";
+  auto show = [&] {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  };
+  if (!std::isfinite(value))
+    return std::string{name_of(x)} + " value " + show() + " is not finite";
+  if (higher_is_better(x)) {
+    if (value < 0.0 || value > 1.0)
+      return std::string{name_of(x)} + " value " + show()
+             + " is outside [0, 1]";
+  } else if (value < 0.0) {
+    return std::string{name_of(x)} + " value " + show() + " is negative";
+  }
+  return std::nullopt;
+}
+
+std::string_view metric_kind_names() noexcept {
+  return "accuracy, precision, recall, f1_score, latency_ms";
+}
+
+} // namespace retrain

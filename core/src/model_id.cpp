@@ -1,0 +1,102 @@
+#include "retrain/core/model_id.hpp"
+
+#include <optional>
+
+namespace retrain::core {
+
+namespace {
+
+constexpr std::size_t max_id_length = 512;
+
+bool is_part_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '.' || c == '-';
+}
+
+std::string quoted(std::string_view str) {
+  std::string result = "'";
+  for (auto c : str) {
+    if (c >= 0x20 && c < 0x7f) {
+      result += c;
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      auto u = static_cast<unsigned char>(c);
+      result += "\\x";
+      result += hex[u >> 4];
+      result += hex[u & 0xf];
+    }
+  }
+  result += '\'';
+  return result;
+}
+
+// Checks project or name `part`, which starts at `offset` in the whole id.
+std::optional<std::string>
+check_part(std::string_view part, std::string_view what, std::size_t offset) {
+  if (part.empty())
+    return std::string{what} + " is empty (at column "
+           + std::to_string(offset + 1) + ")";
+  for (std::size_t i = 0; i < part.size(); ++i)
+    if (!is_part_char(part[i]))
+      return std::string{what} + " has invalid character "
+             + quoted(part.substr(i, 1)) + " at column "
+             + std::to_string(offset + i + 1) + " (allowed: [a-z0-9_.-])";
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string model_id::line() const {
+  return project + ':' + name;
+}
+
+std::string model_id::str() const {
+  return project + ':' + name + ':' + to_string(version);
+}
+
+expected<std::string> parse_model_line(std::string_view str) {
+  auto prefix = "model line " + quoted(str) + ": ";
+  auto colon = str.find(':');
+  if (colon == std::string_view::npos
+      || str.find(':', colon + 1) != std::string_view::npos)
+    return fail(prefix + "expected <project>:<name>");
+  if (auto err = check_part(str.substr(0, colon), "project", 0))
+    return fail(prefix + *err);
+  if (auto err = check_part(str.substr(colon + 1), "name", colon + 1))
+    return fail(prefix + *err);
+  return std::string{str};
+}
+
+expected<model_id> parse_model_id(std::string_view str) {
+  if (str.size() > max_id_length)
+    return fail("model id of " + std::to_string(str.size())
+                + " bytes is longer than " + std::to_string(max_id_length));
+  auto prefix = "model id " + quoted(str) + ": ";
+  auto first = str.find(':');
+  auto second = first == std::string_view::npos ? first
+                                                : str.find(':', first + 1);
+  if (second == std::string_view::npos)
+    return fail(prefix
+                + "expected <project>:<name>:<semver>, e.g. "
+                  "cv:anomaly_detector:1.2.0");
+  if (str.find(':', second + 1) != std::string_view::npos)
+    return fail(prefix + "too many ':' (expected <project>:<name>:<semver>)");
+  model_id result;
+  auto project = str.substr(0, first);
+  auto name = str.substr(first + 1, second - first - 1);
+  auto version = str.substr(second + 1);
+  if (auto err = check_part(project, "project", 0))
+    return fail(prefix + *err);
+  if (auto err = check_part(name, "name", first + 1))
+    return fail(prefix + *err);
+  auto parsed = parse_semver(version, second + 1);
+  if (!parsed)
+    return fail(prefix + "version " + quoted(version) + ": "
+                + parsed.error().message);
+  result.project = std::string{project};
+  result.name = std::string{name};
+  result.version = std::move(*parsed);
+  return result;
+}
+
+} // namespace retrain::core

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <caf/atom.hpp>
+
+/// Atoms of the retrain protocol. Texts are unique across the project.
+namespace retrain::atom {
+
+/// A worker enlists with the dispatcher; a supervisor subscribes to job news.
+using enlist = caf::atom_constant<caf::atom("enlist")>;
+
+/// Asks for status.
+using status = caf::atom_constant<caf::atom("status")>;
+
+/// Asks the coordinator for its jobs.
+using jobs = caf::atom_constant<caf::atom("jobs")>;
+
+/// Asks for the versions of a model line.
+using versions = caf::atom_constant<caf::atom("versions")>;
+
+/// A supervisor subscribes to job updates.
+using subscribe = caf::atom_constant<caf::atom("subscribe")>;
+
+/// The dispatcher's timer for a job's next attempt.
+using retry = caf::atom_constant<caf::atom("retry")>;
+
+/// Tells a monitor to stand down: a newer version of its line exists.
+using stand_down = caf::atom_constant<caf::atom("standdown")>;
+
+/// A monitor's periodic timer for snapshots.
+using tick = caf::atom_constant<caf::atom("tick")>;
+
+} // namespace retrain::atom

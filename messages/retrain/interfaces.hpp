@@ -1,0 +1,98 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "retrain/atoms.hpp"
+#include "retrain/coordinator_status.hpp"
+#include "retrain/ingest_ack.hpp"
+#include "retrain/job_info.hpp"
+#include "retrain/job_result.hpp"
+#include "retrain/job_update.hpp"
+#include "retrain/metric_batch.hpp"
+#include "retrain/metric_event.hpp"
+#include "retrain/model_status.hpp"
+#include "retrain/model_version.hpp"
+#include "retrain/monitor_snapshot.hpp"
+#include "retrain/register_version.hpp"
+#include "retrain/retrain_job.hpp"
+#include "retrain/retrain_trigger.hpp"
+
+namespace retrain {
+
+/// The public ingest interface. A monitor node publishes an actor with (at
+/// least) this interface on `retrain.ingest-port`.
+using ingest_actor = caf::typed_actor<
+  /// Applies one event, fire-and-forget.
+  caf::reacts_to<metric_event>,
+  /// Applies a batch and acknowledges it (back-pressure for producers).
+  caf::replies_to<metric_batch>::with<ingest_ack>>;
+
+/// What a monitor node publishes: the ingest contract plus status.
+using monitor_node_actor = ingest_actor::extend<
+  /// Returns the status of every monitored model.
+  caf::replies_to<atom::status>::with<std::vector<model_status>>>;
+
+/// A retrain worker: runs one job attempt at a time.
+using retrain_worker_actor = caf::typed_actor<
+  /// Runs one attempt and answers the dispatcher with a `job_result`.
+  caf::reacts_to<retrain_job>>;
+
+/// One monitor: the EWMA state and strategies of one model id.
+using monitor_actor = caf::typed_actor<
+  /// Applies a run of events of this model.
+  caf::reacts_to<metric_batch>,
+  /// News about this model's line.
+  caf::reacts_to<job_update>,
+  /// Stops triggering: a newer version of the line exists.
+  caf::reacts_to<atom::stand_down>,
+  /// Periodic snapshot to the supervisor.
+  caf::reacts_to<atom::tick>,
+  /// Returns this model's status.
+  caf::replies_to<atom::status>::with<model_status>>;
+
+/// The supervisor of a monitor node: routes events by model id, spawns and
+/// restarts monitors.
+using supervisor_actor = caf::typed_actor<
+  /// Routes valid events (already checked by ingest) to monitors.
+  caf::reacts_to<metric_batch>,
+  /// A monitor's state, kept to restart it after a crash.
+  caf::reacts_to<monitor_snapshot>,
+  /// News about jobs, relayed to the monitors of that line.
+  caf::reacts_to<job_update>,
+  /// Returns the status of every monitored model.
+  caf::replies_to<atom::status>::with<std::vector<model_status>>>;
+
+/// The registry: serializes version bumps and persists them.
+using registry_actor = caf::typed_actor<
+  /// Records the version of a succeeded job (idempotent by job id).
+  caf::replies_to<register_version>::with<model_version>,
+  /// Returns every version of a model line, oldest first.
+  caf::replies_to<atom::versions,
+                  std::string>::with<std::vector<model_version>>>;
+
+/// The dispatcher, which the coordinator node publishes on
+/// `retrain.coordinator-port`.
+using dispatcher_actor = caf::typed_actor<
+  /// A monitor asks for a retrain.
+  caf::reacts_to<retrain_trigger>,
+  /// A worker enlists and pulls work.
+  caf::reacts_to<atom::enlist, retrain_worker_actor>,
+  /// A supervisor subscribes to job updates.
+  caf::reacts_to<atom::subscribe, supervisor_actor>,
+  /// A worker reports an attempt.
+  caf::reacts_to<job_result>,
+  /// Timer: a job's retry delay is over.
+  caf::reacts_to<atom::retry, uint64_t>,
+  /// Returns every job, newest first.
+  caf::replies_to<atom::jobs>::with<std::vector<job_info>>,
+  /// Returns every version of a model line (asks the registry).
+  caf::replies_to<atom::versions,
+                  std::string>::with<std::vector<model_version>>,
+  /// Returns queue and worker status.
+  caf::replies_to<atom::status>::with<coordinator_status>>;
+
+} // namespace retrain

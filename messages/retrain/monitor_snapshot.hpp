@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "retrain/detail/exact_double.hpp"
+
+#include "retrain/core/strategy.hpp"
+#include "retrain/metric_kind.hpp"
+
+namespace retrain::core {
+
+/// @relates strategy_snapshot
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, strategy_snapshot& x) {
+  return f(caf::meta::type_name("strategy_snapshot"), x.strategy,
+           retrain::detail::exact(x.values));
+}
+
+} // namespace retrain::core
+
+namespace retrain {
+
+/// The state of one monitor, which its supervisor keeps to restart it after
+/// a crash.
+struct monitor_snapshot {
+  std::string model;
+  /// Events applied so far.
+  uint64_t events = 0;
+  uint64_t triggers = 0;
+  bool standing_down = false;
+  bool line_busy = false;
+  std::vector<metric_kind> kinds;
+  std::vector<core::strategy_snapshot> strategies;
+};
+
+/// @relates monitor_snapshot
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
+  return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
+           x.triggers, x.standing_down, x.line_busy, x.kinds, x.strategies);
+}
+
+} // namespace retrain

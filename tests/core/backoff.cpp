@@ -1,0 +1,36 @@
+#define CAF_SUITE backoff
+#include <caf/test/unit_test.hpp>
+
+#include <random>
+
+#include "retrain/core/backoff.hpp"
+
+using namespace retrain::core;
+using namespace std::chrono_literals;
+
+CAF_TEST(delays double per attempt up to the cap) {
+  backoff b{30s, 5min, 0.0};
+  CAF_CHECK_EQUAL(b.delay(1, 0.9), backoff::duration{30s});
+  CAF_CHECK_EQUAL(b.delay(2, 0.1), backoff::duration{60s});
+  CAF_CHECK_EQUAL(b.delay(3, 0.5), backoff::duration{120s});
+  CAF_CHECK_EQUAL(b.delay(4, 0.5), backoff::duration{240s});
+  CAF_CHECK_EQUAL(b.delay(5, 0.5), backoff::duration{5min});
+  CAF_CHECK_EQUAL(b.delay(60, 0.5), backoff::duration{5min});
+}
+
+CAF_TEST(jitter spreads delays within its band) {
+  backoff b{10s, 1h, 0.2};
+  CAF_CHECK_EQUAL(b.delay(1, 0.0), backoff::duration{8s});
+  CAF_CHECK_EQUAL(b.delay(1, 0.5), backoff::duration{10s});
+  CAF_CHECK_EQUAL(b.delay(2, 1.0), backoff::duration{24s});
+  std::mt19937_64 rng{42};
+  bool differ = false;
+  auto first = b.delay(3, rng);
+  for (int i = 0; i < 100; ++i) {
+    auto d = b.delay(3, rng);
+    CAF_CHECK_GREATER_OR_EQUAL(d, backoff::duration{32s});
+    CAF_CHECK_LESS_OR_EQUAL(d, backoff::duration{48s});
+    differ = differ || d != first;
+  }
+  CAF_CHECK(differ);
+}

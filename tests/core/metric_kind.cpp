@@ -1,0 +1,58 @@
+#define CAF_SUITE metric_kind
+#include <caf/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "retrain/metric_kind.hpp"
+
+using namespace retrain;
+
+namespace {
+
+std::string error_of(metric_kind kind, double value) {
+  auto err = check_value(kind, value);
+  return err ? *err : std::string{"ok"};
+}
+
+} // namespace
+
+CAF_TEST(names round trip) {
+  for (auto name :
+       {"accuracy", "precision", "recall", "f1_score", "latency_ms"}) {
+    auto kind = parse_metric_kind(name);
+    CAF_REQUIRE(kind);
+    CAF_CHECK_EQUAL(to_string(*kind), name);
+  }
+  CAF_CHECK(!parse_metric_kind("latency"));
+  CAF_CHECK(!parse_metric_kind("Accuracy"));
+  CAF_CHECK(!parse_metric_kind(""));
+}
+
+CAF_TEST(direction) {
+  CAF_CHECK(higher_is_better(metric_kind::accuracy));
+  CAF_CHECK(higher_is_better(metric_kind::f1_score));
+  CAF_CHECK(!higher_is_better(metric_kind::latency_ms));
+}
+
+CAF_TEST(value validation) {
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  auto inf = std::numeric_limits<double>::infinity();
+  CAF_CHECK(!check_value(metric_kind::accuracy, 0.0));
+  CAF_CHECK(!check_value(metric_kind::accuracy, 1.0));
+  CAF_CHECK(!check_value(metric_kind::latency_ms, 0.0));
+  CAF_CHECK(!check_value(metric_kind::latency_ms, 12345.5));
+  CAF_CHECK_EQUAL(error_of(metric_kind::accuracy, nan),
+                  "accuracy value nan is not finite");
+  CAF_CHECK_EQUAL(error_of(metric_kind::recall, 1.5),
+                  "recall value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(error_of(metric_kind::precision, -0.1),
+                  "precision value -0.1 is outside [0, 1]");
+  CAF_CHECK_EQUAL(error_of(metric_kind::latency_ms, -3),
+                  "latency_ms value -3 is negative");
+  CAF_CHECK_EQUAL(error_of(metric_kind::latency_ms, inf),
+                  "latency_ms value inf is not finite");
+  CAF_CHECK_EQUAL(error_of(static_cast<metric_kind>(9), 0.5),
+                  "unknown metric kind 9 (known: accuracy, precision, recall, "
+                  "f1_score, latency_ms)");
+}
