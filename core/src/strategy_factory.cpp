@@ -6,7 +6,13 @@
 #include <limits>
 #include <sstream>
 
+#include "retrain/core/adwin.hpp"
+#include "retrain/core/ddm.hpp"
+#include "retrain/core/eddm.hpp"
 #include "retrain/core/ewma_threshold.hpp"
+#include "retrain/core/hddm_a.hpp"
+#include "retrain/core/hddm_w.hpp"
+#include "retrain/core/page_hinkley.hpp"
 
 namespace retrain::core {
 
@@ -37,6 +43,64 @@ const std::vector<strategy_info>& strategies() {
       {"consecutive_breaches", "1",
        "breaching evaluations in a row for a drift (>= 1)"}},
      make_ewma},
+    // The change detectors follow River (online-ml/river): same parameters,
+    // defaults and decisions.
+    {"page_hinkley",
+     "Page-Hinkley test: drift when the faded cumulative deviation from the "
+     "running mean moves more than a threshold (no warnings)",
+     false,
+     {{"min_instances", "30", "no drift before this many values"},
+      {"delta", "0.005", "magnitude of change tolerated per value (>= 0)"},
+      {"threshold", "50", "the test value must exceed this (> 0)"},
+      {"alpha", "0.9999", "forgetting factor of the sums, in [0, 1]"},
+      {"mode", "both", "up: watch increases; down: decreases; both: either"}},
+     make_page_hinkley},
+    {"adwin",
+     "ADWIN adaptive window: drift when an older and a newer part of the "
+     "window have significantly different means (no warnings)",
+     false,
+     {{"delta", "0.002", "significance of the cut test, in (0, 1]"},
+      {"clock", "32", "check every this many values (>= 1)"},
+      {"max_buckets", "5", "buckets of each size before merging, in [1, 1000]"},
+      {"min_window_length", "5", "least length of each part of a cut (>= 1)"},
+      {"grace_period", "10", "no check while the window holds fewer values"}},
+     make_adwin},
+    {"ddm",
+     "DDM: warning or drift when the error rate rises some standard "
+     "deviations over its best (outcomes: 1 = error, 0 = correct)",
+     true,
+     {{"warm_start", "30", "no verdict before more outcomes than this"},
+      {"warning_threshold", "2", "standard deviations for a warning (>= 0)"},
+      {"drift_threshold", "3", "standard deviations for a drift (>= 0)"}},
+     make_ddm},
+    {"eddm",
+     "EDDM: warning or drift when the distance between errors shrinks "
+     "(outcomes: 1 = error, 0 = correct)",
+     true,
+     {{"warm_start", "30",
+       "no verdict before more outcomes and more errors than this"},
+      {"alpha", "0.95", "warning level, in (0, 1], >= beta"},
+      {"beta", "0.9", "drift level, in (0, 1]"}},
+     make_eddm},
+    {"hddm_a",
+     "HDDM_A: warning or drift when the mean error rate rises over its best "
+     "by more than a Hoeffding bound (outcomes: 1 = error, 0 = correct)",
+     true,
+     {{"drift_confidence", "0.001", "confidence of the drift test, in (0, 1]"},
+      {"warning_confidence", "0.005",
+       "confidence of the warning test, in (0, 1]"},
+      {"two_sided_test", "false", "true: falls of the error rate count too"}},
+     make_hddm_a},
+    {"hddm_w",
+     "HDDM_W: like hddm_a on exponentially weighted averages with "
+     "McDiarmid's bound (outcomes: 1 = error, 0 = correct)",
+     true,
+     {{"drift_confidence", "0.001", "confidence of the drift test, in (0, 1]"},
+      {"warning_confidence", "0.005",
+       "confidence of the warning test, in (0, 1]"},
+      {"lambda_val", "0.05", "weight of the newest outcome, in (0, 1]"},
+      {"two_sided_test", "false", "true: falls of the error rate count too"}},
+     make_hddm_w},
   };
   return result;
 }
