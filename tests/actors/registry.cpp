@@ -1,12 +1,14 @@
 #define CAF_SUITE registry
 #include <caf/test/dsl.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
@@ -231,7 +233,13 @@ struct actor_fixture : test_coordinator_fixture<registry_test_config> {
   // Sends `xs` to the registry, runs it and returns its answer.
   template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs) {
-    auto rp = self->request(reg, caf::infinite, std::forward<Ts>(xs)...);
+    return ask_actor<T>(reg, std::forward<Ts>(xs)...);
+  }
+
+  // Sends `xs` to `dest`, runs it and returns its answer.
+  template <class T, class... Ts>
+  caf::expected<T> ask_actor(const registry_actor& dest, Ts&&... xs) {
+    auto rp = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
     run();
     caf::expected<T> result{caf::make_error(caf::sec::request_timeout)};
     rp.receive([&](T& x) { result = std::move(x); },
@@ -469,6 +477,40 @@ CAF_TEST(a newer schema is refused) {
   CAF_CHECK(contains(err, "schema version 2"));
 }
 
+CAF_TEST(two stores on one file write at the same time) {
+  // The dispatcher and the registry each own a store of the same database,
+  // on threads of their own: neither may see "database is locked".
+  auto second = registry_store::open(dir.str());
+  CAF_REQUIRE(second);
+  constexpr uint64_t n = 50;
+  std::vector<std::string> failures;
+  std::vector<uint64_t> job_ids;
+  std::thread writer{[&] {
+    for (uint64_t i = 1; i <= n; ++i) {
+      auto job = make_job("nlp:tagger:3.0.0", job_state::queued, 1);
+      auto id = (*second)->insert_job(job);
+      if (!id)
+        failures.emplace_back(id.error().message);
+      else
+        job_ids.emplace_back(*id);
+    }
+  }};
+  std::vector<std::string> bump_failures;
+  for (uint64_t i = 1; i <= n; ++i) {
+    auto v = store->register_version(i, mid("cv:anomaly_detector:1.0.0"), "",
+                                     "", 1);
+    if (!v)
+      bump_failures.emplace_back(v.error().message);
+  }
+  writer.join();
+  CAF_CHECK_EQUAL(failures, std::vector<std::string>{});
+  CAF_CHECK_EQUAL(bump_failures, std::vector<std::string>{});
+  CAF_CHECK_EQUAL(latest(line), "1.0." + std::to_string(n));
+  CAF_CHECK_EQUAL(version_list(line).size(), n);
+  CAF_CHECK_EQUAL(all_jobs().size(), n);
+  CAF_CHECK(std::is_sorted(job_ids.begin(), job_ids.end()));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 // -- actor --------------------------------------------------------------------
@@ -546,4 +588,32 @@ CAF_TEST(registry reports storage failures and keeps running) {
   CAF_CHECK(has_code(listed.error(), ec::storage_failure));
 }
 
+CAF_TEST(registry without a database quits) {
+  auto dead = sys.spawn(registry, std::unique_ptr<registry_store>{});
+  run();
+  auto listed = ask_actor<std::vector<model_version>>(
+    dead, atom::versions::value, std::string{line});
+  CAF_REQUIRE(!listed);
+  CAF_CHECK_EQUAL(listed.error(), caf::sec::request_receiver_down);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- detached, as nodes run it ------------------------------------------------
+
+CAF_TEST(a detached registry serves requests) {
+  temp_dir dir;
+  registry_test_config cfg;
+  caf::actor_system sys{cfg};
+  auto store = registry_store::open(dir.str());
+  CAF_REQUIRE(store);
+  auto reg = sys.spawn<caf::detached>(registry, std::move(*store));
+  caf::scoped_actor self{sys};
+  self
+    ->request(reg, std::chrono::seconds{30},
+              register_version{1, "cv:anomaly_detector:1.2.0", "drift", ""})
+    .receive(
+      [&](const model_version& v) { CAF_CHECK_EQUAL(v.version, "1.2.1"); },
+      [&](const caf::error& err) { CAF_FAIL(sys.render(err)); });
+  self->send_exit(reg, caf::exit_reason::user_shutdown);
+}
