@@ -9,8 +9,10 @@ namespace retrain::core {
 adwin::adwin(adwin_params params) : params_(params) {
   if (params_.clock == 0)
     params_.clock = 1;
-  if (params_.max_buckets == 0)
-    params_.max_buckets = 1;
+  // With a single bucket per size a merge empties a level, which River does
+  // not handle (its window breaks); two is the least that works.
+  if (params_.max_buckets < 2)
+    params_.max_buckets = 2;
   reset();
 }
 
@@ -50,7 +52,8 @@ bool adwin::consistent() const noexcept {
     return false;
   double width = 0.0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {
-    if (counts_[i] > params_.max_buckets)
+    if (counts_[i] > params_.max_buckets
+        || (i > 0 && i + 1 == counts_.size() && counts_[i] == 0))
       return false;
     width += std::ldexp(static_cast<double>(counts_[i]), static_cast<int>(i));
   }
@@ -223,7 +226,7 @@ expected<std::unique_ptr<strategy>> make_adwin(const param_map& params) {
   p.delta = in.real_above("delta", p.delta, 0.0, 1.0);
   p.clock = in.integer("clock", p.clock, 1, 1'000'000'000);
   p.max_buckets
-    = static_cast<uint32_t>(in.integer("max_buckets", p.max_buckets, 1, 1000));
+    = static_cast<uint32_t>(in.integer("max_buckets", p.max_buckets, 2, 1000));
   p.min_window_length = in.integer("min_window_length", p.min_window_length, 1,
                                    1'000'000'000);
   p.grace_period = in.integer("grace_period", p.grace_period, 0, 1'000'000'000);

@@ -49,7 +49,7 @@ expected<std::vector<backtest_row>> backtest(strategy& s, std::istream& in) {
       return fail("line " + std::to_string(line_no) + ": " + *err);
     auto result = s.update(x);
     if (result.state != verdict::none)
-      rows.push_back({index, std::move(text), result.state});
+      rows.push_back({index, std::move(text), x, result.state});
     ++index;
   }
   if (in.bad())

@@ -61,7 +61,7 @@ const std::vector<strategy_info>& strategies() {
      false,
      {{"delta", "0.002", "significance of the cut test, in (0, 1]"},
       {"clock", "32", "check every this many values (>= 1)"},
-      {"max_buckets", "5", "buckets of each size before merging, in [1, 1000]"},
+      {"max_buckets", "5", "buckets of each size before merging, in [2, 1000]"},
       {"min_window_length", "5", "least length of each part of a cut (>= 1)"},
       {"grace_period", "10", "no check while the window holds fewer values"}},
      make_adwin},

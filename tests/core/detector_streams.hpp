@@ -24,10 +24,10 @@ inline std::vector<core::backtest_row> backtest_file(core::strategy& s,
                                                      const std::string& name) {
   std::ifstream in{river_stream(name)};
   if (!in)
-    return {{0, "cannot open " + name, core::verdict::none}};
+    return {{0, "cannot open " + name, 0.0, core::verdict::none}};
   auto rows = core::backtest(s, in);
   if (!rows)
-    return {{0, rows.error().message, core::verdict::none}};
+    return {{0, rows.error().message, 0.0, core::verdict::none}};
   return std::move(*rows);
 }
 

@@ -17,7 +17,7 @@ struct adwin_params {
   double delta = 0.002;
   /// Checks for a change every `clock` values.
   uint64_t clock = 32;
-  /// Buckets of each size kept before two are merged.
+  /// Buckets of each size kept before two are merged, in [2, 1000].
   uint32_t max_buckets = 5;
   /// Both sub-windows of a cut need at least this many values.
   uint64_t min_window_length = 5;

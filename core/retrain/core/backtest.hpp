@@ -17,6 +17,8 @@ struct backtest_row {
   uint64_t index = 0;
   /// The value as written in the input, without surrounding blanks.
   std::string value;
+  /// The number fed to the strategy.
+  double number = 0.0;
   /// `warning` or `drift`.
   verdict state = verdict::none;
 };
