@@ -109,8 +109,8 @@ private:
   core::expected<std::vector<job_record>> read_jobs(sqlite3_stmt* stmt,
                                                     const std::string& what);
 
-  // Runs one statement without results.
-  std::optional<core::failure> exec(const char* sql);
+  // Runs `sql` without results; `what` says what failed in the message.
+  std::optional<core::failure> exec(const char* sql, const std::string& what);
 
   std::string path_;
   sqlite3* db_;

@@ -259,13 +259,14 @@ core::failure registry_store::sql_failure(const std::string& what) const {
                        + sqlite3_errmsg(db_)};
 }
 
-std::optional<core::failure> registry_store::exec(const char* sql) {
+std::optional<core::failure> registry_store::exec(const char* sql,
+                                                  const std::string& what) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) == SQLITE_OK)
     return std::nullopt;
   std::string text = msg != nullptr ? msg : sqlite3_errmsg(db_);
   sqlite3_free(msg);
-  return core::failure{"registry db " + path_ + ": " + sql + ": " + text};
+  return core::failure{"registry db " + path_ + ": " + what + ": " + text};
 }
 
 std::optional<core::failure> registry_store::prepare() {
@@ -318,11 +319,13 @@ registry_store::open(const std::string& data_dir) {
                         + ": cannot switch to WAL mode: journal mode is still '"
                         + mode + "'");
   }
-  if (auto fail = self->exec("PRAGMA synchronous = FULL"))
+  if (auto fail = self->exec("PRAGMA synchronous = FULL",
+                             "cannot set synchronous=FULL"))
     return *fail;
   // Create the schema in a write transaction, so that two processes opening
   // a new file at once do not both create it.
-  if (auto fail = self->exec("BEGIN IMMEDIATE"))
+  if (auto fail = self->exec("BEGIN IMMEDIATE",
+                             "cannot start the schema check"))
     return *fail;
   int version = -1;
   {
@@ -342,9 +345,9 @@ registry_store::open(const std::string& data_dir) {
                       + std::to_string(schema_version)
                       + ", the one this build knows");
   else if (version < schema_version)
-    fail = self->exec(schema_sql);
+    fail = self->exec(schema_sql, "cannot create the schema");
   if (!fail)
-    fail = self->exec("COMMIT");
+    fail = self->exec("COMMIT", "cannot commit the schema");
   if (fail) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     return *fail;
