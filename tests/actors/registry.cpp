@@ -17,6 +17,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "retrain/core/model_id.hpp"
 #include "retrain/ec.hpp"
@@ -457,6 +458,16 @@ CAF_TEST(an unusable data dir gives a clear error) {
   CAF_CHECK(contains(err, (taken / "registry.db").string()));
   CAF_CHECK(contains(err, "cannot open"));
   CAF_CHECK_EQUAL(open_error(""), "registry db: the data dir is empty");
+  // A directory without write permission (root may write anyway).
+  if (geteuid() != 0) {
+    auto locked = dir.path / "locked";
+    fs::create_directories(locked);
+    fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    err = open_error(locked.string());
+    CAF_CHECK(contains(err, (locked / "registry.db").string()));
+    CAF_CHECK(contains(err, "cannot open"));
+    fs::permissions(locked, fs::perms::owner_all);
+  }
 }
 
 CAF_TEST(a file that is no database gives a clear error) {
