@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "retrain/core/expected.hpp"
+#include "retrain/retrain_job.hpp"
+
+namespace retrain {
+
+/// Expands the placeholders of a `retrain.job.command` argv template for
+/// `job`. Inside any argument, `{model}` becomes the model id, `{project}`
+/// and `{name}` its parts, `{version}` and `{next_version}` the job's
+/// versions and `{job_id}` the job id; `{{` and `}}` stand for literal
+/// braces. Fails, naming the argument and the placeholder, on an unknown
+/// placeholder, an unterminated `{` or a lone `}`; fails on `{project}` or
+/// `{name}` when `job.model` is not a valid model id.
+core::expected<std::vector<std::string>>
+expand_command(const std::vector<std::string>& argv_template,
+               const retrain_job& job);
+
+} // namespace retrain

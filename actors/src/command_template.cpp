@@ -1,0 +1,93 @@
+#include "retrain/command_template.hpp"
+
+#include <optional>
+#include <string_view>
+
+#include "retrain/core/model_id.hpp"
+
+namespace retrain {
+
+namespace {
+
+constexpr const char* known_placeholders
+  = "{model} {project} {name} {version} {next_version} {job_id}";
+
+// Returns the value of placeholder `key`, or a failure without context.
+core::expected<std::string>
+placeholder_value(std::string_view key, const retrain_job& job,
+                  std::optional<core::expected<core::model_id>>& parsed) {
+  if (key == "model")
+    return job.model;
+  if (key == "version")
+    return job.version;
+  if (key == "next_version")
+    return job.next_version;
+  if (key == "job_id")
+    return std::to_string(job.id);
+  if (key == "project" || key == "name") {
+    if (!parsed)
+      parsed = core::parse_model_id(job.model);
+    if (!*parsed)
+      return core::fail("{" + std::string{key} + "} needs a valid model id: "
+                        + parsed->error().message);
+    return key == "project" ? (*parsed)->project : (*parsed)->name;
+  }
+  return core::fail("unknown placeholder {" + std::string{key}
+                    + "} (known: " + known_placeholders
+                    + "; write {{ and }} for literal braces)");
+}
+
+} // namespace
+
+core::expected<std::vector<std::string>>
+expand_command(const std::vector<std::string>& argv_template,
+               const retrain_job& job) {
+  std::vector<std::string> result;
+  result.reserve(argv_template.size());
+  // Parsed on first use only: commands without {project} or {name} work for
+  // any model string.
+  std::optional<core::expected<core::model_id>> parsed;
+  for (size_t index = 0; index < argv_template.size(); ++index) {
+    const auto& arg = argv_template[index];
+    auto fail = [&](const std::string& what) {
+      return core::fail("retrain.job.command argument " + std::to_string(index)
+                        + " '" + arg + "': " + what);
+    };
+    std::string out;
+    for (size_t pos = 0; pos < arg.size(); ++pos) {
+      auto ch = arg[pos];
+      if (ch == '}') {
+        if (pos + 1 < arg.size() && arg[pos + 1] == '}') {
+          out += '}';
+          ++pos;
+          continue;
+        }
+        return fail("lone '}' at column " + std::to_string(pos + 1)
+                    + " (write }} for a literal brace)");
+      }
+      if (ch != '{') {
+        out += ch;
+        continue;
+      }
+      if (pos + 1 < arg.size() && arg[pos + 1] == '{') {
+        out += '{';
+        ++pos;
+        continue;
+      }
+      auto close = arg.find('}', pos + 1);
+      if (close == std::string::npos)
+        return fail("unterminated '{' at column " + std::to_string(pos + 1)
+                    + " (write {{ for a literal brace)");
+      auto key = std::string_view{arg}.substr(pos + 1, close - pos - 1);
+      auto value = placeholder_value(key, job, parsed);
+      if (!value)
+        return fail(value.error().message);
+      out += *value;
+      pos = close;
+    }
+    result.push_back(std::move(out));
+  }
+  return result;
+}
+
+} // namespace retrain

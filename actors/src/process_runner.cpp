@@ -1,0 +1,378 @@
+#include "retrain/process_runner.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace retrain {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Without a pidfd, how often the runner looks whether the child exited.
+constexpr milliseconds exit_poll_interval{10};
+
+// How long the runner keeps reading stdout after the child exited and its
+// group was killed; only a process that left the group can hold it longer.
+constexpr milliseconds drain_limit{1000};
+
+// Closes a file descriptor on scope exit.
+class unique_fd {
+public:
+  explicit unique_fd(int fd = -1) : fd_(fd) {
+    // nop
+  }
+
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+
+  ~unique_fd() {
+    reset();
+  }
+
+  int get() const {
+    return fd_;
+  }
+
+  void reset(int fd = -1) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = fd;
+  }
+
+private:
+  int fd_;
+};
+
+// Releases posix_spawn's attribute objects on scope exit.
+struct spawn_setup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+
+  spawn_setup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+
+  ~spawn_setup() {
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+};
+
+// Writes all of `data`; gives up silently on errors such as a full disk,
+// because the child must keep running and its pipe must keep draining.
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    auto n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void note(int log_fd, const std::string& text) {
+  write_all(log_fd, "[retrain] " + text + "\n");
+}
+
+std::string quote(const std::vector<std::string>& argv) {
+  std::string result;
+  for (const auto& arg : argv) {
+    if (!result.empty())
+      result += ' ';
+    result += '\'';
+    for (auto ch : arg) {
+      if (ch == '\'')
+        result += "'\\''";
+      else
+        result += ch;
+    }
+    result += '\'';
+  }
+  return result;
+}
+
+// Remembers the last non-empty line of a byte stream.
+class last_line_tracker {
+public:
+  void feed(std::string_view data) {
+    while (!data.empty()) {
+      auto eol = data.find('\n');
+      auto piece = data.substr(0, eol);
+      if (partial_.size() < process_runner::max_line)
+        partial_.append(piece.substr(
+          0,
+          std::min(piece.size(), process_runner::max_line - partial_.size())));
+      if (eol == std::string_view::npos)
+        return;
+      end_line();
+      data.remove_prefix(eol + 1);
+    }
+  }
+
+  std::string finish() {
+    end_line();
+    return std::move(last_);
+  }
+
+private:
+  void end_line() {
+    auto end = partial_.find_last_not_of(" \t\r\f\v");
+    if (end != std::string::npos) {
+      partial_.resize(end + 1);
+      last_.swap(partial_);
+    }
+    partial_.clear();
+  }
+
+  std::string partial_;
+  std::string last_;
+};
+
+// Opens a pidfd that becomes readable when `pid` exits, or returns -1 where
+// the kernel has none (the runner then polls).
+int open_pidfd([[maybe_unused]] pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  return -1;
+#endif
+}
+
+enum class child_state { running, exited, lost };
+
+// Checks whether `pid` exited, without reaping it: while it is an unreaped
+// zombie, its pid (and thus its process group id) cannot be reused, so
+// signalling the group stays safe.
+child_state peek(pid_t pid) {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof(info));
+  for (;;) {
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info,
+                 WEXITED | WNOHANG | WNOWAIT)
+        == 0)
+      return info.si_pid == pid ? child_state::exited : child_state::running;
+    if (errno != EINTR)
+      return child_state::lost;
+  }
+}
+
+} // namespace
+
+process_runner::process_runner(milliseconds grace) : grace_(grace) {
+  // nop
+}
+
+process_outcome process_runner::run(const std::vector<std::string>& argv,
+                                    const std::string& log_file,
+                                    milliseconds timeout) const {
+  auto start = steady_clock::now();
+  process_outcome result;
+  auto done = [&] {
+    result.duration = steady_clock::now() - start;
+    return std::move(result);
+  };
+  if (argv.empty()) {
+    result.error = "cannot run an empty command";
+    return done();
+  }
+  unique_fd log{
+    ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)};
+  if (log.get() < 0) {
+    result.error = "cannot open log file '" + log_file
+                   + "': " + std::strerror(errno);
+    return done();
+  }
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    result.error = std::string{"cannot create a pipe: "} + std::strerror(errno);
+    note(log.get(), result.error);
+    return done();
+  }
+  unique_fd out_read{out[0]};
+  unique_fd out_write{out[1]};
+  note(log.get(), "running " + quote(argv));
+  // posix_spawn instead of fork: safe in a multi-threaded process, and it
+  // reports exec errors such as ENOENT to the caller.
+  pid_t pid = -1;
+  int rc;
+  {
+    spawn_setup setup;
+    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
+                                     O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(),
+                                     STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&setup.actions, log.get(), STDERR_FILENO);
+    // Own process group (so a timeout can kill everything the command
+    // started), no inherited signal mask, default handling of the signals
+    // a parent commonly ignores.
+    sigset_t mask;
+    sigemptyset(&mask);
+    posix_spawnattr_setsigmask(&setup.attr, &mask);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (auto sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD})
+      sigaddset(&defaults, sig);
+    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+    posix_spawnattr_setpgroup(&setup.attr, 0);
+    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP
+                                            | POSIX_SPAWN_SETSIGMASK
+                                            | POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    rc = ::posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(),
+                        environ);
+  }
+  out_write.reset();
+  if (rc != 0) {
+    result.exit_code = 127;
+    result.error = "cannot run '" + argv[0] + "': " + std::strerror(rc);
+    note(log.get(), result.error);
+    return done();
+  }
+  unique_fd pidfd{open_pidfd(pid)};
+  last_line_tracker last_line;
+  char buf[64 * 1024];
+  // Reads what is available; returns false at end of file.
+  auto read_stdout = [&] {
+    auto n = ::read(out_read.get(), buf, sizeof(buf));
+    if (n < 0)
+      return errno == EINTR || errno == EAGAIN;
+    if (n == 0)
+      return false;
+    std::string_view chunk{buf, static_cast<size_t>(n)};
+    write_all(log.get(), chunk);
+    last_line.feed(chunk);
+    return true;
+  };
+  auto deadline = start + timeout;
+  auto kill_at = steady_clock::time_point::max();
+  bool term_sent = false;
+  bool kill_sent = false;
+  auto state = child_state::running;
+  while (state == child_state::running) {
+    auto now = steady_clock::now();
+    if (!term_sent && now >= deadline) {
+      result.timed_out = true;
+      note(log.get(), "timed out after " + render_duration(timeout)
+                        + ", sending SIGTERM to process group "
+                        + std::to_string(pid));
+      ::kill(-pid, SIGTERM);
+      term_sent = true;
+      kill_at = now + grace_;
+    }
+    if (term_sent && !kill_sent && now >= kill_at) {
+      note(log.get(), "still running after " + render_duration(grace_)
+                        + ", sending SIGKILL to process group "
+                        + std::to_string(pid));
+      ::kill(-pid, SIGKILL);
+      kill_sent = true;
+    }
+    auto wake = !term_sent ? deadline : !kill_sent ? kill_at : now + grace_;
+    auto wait = std::chrono::duration_cast<milliseconds>(wake - now)
+                + milliseconds{1};
+    if (pidfd.get() < 0)
+      wait = std::min(wait, exit_poll_interval);
+    pollfd fds[2];
+    nfds_t nfds = 0;
+    if (out_read.get() >= 0)
+      fds[nfds++] = {out_read.get(), POLLIN, 0};
+    if (pidfd.get() >= 0)
+      fds[nfds++] = {pidfd.get(), POLLIN, 0};
+    auto ready = ::poll(
+      fds, nfds,
+      static_cast<int>(std::min<milliseconds::rep>(wait.count(), 60'000)));
+    if (ready > 0 && out_read.get() >= 0 && fds[0].revents != 0
+        && !read_stdout())
+      out_read.reset();
+    state = peek(pid);
+  }
+  if (state == child_state::lost) {
+    result.error = "lost child " + std::to_string(pid)
+                   + ": it was reaped elsewhere (is SIGCHLD ignored?)";
+    note(log.get(), result.error);
+  } else {
+    // Whatever the child left behind in its group does not outlive it.
+    ::kill(-pid, SIGKILL);
+  }
+  // Drain stdout: every writer is gone now, except processes that left the
+  // group, which get a bounded wait.
+  auto drain_until = steady_clock::now() + drain_limit;
+  while (out_read.get() >= 0) {
+    auto left = std::chrono::duration_cast<milliseconds>(drain_until
+                                                         - steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    pollfd fd{out_read.get(), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0)
+      break;
+    if (!read_stdout())
+      out_read.reset();
+  }
+  result.last_line = last_line.finish();
+  if (state == child_state::exited) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+      ; // retry
+    if (WIFEXITED(status)) {
+      result.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      result.signal = WTERMSIG(status);
+    }
+  }
+  auto outcome = done();
+  if (outcome.error.empty()) {
+    auto took = " after " + render_duration(outcome.duration);
+    if (outcome.signal != 0)
+      note(log.get(), "killed by signal " + std::to_string(outcome.signal)
+                        + " (" + strsignal(outcome.signal) + ")" + took);
+    else
+      note(log.get(), "exit code " + std::to_string(outcome.exit_code) + took);
+  }
+  return outcome;
+}
+
+std::string render_duration(std::chrono::nanoseconds x) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(x).count();
+  if (ms < 1000)
+    return std::to_string(ms) + "ms";
+  if (ms < 60'000) {
+    auto result = std::to_string(ms / 1000);
+    if (auto frac = ms % 1000; frac != 0) {
+      auto digits = std::to_string(1000 + frac).substr(1);
+      digits.erase(digits.find_last_not_of('0') + 1);
+      result += '.' + digits;
+    }
+    return result + 's';
+  }
+  auto secs = ms / 1000;
+  auto result = std::to_string(secs / 60) + 'm';
+  if (secs % 60 != 0)
+    result += std::to_string(secs % 60) + 's';
+  return result;
+}
+
+} // namespace retrain

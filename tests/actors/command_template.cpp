@@ -1,0 +1,93 @@
+#define CAF_SUITE command_template
+#include <caf/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "retrain/command_template.hpp"
+
+using namespace retrain;
+
+namespace {
+
+retrain_job make_job() {
+  retrain_job job;
+  job.id = 42;
+  job.model = "cv:anomaly_detector:1.2.0";
+  job.version = "1.2.0";
+  job.next_version = "1.3.0";
+  job.attempt = 2;
+  return job;
+}
+
+// Returns the expanded argv joined by '|', or the error message.
+std::string expand(const std::vector<std::string>& argv,
+                   const retrain_job& job = make_job()) {
+  auto result = expand_command(argv, job);
+  if (!result)
+    return result.error().message;
+  std::string joined;
+  for (const auto& arg : *result) {
+    if (!joined.empty())
+      joined += '|';
+    joined += arg;
+  }
+  return joined;
+}
+
+} // namespace
+
+CAF_TEST(every placeholder expands inside any argument) {
+  CAF_CHECK_EQUAL(expand({"train.py", "--model={model}", "{project}/{name}",
+                          "{version}->{next_version}", "job-{job_id}.out"}),
+                  "train.py|--model=cv:anomaly_detector:1.2.0|cv/"
+                  "anomaly_detector|1.2.0->1.3.0|job-42.out");
+  CAF_CHECK_EQUAL(expand({"{job_id}{job_id}", "{name}"}),
+                  "4242|anomaly_detector");
+}
+
+CAF_TEST(arguments without placeholders stay as they are) {
+  CAF_CHECK_EQUAL(expand({"/bin/sh", "-c", "echo hi; exit 0", ""}),
+                  "/bin/sh|-c|echo hi; exit 0|");
+  CAF_CHECK_EQUAL(expand({}), "");
+}
+
+CAF_TEST(double braces are literal braces) {
+  CAF_CHECK_EQUAL(expand({R"(echo '{{"artifact": "{model}"}}')"}),
+                  R"(echo '{"artifact": "cv:anomaly_detector:1.2.0"}')");
+  CAF_CHECK_EQUAL(expand({"{{model}}", "}}{{", "{{{job_id}}}"}),
+                  "{model}|}{|{42}");
+}
+
+CAF_TEST(unknown placeholders fail naming them) {
+  CAF_CHECK_EQUAL(expand({"train", "--out={output_dir}"}),
+                  "retrain.job.command argument 1 '--out={output_dir}': "
+                  "unknown placeholder {output_dir} (known: {model} "
+                  "{project} {name} {version} {next_version} {job_id}; "
+                  "write {{ and }} for literal braces)");
+  auto err = expand({"{}"});
+  CAF_CHECK_NOT_EQUAL(err.find("unknown placeholder {}"), std::string::npos);
+  err = expand({R"(echo '{"artifact": "x"}')"});
+  CAF_CHECK_NOT_EQUAL(err.find(R"(unknown placeholder {"artifact": "x"})"),
+                      std::string::npos);
+}
+
+CAF_TEST(unbalanced braces fail with their column) {
+  CAF_CHECK_EQUAL(expand({"a", "x{model"}),
+                  "retrain.job.command argument 1 'x{model': unterminated "
+                  "'{' at column 2 (write {{ for a literal brace)");
+  CAF_CHECK_EQUAL(expand({"a}b"}),
+                  "retrain.job.command argument 0 'a}b': lone '}' at column "
+                  "2 (write }} for a literal brace)");
+}
+
+CAF_TEST(project and name need a valid model id) {
+  auto job = make_job();
+  job.model = "not-a-model-id";
+  CAF_CHECK_EQUAL(expand({"{model}", "{version}"}, job),
+                  "not-a-model-id|1.2.0");
+  auto err = expand({"{project}"}, job);
+  CAF_CHECK_NOT_EQUAL(err.find("{project} needs a valid model id: model id "
+                               "'not-a-model-id'"),
+                      std::string::npos);
+}
