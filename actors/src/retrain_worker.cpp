@@ -1,0 +1,172 @@
+#include "retrain/retrain_worker.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/spawn_options.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <signal.h>
+#include <string.h>
+
+#include "retrain/artifact.hpp"
+#include "retrain/command_template.hpp"
+#include "retrain/log.hpp"
+
+namespace retrain {
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::steady_clock;
+
+// Whoever sent a job: a dispatcher, or anything else that takes results.
+using result_receiver = caf::typed_actor<caf::reacts_to<job_result>>;
+
+fs::path log_path_of(const job_config& cfg, const retrain_job& job) {
+  return fs::path{cfg.data_dir} / "jobs"
+         / (std::to_string(job.id) + "-" + std::to_string(job.attempt)
+            + ".log");
+}
+
+// Appends lines of the worker (as opposed to the command's output) to the
+// attempt's log; returns false when the file cannot be opened.
+bool append_note(const fs::path& path, const std::string& text) {
+  std::ofstream out{path, std::ios::app};
+  out << "[retrain] " << text << '\n';
+  return static_cast<bool>(out);
+}
+
+// The built-in trainer for setups without a command: sleeps, then succeeds,
+// unless the sleep is longer than the timeout.
+process_outcome simulate(const job_config& cfg, const retrain_job& job,
+                         const fs::path& log) {
+  auto start = steady_clock::now();
+  process_outcome result;
+  auto timed_out = cfg.simulated_duration > cfg.timeout;
+  append_note(log, "simulated trainer: training " + job.model + " from "
+                     + job.version + " to " + job.next_version + " for "
+                     + render_duration(cfg.simulated_duration));
+  std::this_thread::sleep_for(timed_out ? cfg.timeout : cfg.simulated_duration);
+  if (timed_out) {
+    result.timed_out = true;
+    append_note(log, "simulated trainer: timed out after "
+                       + render_duration(cfg.timeout));
+  } else {
+    result.exit_code = 0;
+    append_note(log, "simulated trainer: done");
+  }
+  result.duration = steady_clock::now() - start;
+  return result;
+}
+
+// Says why an attempt failed, or returns an empty string for success.
+std::string failure_of(const job_config& cfg, const process_outcome& x) {
+  if (!x.error.empty())
+    return x.error;
+  if (x.timed_out)
+    return "timed out after " + render_duration(cfg.timeout)
+           + (cfg.command.empty() ? "" : ", process group killed");
+  if (x.signal != 0)
+    return "killed by signal " + std::to_string(x.signal) + " ("
+           + strsignal(x.signal) + ")";
+  if (x.exit_code != 0)
+    return "exit code " + std::to_string(x.exit_code);
+  return {};
+}
+
+} // namespace
+
+job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
+                           const retrain_job& job) {
+  auto start = steady_clock::now();
+  job_result result;
+  result.job_id = job.id;
+  result.attempt = job.attempt;
+  auto done = [&](std::string error) {
+    result.error = std::move(error);
+    result.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           steady_clock::now() - start)
+                           .count();
+    return std::move(result);
+  };
+  auto log = log_path_of(cfg, job);
+  std::error_code err;
+  fs::create_directories(log.parent_path(), err);
+  if (err)
+    return done("cannot create log directory '" + log.parent_path().string()
+                + "': " + err.message());
+  result.log_file = log.string();
+  if (!append_note(log, "job " + std::to_string(job.id) + " attempt "
+                          + std::to_string(job.attempt) + ": model " + job.model
+                          + ", version " + job.version + " -> "
+                          + job.next_version + ", reason "
+                          + to_string(job.reason)))
+    return done("cannot write log file '" + result.log_file + "'");
+  process_outcome outcome;
+  if (cfg.command.empty()) {
+    outcome = simulate(cfg, job, log);
+  } else {
+    auto argv = expand_command(cfg.command, job);
+    if (!argv) {
+      append_note(log, argv.error().message);
+      return done(argv.error().message);
+    }
+    outcome = runner.run(*argv, result.log_file, cfg.timeout);
+  }
+  result.exit_code = outcome.exit_code;
+  auto failure = failure_of(cfg, outcome);
+  result.success = failure.empty();
+  if (result.success && !cfg.command.empty()) {
+    // A missing or malformed artifact line does not fail the job.
+    if (auto artifact = parse_artifact(outcome.last_line))
+      result.artifact = std::move(*artifact);
+    else
+      append_note(log, artifact.error().message);
+  }
+  return done(std::move(failure));
+}
+
+retrain_worker_actor::behavior_type retrain_worker(
+  retrain_worker_actor::stateful_pointer<retrain_worker_state> self,
+  job_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+    [self](const retrain_job& job) {
+      auto& cfg = self->state.cfg;
+      auto prefix = std::string{retrain_worker_state::name} + "#"
+                    + std::to_string(self->id()) + " job "
+                    + std::to_string(job.id) + " attempt "
+                    + std::to_string(job.attempt);
+      log().info("{} started: model {}, log {}", prefix, job.model,
+                 log_path_of(cfg, job).string());
+      auto result = run_job_attempt(cfg, self->state.runner, job);
+      auto took = render_duration(std::chrono::nanoseconds{result.duration_ns});
+      if (result.success)
+        log().info("{} succeeded: exit code 0 after {}, artifact {}", prefix,
+                   took, result.artifact.empty() ? "none" : result.artifact);
+      else
+        log().warn("{} failed: {} after {}, log {}", prefix, result.error, took,
+                   result.log_file);
+      auto sender = caf::actor_cast<result_receiver>(self->current_sender());
+      if (!sender) {
+        log().warn("{} result dropped: the job came without a sender", prefix);
+        return;
+      }
+      self->send(sender, std::move(result));
+    },
+  };
+}
+
+retrain_worker_actor spawn_retrain_worker(caf::actor_system& sys,
+                                          job_config cfg) {
+  return sys.spawn<caf::detached>(retrain_worker, std::move(cfg));
+}
+
+} // namespace retrain
