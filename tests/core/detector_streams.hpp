@@ -87,15 +87,15 @@ private:
   uint64_t state_;
 };
 
-/// River-like input for strategy `s`: outcomes whose error rate changes
-/// every `period` values for binary strategies, else integers from
-/// {0, 1} or {4, ..., 7} alternating every `period` values (the shape of
-/// River's examples).
+/// River-like input for strategy `s`: outcomes whose error rate switches
+/// between 0.2 and 0.7 every `period` values for binary strategies, else
+/// integers from {0, 1} or {4, ..., 7} alternating every `period` values (the
+/// shape of River's examples).
 inline double river_like(const core::strategy& s, stream_rng& rng, uint64_t i,
                          uint64_t period) {
   bool second = (i / period) % 2 == 1;
   if (s.binary())
-    return rng.bernoulli(second ? 0.7 : 0.5);
+    return rng.bernoulli(second ? 0.7 : 0.2);
   return second ? static_cast<double>(4 + rng.next() % 4)
                 : static_cast<double>(rng.next() % 2);
 }
