@@ -222,6 +222,10 @@ process_outcome process_runner::run(const std::vector<std::string>& argv,
     posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(),
                                      STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&setup.actions, log.get(), STDERR_FILENO);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+    // Sockets and databases of the node that lack O_CLOEXEC stay with it.
+    posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
+#endif
     // Own process group (so a timeout can kill everything the command
     // started), no inherited signal mask, default handling of the signals
     // a parent commonly ignores.

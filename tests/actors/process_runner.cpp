@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,6 +126,15 @@ CAF_TEST(the child runs in its own process group) {
   CAF_CHECK(pid > 0);
   CAF_CHECK_EQUAL(pid, pgid);
   CAF_CHECK_NOT_EQUAL(pgid, static_cast<long>(::getpgrp()));
+}
+
+CAF_TEST(the child inherits only stdin stdout and stderr) {
+  auto fd = ::open("/dev/null", O_RDONLY); // no O_CLOEXEC
+  CAF_REQUIRE(fd > STDERR_FILENO);
+  auto res = sh("[ -e /proc/self/fd/" + std::to_string(fd)
+                + " ] && echo inherited || echo closed");
+  ::close(fd);
+  CAF_CHECK_EQUAL(res.last_line, "closed");
 }
 
 CAF_TEST(a timeout kills the whole process group) {
