@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,5 +19,10 @@ namespace retrain {
 core::expected<std::vector<std::string>>
 expand_command(const std::vector<std::string>& argv_template,
                const retrain_job& job);
+
+/// Checks an argv template at start-up, before any job runs: fails as
+/// `expand_command` would on an unknown placeholder or an unbalanced brace.
+std::optional<core::failure>
+check_command_template(const std::vector<std::string>& argv_template);
 
 } // namespace retrain

@@ -90,4 +90,16 @@ expand_command(const std::vector<std::string>& argv_template,
   return result;
 }
 
+std::optional<core::failure>
+check_command_template(const std::vector<std::string>& argv_template) {
+  retrain_job sample;
+  sample.model = "project:name:1.0.0";
+  sample.version = "1.0.0";
+  sample.next_version = "1.0.1";
+  auto result = expand_command(argv_template, sample);
+  if (!result)
+    return result.error();
+  return std::nullopt;
+}
+
 } // namespace retrain

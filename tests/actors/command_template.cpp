@@ -91,3 +91,13 @@ CAF_TEST(project and name need a valid model id) {
                                "'not-a-model-id'"),
                       std::string::npos);
 }
+
+CAF_TEST(templates can be checked before any job runs) {
+  CAF_CHECK(!check_command_template({"train", "{model}", "{project}", "{{"}));
+  auto err = check_command_template({"train", "{modle}"});
+  CAF_REQUIRE(err);
+  CAF_CHECK_EQUAL(err->message.rfind("retrain.job.command argument 1 "
+                                     "'{modle}': unknown placeholder {modle}",
+                                     0),
+                  0u);
+}
