@@ -62,12 +62,14 @@ bool adwin::consistent() const noexcept {
 
 void adwin::add_level() {
   // Grows by doubling but never past `max_levels`, so `memory_bound` holds.
-  if (counts_.size() == counts_.capacity()) {
-    auto levels = std::min(max_levels,
-                           std::max<std::size_t>(4, 2 * counts_.capacity()));
-    counts_.reserve(levels);
-    totals_.reserve(levels * slots());
-    variances_.reserve(levels * slots());
+  auto levels = counts_.size() + 1;
+  if (counts_.capacity() < levels || totals_.capacity() < levels * slots()
+      || variances_.capacity() < levels * slots()) {
+    auto target = std::min(max_levels,
+                           std::max<std::size_t>(4, 2 * counts_.size()));
+    counts_.reserve(target);
+    totals_.reserve(target * slots());
+    variances_.reserve(target * slots());
   }
   counts_.push_back(0);
   totals_.resize(totals_.size() + slots(), 0.0);

@@ -190,6 +190,8 @@ CAF_TEST(snapshot and restore resume exactly) {
         mismatches += same(x->update(xs[i]), y->update(xs[i])) ? 0 : 1;
       CAF_CHECK_EQUAL(mismatches, 0u);
       CAF_CHECK_EQUAL(y->samples(), x->samples());
+      if (auto a = dynamic_cast<adwin*>(y.get()))
+        CAF_CHECK_LESS_OR_EQUAL(a->memory_used(), a->memory_bound());
     }
   }
 }

@@ -138,7 +138,9 @@ public:
       ok_ = false;
       return;
     }
-    xs.resize(n);
+    // assign, unlike resize, allocates no more than asked for, which keeps
+    // restored detectors within their memory bound.
+    xs.assign(n, T{});
     for (auto& x : xs)
       (*this)(x);
   }
