@@ -23,9 +23,6 @@ using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 /// The dispatcher's timer for a job's next attempt.
 using retry = caf::atom_constant<caf::atom("retry")>;
 
-/// Tells a monitor to stand down: a newer version of its line exists.
-using stand_down = caf::atom_constant<caf::atom("standdown")>;
-
 /// A monitor's periodic timer for snapshots.
 using tick = caf::atom_constant<caf::atom("tick")>;
 

@@ -45,10 +45,9 @@ using retrain_worker_actor = caf::typed_actor<
 using monitor_actor = caf::typed_actor<
   /// Applies a run of events of this model.
   caf::reacts_to<metric_batch>,
-  /// News about this model's line.
+  /// News about this model's line: quiet while a job is active, stand down
+  /// once a newer version is registered.
   caf::reacts_to<job_update>,
-  /// Stops triggering: a newer version of the line exists.
-  caf::reacts_to<atom::stand_down>,
   /// Periodic snapshot to the supervisor.
   caf::reacts_to<atom::tick>,
   /// Returns this model's status.
@@ -57,8 +56,11 @@ using monitor_actor = caf::typed_actor<
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors.
 using supervisor_actor = caf::typed_actor<
-  /// Routes valid events (already checked by ingest) to monitors.
-  caf::reacts_to<metric_batch>,
+  /// Routes valid events (already checked by ingest) to monitors; refuses
+  /// those of quarantined models.
+  caf::replies_to<metric_batch>::with<ingest_ack>,
+  /// A monitor's trigger, forwarded to the dispatcher.
+  caf::reacts_to<retrain_trigger>,
   /// A monitor's state, kept to restart it after a crash.
   caf::reacts_to<monitor_snapshot>,
   /// News about jobs, relayed to the monitors of that line.

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "retrain/core/backoff.hpp"
+#include "retrain/interfaces.hpp"
+#include "retrain/job_config.hpp"
+#include "retrain/job_record.hpp"
+#include "retrain/registry_store.hpp"
+
+namespace retrain {
+
+/// A job that is queued or running.
+struct active_job {
+  job_record record;
+  trigger_reason reason;
+  /// The worker running it, if running.
+  caf::actor_addr worker;
+  /// Whether its success is being registered right now.
+  bool registering = false;
+  /// Whether a retry timer is pending (queued but not ready).
+  bool waiting_retry = false;
+};
+
+/// One enlisted worker.
+struct worker_slot {
+  retrain_worker_actor handle;
+  /// The job it runs, or 0.
+  uint64_t job_id = 0;
+};
+
+/// State of the dispatcher.
+///
+/// Jobs per model line:
+/// ```
+///  trigger --(line idle, not superseded)--> queued --(idle worker)--> running
+///     |                                       ^   ^                     |
+///     +--(line has a job)--> merged           |   +--(worker lost)------+
+///                                             +--(failed, retry delay)--+
+///  running --(success)--> registering --> succeeded     (attempts left)
+///  running --(failure, no attempts left)--> failed
+/// ```
+/// Every transition is written to the store before it is announced.
+struct dispatcher_state {
+  static inline const char* name = "dispatcher";
+
+  std::unique_ptr<registry_store> store;
+  registry_actor registry;
+  job_config config;
+  std::chrono::milliseconds timeout{10000};
+  core::backoff retry_backoff{std::chrono::seconds{30},
+                              std::chrono::minutes{30}};
+  std::minstd_rand rng{std::random_device{}()};
+  std::map<uint64_t, active_job> jobs;
+  /// Active job id per model line.
+  std::unordered_map<std::string, uint64_t> by_line;
+  /// Jobs ready to run, oldest first.
+  std::deque<uint64_t> ready;
+  /// Latest registered version per line.
+  std::unordered_map<std::string, std::string> latest;
+  std::map<caf::actor_addr, worker_slot> workers;
+  std::vector<supervisor_actor> subscribers;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;
+  uint64_t superseded = 0;
+};
+
+/// Spawns work on enlisted workers. `store` holds the jobs table; versions
+/// are registered through `registry`. Spawn it `detached`: it writes to
+/// SQLite on every transition.
+dispatcher_actor::behavior_type
+dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+           std::unique_ptr<registry_store> store, registry_actor registry,
+           job_config config, std::chrono::milliseconds timeout);
+
+} // namespace retrain

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "retrain/core/model_id.hpp"
+#include "retrain/interfaces.hpp"
+#include "retrain/monitor_config.hpp"
+
+namespace retrain {
+
+/// One model id the supervisor knows.
+struct monitored_model {
+  core::model_id id;
+  /// The running monitor; null while quarantined.
+  monitor_actor handle;
+  /// Its last snapshot, to restart from.
+  std::optional<monitor_snapshot> snapshot;
+  /// Crash times within the restart window.
+  std::deque<std::chrono::steady_clock::time_point> crashes;
+  /// Events sent to the current incarnation plus those its snapshot holds.
+  uint64_t sent = 0;
+  /// Events lost in crashes (applied after the last snapshot, or queued).
+  uint64_t lost = 0;
+  /// Events refused while quarantined.
+  uint64_t refused = 0;
+  uint32_t restarts = 0;
+  bool quarantined = false;
+};
+
+/// State of the supervisor of one monitor node.
+///
+/// Routes events by model id, spawning a monitor on a model's first event
+/// and watching it. A monitor that crashes is restarted at once from its
+/// last snapshot (events arriving meanwhile go to the new one); after
+/// `max_restarts` crashes within `restart_window` the model is quarantined:
+/// its events are refused with a reason and it shows in status.
+struct supervisor_state {
+  static inline const char* name = "supervisor";
+
+  monitor_config config;
+  std::unordered_map<std::string, monitored_model> models;
+  /// Model id by monitor address, to handle down messages.
+  std::unordered_map<caf::actor_addr, std::string> by_addr;
+  /// Latest registered version and busy flag per line.
+  std::unordered_map<std::string, core::semver> latest;
+  std::unordered_set<std::string> busy_lines;
+  dispatcher_actor dispatcher;
+  uint64_t triggers_forwarded = 0;
+};
+
+/// Spawns and supervises monitors; forwards triggers to `dispatcher`.
+supervisor_actor::behavior_type
+supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+           monitor_config config, dispatcher_actor dispatcher);
+
+} // namespace retrain

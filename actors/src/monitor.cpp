@@ -1,0 +1,176 @@
+#include "retrain/monitor.hpp"
+
+#include <chrono>
+
+#include "retrain/log.hpp"
+
+namespace retrain {
+
+namespace {
+
+int64_t unix_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+std::optional<retrain_trigger>
+monitor_state::apply(const metric_event& ev,
+                     core::trigger_gate::time_point now) {
+  ++events;
+  auto& strategy = strategies[static_cast<std::size_t>(ev.kind)];
+  if (!strategy)
+    return std::nullopt; // a kind this node does not watch
+  // Binary strategies watch errors: for quality kinds 1 means correct.
+  auto x = ev.value;
+  if (strategy->binary() && higher_is_better(ev.kind))
+    x = 1.0 - x;
+  auto d = strategy->update(x);
+  if (d.breach)
+    ++breaches;
+  if (d.state != core::verdict::drift || standing_down || !gate.open(now))
+    return std::nullopt;
+  gate.fired(now);
+  ++triggers;
+  retrain_trigger result;
+  result.model = model;
+  result.reason.strategy = std::string{strategy->name()};
+  result.reason.kind = ev.kind;
+  result.reason.statistic = d.statistic;
+  result.reason.threshold = d.threshold;
+  result.reason.samples = strategy->samples();
+  result.triggered_at_ns = unix_now_ns();
+  return result;
+}
+
+monitor_snapshot monitor_state::snapshot() const {
+  monitor_snapshot result;
+  result.model = model;
+  result.events = events;
+  result.triggers = triggers;
+  result.standing_down = standing_down;
+  result.line_busy = gate.busy();
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    if (strategies[i]) {
+      result.kinds.push_back(static_cast<metric_kind>(i));
+      result.strategies.push_back(strategies[i]->snapshot());
+    }
+  }
+  return result;
+}
+
+model_status monitor_state::status() const {
+  model_status result;
+  result.model = model;
+  result.state = standing_down ? "standing-down"
+                               : (gate.busy() ? "job-active" : "watching");
+  result.events = events;
+  result.triggers = triggers;
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    // Kinds this model never reported are left out.
+    if (!strategies[i] || strategies[i]->samples() == 0)
+      continue;
+    auto last = strategies[i]->last();
+    kind_status ks;
+    ks.kind = static_cast<metric_kind>(i);
+    ks.strategy = std::string{strategies[i]->name()};
+    ks.statistic = last.statistic;
+    ks.threshold = last.threshold;
+    ks.samples = strategies[i]->samples();
+    ks.state = std::string{to_string(last.state)};
+    result.kinds.push_back(std::move(ks));
+  }
+  return result;
+}
+
+monitor_actor::behavior_type
+monitor(monitor_actor::stateful_pointer<monitor_state> self,
+        monitor_start start, supervisor_actor supervisor) {
+  auto& st = self->state;
+  st.id = std::move(start.id);
+  st.model = st.id.str();
+  st.supervisor = supervisor.address();
+  st.snapshot_interval = start.config.snapshot_interval;
+  st.gate = core::trigger_gate{start.config.cooldown};
+  for (std::size_t i = 0; i < metric_kind_count; ++i) {
+    if (!start.config.kinds[i])
+      continue;
+    // The config was validated at start, so this cannot fail.
+    auto s = start.config.make_strategy(static_cast<metric_kind>(i));
+    if (s)
+      st.strategies[i] = std::move(*s);
+  }
+  if (start.snapshot) {
+    auto& snap = *start.snapshot;
+    st.events = snap.events;
+    st.triggers = snap.triggers;
+    st.standing_down = snap.standing_down;
+    for (std::size_t i = 0; i < snap.kinds.size(); ++i) {
+      auto& s = st.strategies[static_cast<std::size_t>(snap.kinds[i])];
+      if (s && !s->restore(snap.strategies[i]))
+        log().warn("{}#{} {}: snapshot of {} does not fit, starting fresh",
+                   monitor_state::name, self->id(), st.model,
+                   to_string(snap.kinds[i]));
+    }
+  }
+  if (start.latest && core::compare(st.id.version, *start.latest) < 0)
+    st.standing_down = true;
+  st.gate.line_busy(start.line_busy);
+  // Snapshots go out only while something changes, so idle monitors cost
+  // no timers.
+  auto touch = [self] {
+    auto& st = self->state;
+    st.dirty = true;
+    if (!st.tick_scheduled) {
+      st.tick_scheduled = true;
+      self->delayed_send(self, st.snapshot_interval, atom::tick::value);
+    }
+  };
+  return {
+    [=](metric_batch& batch) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      touch();
+      bool fired = false;
+      for (auto& ev : batch.events) {
+        if (auto trigger = st.apply(ev, now)) {
+          log().info("{}#{} {}: trigger: {}", monitor_state::name, self->id(),
+                     st.model, to_string(trigger->reason));
+          st.tell_supervisor(self, std::move(*trigger));
+          fired = true;
+        }
+      }
+      // A restarted monitor must not fire the same episode again.
+      if (fired) {
+        st.dirty = false;
+        st.tell_supervisor(self, st.snapshot());
+      }
+    },
+    [=](job_update& update) {
+      auto& st = self->state;
+      touch();
+      st.gate.line_busy(is_active(update.state));
+      if (update.state != job_state::succeeded || st.standing_down)
+        return;
+      auto version = core::parse_semver(update.version);
+      if (version && core::compare(st.id.version, *version) < 0) {
+        st.standing_down = true;
+        log().info("{}#{} {}: standing down, {} is registered",
+                   monitor_state::name, self->id(), st.model, update.version);
+      }
+    },
+    [=](atom::tick) {
+      auto& st = self->state;
+      st.tick_scheduled = false;
+      if (st.dirty) {
+        st.dirty = false;
+        st.tell_supervisor(self, st.snapshot());
+      }
+    },
+    [=](atom::status) -> model_status { return self->state.status(); },
+  };
+}
+
+} // namespace retrain

@@ -1,0 +1,221 @@
+#include "retrain/supervisor.hpp"
+
+#include <caf/exit_reason.hpp>
+#include <caf/system_messages.hpp>
+
+#include "retrain/log.hpp"
+#include "retrain/monitor.hpp"
+
+namespace retrain {
+
+namespace {
+
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+
+// Spawns the monitor of `entry`, from its snapshot if it has one.
+void spawn_monitor(self_ptr self, const std::string& model,
+                   monitored_model& entry) {
+  auto& st = self->state;
+  monitor_start start;
+  start.id = entry.id;
+  start.config = st.config;
+  start.snapshot = entry.snapshot;
+  auto line = entry.id.line();
+  if (auto i = st.latest.find(line); i != st.latest.end())
+    start.latest = i->second;
+  start.line_busy = st.busy_lines.count(line) > 0;
+  entry.handle = self->spawn(monitor, std::move(start),
+                             caf::actor_cast<supervisor_actor>(self));
+  self->monitor(entry.handle);
+  st.by_addr[entry.handle.address()] = model;
+  entry.sent = entry.snapshot ? entry.snapshot->events : 0;
+}
+
+// Finds or creates the entry of `model`; nullptr if the id is malformed
+// (ingest checks ids, so this only guards against direct senders).
+monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
+  auto& st = self->state;
+  if (auto i = st.models.find(model); i != st.models.end())
+    return &i->second;
+  auto id = core::parse_model_id(model);
+  if (!id)
+    return nullptr;
+  auto& entry = st.models[model];
+  entry.id = std::move(*id);
+  spawn_monitor(self, model, entry);
+  return &entry;
+}
+
+void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto i = st.by_addr.find(msg.source);
+  if (i == st.by_addr.end())
+    return;
+  auto model = std::move(i->second);
+  st.by_addr.erase(i);
+  auto& entry = st.models[model];
+  if (msg.reason == caf::exit_reason::user_shutdown
+      || msg.reason == caf::exit_reason::normal)
+    return;
+  // Everything sent after the last snapshot is gone with the monitor.
+  auto kept = entry.snapshot ? entry.snapshot->events : 0;
+  entry.lost += entry.sent > kept ? entry.sent - kept : 0;
+  auto now = self->clock().now();
+  while (!entry.crashes.empty()
+         && entry.crashes.front() + st.config.restart_window <= now)
+    entry.crashes.pop_front();
+  entry.crashes.push_back(now);
+  if (entry.crashes.size() > st.config.max_restarts) {
+    entry.quarantined = true;
+    entry.handle = nullptr;
+    log().error("{}#{} {}: quarantined after {} crashes within {} ms "
+                "(last: {}); its events are refused",
+                supervisor_state::name, self->id(), model, entry.crashes.size(),
+                st.config.restart_window.count(), to_string(msg.reason));
+    return;
+  }
+  ++entry.restarts;
+  log().warn("{}#{} {}: monitor crashed ({}), restarting from {} "
+             "({} events lost)",
+             supervisor_state::name, self->id(), model, to_string(msg.reason),
+             entry.snapshot ? "its last snapshot" : "scratch", entry.lost);
+  spawn_monitor(self, model, entry);
+}
+
+model_status quarantined_status(const std::string& model,
+                                const monitored_model& entry) {
+  model_status result;
+  result.model = model;
+  result.state = "quarantined";
+  if (entry.snapshot) {
+    result.events = entry.snapshot->events;
+    result.triggers = entry.snapshot->triggers;
+  }
+  return result;
+}
+
+} // namespace
+
+supervisor_actor::behavior_type
+supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+           monitor_config config, dispatcher_actor dispatcher) {
+  self->state.config = std::move(config);
+  self->state.dispatcher = dispatcher;
+  if (dispatcher)
+    self->send(dispatcher, atom::subscribe::value,
+               caf::actor_cast<supervisor_actor>(self));
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
+  return {
+    [=](metric_batch& batch) -> ingest_ack {
+      auto& st = self->state;
+      ingest_ack ack;
+      // Group the batch into one run per model, in order of first appearance.
+      std::unordered_map<std::string, metric_batch> runs;
+      std::vector<std::string> order;
+      for (std::size_t i = 0; i < batch.events.size(); ++i) {
+        auto& ev = batch.events[i];
+        auto entry = find_or_spawn(self, ev.model);
+        if (!entry || entry->quarantined) {
+          if (ack.rejected++ == 0)
+            ack.first_error = "model " + ev.model
+                              + (entry ? " is quarantined after repeated "
+                                         "monitor crashes"
+                                       : " is not a valid model id");
+          if (entry)
+            ++entry->refused;
+          continue;
+        }
+        ++ack.accepted;
+        ++entry->sent;
+        auto& run = runs[ev.model];
+        if (run.events.empty())
+          order.push_back(ev.model);
+        run.events.push_back(std::move(ev));
+      }
+      for (auto& model : order)
+        self->send(st.models[model].handle, std::move(runs[model]));
+      return ack;
+    },
+    [=](retrain_trigger& trigger) {
+      auto& st = self->state;
+      if (!st.dispatcher) {
+        log().error("{}#{} {}: trigger dropped, no coordinator",
+                    supervisor_state::name, self->id(), trigger.model);
+        return;
+      }
+      ++st.triggers_forwarded;
+      self->send(st.dispatcher, std::move(trigger));
+    },
+    [=](monitor_snapshot& snap) {
+      auto& st = self->state;
+      auto i = st.models.find(snap.model);
+      if (i == st.models.end())
+        return;
+      // Only the current incarnation's snapshots count.
+      if (self->current_sender() != i->second.handle.address())
+        return;
+      i->second.snapshot = std::move(snap);
+    },
+    [=](job_update& update) {
+      auto& st = self->state;
+      if (is_active(update.state))
+        st.busy_lines.insert(update.line);
+      else
+        st.busy_lines.erase(update.line);
+      if (update.state == job_state::succeeded) {
+        if (auto v = core::parse_semver(update.version)) {
+          auto& latest = st.latest[update.line];
+          if (core::compare(latest, *v) < 0)
+            latest = *v;
+        }
+      }
+      for (auto& [model, entry] : st.models)
+        if (entry.handle && entry.id.line() == update.line)
+          self->send(entry.handle, update);
+    },
+    [=](atom::status) -> caf::result<std::vector<model_status>> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<std::vector<model_status>>();
+      auto result = std::make_shared<std::vector<model_status>>();
+      auto pending = std::make_shared<size_t>(0);
+      for (auto& [model, entry] : st.models) {
+        if (!entry.handle) {
+          result->push_back(quarantined_status(model, entry));
+          result->back().restarts = entry.restarts;
+          result->back().lost = entry.lost;
+          continue;
+        }
+        ++*pending;
+      }
+      if (*pending == 0) {
+        rp.deliver(std::move(*result));
+        return rp;
+      }
+      for (auto& [model, entry] : st.models) {
+        if (!entry.handle)
+          continue;
+        auto restarts = entry.restarts;
+        auto lost = entry.lost;
+        self
+          ->request(entry.handle, std::chrono::seconds{5}, atom::status::value)
+          .then(
+            [=](model_status& ms) mutable {
+              ms.restarts = restarts;
+              ms.lost = lost;
+              result->push_back(std::move(ms));
+              if (--*pending == 0)
+                rp.deliver(std::move(*result));
+            },
+            [=](caf::error&) mutable {
+              // A monitor that crashed meanwhile is simply left out.
+              if (--*pending == 0)
+                rp.deliver(std::move(*result));
+            });
+      }
+      return rp;
+    },
+  };
+}
+
+} // namespace retrain

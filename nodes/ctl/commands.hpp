@@ -1,0 +1,53 @@
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace retrain::ctl {
+
+/// Exit codes of retrain-ctl.
+enum exit_code : int {
+  ok = 0,
+  /// The node is unreachable or refused the request.
+  refused = 1,
+  /// Bad arguments or input.
+  usage = 2,
+};
+
+/// Options every remote command takes.
+struct remote_options {
+  std::string node = "127.0.0.1:4242";
+  std::string coordinator = "127.0.0.1:4243";
+  bool json = false;
+  /// Seconds to wait for an answer.
+  int timeout_s = 10;
+};
+
+/// `send MODEL KIND VALUE`
+int run_send(const remote_options& opts, const std::vector<std::string>& args,
+             std::ostream& out, std::ostream& err);
+
+/// `replay FILE.csv`
+int run_replay(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
+/// `status`
+int run_status(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
+/// `jobs`
+int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
+             std::ostream& out, std::ostream& err);
+
+/// `versions LINE`
+int run_versions(const remote_options& opts,
+                 const std::vector<std::string>& args, std::ostream& out,
+                 std::ostream& err);
+
+/// `backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE`: runs a
+/// strategy offline; needs no node.
+int run_backtest_command(const std::vector<std::string>& args,
+                         std::ostream& out, std::ostream& err);
+
+} // namespace retrain::ctl

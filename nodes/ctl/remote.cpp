@@ -1,0 +1,416 @@
+// The retrain-ctl commands that talk to a running node.
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "ctl/commands.hpp"
+#include "retrain/core/model_id.hpp"
+#include "retrain/messages.hpp"
+
+namespace retrain::ctl {
+
+namespace {
+
+namespace json = boost::json;
+
+struct client_config : caf::actor_system_config {
+  client_config() {
+    register_messages(*this);
+    load<caf::io::middleman>();
+    set("logger.verbosity", caf::atom("quiet"));
+  }
+};
+
+// A client connection: one actor system, one remote handle.
+template <class Handle>
+struct connection {
+  client_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  Handle handle;
+  std::string error;
+
+  connection(const std::string& endpoint, const char* what) {
+    auto colon = endpoint.rfind(':');
+    uint16_t port = 0;
+    if (colon != std::string::npos) {
+      auto p = std::strtol(endpoint.c_str() + colon + 1, nullptr, 10);
+      if (p > 0 && p < 65536)
+        port = static_cast<uint16_t>(p);
+    }
+    if (port == 0) {
+      error = std::string{what} + " '" + endpoint + "' is not HOST:PORT";
+      return;
+    }
+    sys = std::make_unique<caf::actor_system>(cfg);
+    auto host = endpoint.substr(0, colon);
+    auto remote = sys->middleman().remote_actor<Handle>(host, port);
+    if (!remote) {
+      error = "cannot reach the " + std::string{what} + " at " + endpoint + ": "
+              + sys->render(remote.error());
+      return;
+    }
+    handle = std::move(*remote);
+  }
+};
+
+std::string iso_time(int64_t ns) {
+  if (ns <= 0)
+    return "";
+  auto secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3)
+      << std::setfill('0') << (ns / 1'000'000) % 1000 << 'Z';
+  return out.str();
+}
+
+// A JSON number, or null for values JSON cannot carry (NaN, infinities).
+json::value number(double x) {
+  if (!std::isfinite(x))
+    return nullptr;
+  return x;
+}
+
+struct parsed_line {
+  size_t line = 0;
+  metric_event event;
+};
+
+// Parses `model,kind,value[,observed_at_ns]`.
+std::optional<std::string> parse_csv_line(const std::string& text,
+                                          metric_event& ev) {
+  std::vector<std::string> fields;
+  std::string field;
+  std::istringstream in{text};
+  while (std::getline(in, field, ','))
+    fields.push_back(field);
+  if (!text.empty() && text.back() == ',')
+    fields.emplace_back();
+  auto trim = [](std::string& s) {
+    auto b = s.find_first_not_of(" \t\r");
+    auto e = s.find_last_not_of(" \t\r");
+    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+  };
+  for (auto& f : fields)
+    trim(f);
+  if (fields.size() < 3 || fields.size() > 4)
+    return "expected model,kind,value[,observed_at_ns], found "
+           + std::to_string(fields.size()) + " fields";
+  ev.model = fields[0];
+  auto kind = parse_metric_kind(fields[1]);
+  if (!kind)
+    return "unknown metric kind '" + fields[1]
+           + "' (known: " + std::string{metric_kind_names()} + ")";
+  ev.kind = *kind;
+  char* end = nullptr;
+  ev.value = std::strtod(fields[2].c_str(), &end);
+  if (fields[2].empty() || *end != '\0')
+    return "value '" + fields[2] + "' is not a number";
+  ev.observed_at_ns = 0;
+  if (fields.size() == 4 && !fields[3].empty()) {
+    errno = 0;
+    auto ns = std::strtoll(fields[3].c_str(), &end, 10);
+    if (*end != '\0' || errno == ERANGE || ns < 0)
+      return "observed_at_ns '" + fields[3]
+             + "' is not a non-negative whole number";
+    ev.observed_at_ns = ns;
+  }
+  return std::nullopt;
+}
+
+// Why the node refuses `ev`, by the same rules ingest applies.
+std::optional<std::string> local_reason(const metric_event& ev) {
+  auto id = core::parse_model_id(ev.model);
+  if (!id)
+    return id.error().message;
+  return check_value(ev.kind, ev.value);
+}
+
+template <class T, class Handle, class... Ts>
+std::optional<T> ask(connection<Handle>& conn, const remote_options& opts,
+                     std::string& error, Ts&&... xs) {
+  std::optional<T> result;
+  caf::scoped_actor self{*conn.sys};
+  self
+    ->request(conn.handle, std::chrono::seconds{opts.timeout_s},
+              std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) { error = conn.sys->render(err); });
+  return result;
+}
+
+int fail(std::ostream& err, const std::string& msg, int code) {
+  err << "retrain-ctl: " << msg << '\n';
+  return code;
+}
+
+} // namespace
+
+int run_send(const remote_options& opts, const std::vector<std::string>& args,
+             std::ostream& out, std::ostream& err) {
+  if (args.size() != 3)
+    return fail(err, "usage: retrain-ctl send MODEL KIND VALUE", usage);
+  metric_event ev;
+  if (auto reason = parse_csv_line(args[0] + "," + args[1] + "," + args[2], ev))
+    return fail(err, *reason, usage);
+  connection<ingest_actor> conn{opts.node, "node"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, refused);
+  std::string error;
+  metric_batch batch;
+  batch.events.push_back(ev);
+  auto ack = ask<ingest_ack>(conn, opts, error, std::move(batch));
+  if (!ack)
+    return fail(err, "send failed: " + error, refused);
+  if (opts.json) {
+    out << json::serialize(json::object{{"accepted", ack->accepted},
+                                        {"rejected", ack->rejected},
+                                        {"error", ack->first_error}})
+        << '\n';
+  } else if (ack->rejected == 0) {
+    out << "accepted\n";
+  } else {
+    out << "rejected: " << ack->first_error << '\n';
+  }
+  return ack->rejected == 0 ? ok : refused;
+}
+
+int run_replay(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  if (args.size() != 1)
+    return fail(err, "usage: retrain-ctl replay FILE.csv", usage);
+  std::ifstream file{args[0]};
+  if (!file)
+    return fail(err, "cannot open '" + args[0] + "'", usage);
+  struct reject {
+    size_t line;
+    std::string reason;
+  };
+  std::vector<reject> rejects;
+  uint64_t accepted = 0;
+  connection<ingest_actor> conn{opts.node, "node"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, refused);
+  constexpr size_t batch_size = 1000;
+  std::vector<size_t> lines;
+  metric_batch batch;
+  std::string error;
+  auto flush = [&]() -> bool {
+    if (batch.events.empty())
+      return true;
+    auto sent = batch.events;
+    auto ack = ask<ingest_ack>(conn, opts, error, std::move(batch));
+    batch.events.clear();
+    if (!ack)
+      return false;
+    accepted += ack->accepted;
+    if (ack->rejected > 0) {
+      // The node counts; the same rules tell which lines and why.
+      uint64_t explained = 0;
+      for (size_t i = 0; i < sent.size(); ++i) {
+        if (auto reason = local_reason(sent[i])) {
+          rejects.push_back({lines[i], *reason});
+          ++explained;
+        }
+      }
+      if (explained < ack->rejected)
+        rejects.push_back(
+          {0, std::to_string(ack->rejected - explained)
+                + " more refused by the node, first: " + ack->first_error});
+    }
+    lines.clear();
+    return true;
+  };
+  std::string text;
+  size_t line = 0;
+  while (std::getline(file, text)) {
+    ++line;
+    if (text.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    if (line == 1 && text.rfind("model,", 0) == 0)
+      continue; // header
+    metric_event ev;
+    if (auto reason = parse_csv_line(text, ev)) {
+      rejects.push_back({line, *reason});
+      continue;
+    }
+    lines.push_back(line);
+    batch.events.push_back(std::move(ev));
+    if (batch.events.size() == batch_size && !flush())
+      return fail(err,
+                  "replay failed after " + std::to_string(accepted)
+                    + " accepted events: " + error,
+                  refused);
+  }
+  if (!flush())
+    return fail(err,
+                "replay failed after " + std::to_string(accepted)
+                  + " accepted events: " + error,
+                refused);
+  std::sort(rejects.begin(), rejects.end(),
+            [](auto& x, auto& y) { return x.line < y.line; });
+  if (opts.json) {
+    json::array arr;
+    for (auto& r : rejects)
+      arr.push_back(json::object{{"line", r.line}, {"reason", r.reason}});
+    out << json::serialize(json::object{{"accepted", accepted},
+                                        {"rejected", rejects.size()},
+                                        {"rejects", std::move(arr)}})
+        << '\n';
+  } else {
+    for (auto& r : rejects)
+      out << "line " << r.line << ": rejected: " << r.reason << '\n';
+    out << "replayed " << args[0] << ": " << accepted << " accepted, "
+        << rejects.size() << " rejected\n";
+  }
+  return ok;
+}
+
+int run_status(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  if (!args.empty())
+    return fail(err, "usage: retrain-ctl status", usage);
+  connection<monitor_node_actor> conn{opts.node, "node"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, refused);
+  std::string error;
+  auto models = ask<std::vector<model_status>>(conn, opts, error,
+                                               atom::status::value);
+  if (!models)
+    return fail(err, "status failed: " + error, refused);
+  std::sort(models->begin(), models->end(),
+            [](auto& x, auto& y) { return x.model < y.model; });
+  if (opts.json) {
+    json::array arr;
+    for (auto& m : *models) {
+      json::array kinds;
+      for (auto& k : m.kinds)
+        kinds.push_back(json::object{{"kind", to_string(k.kind)},
+                                     {"strategy", k.strategy},
+                                     {"statistic", number(k.statistic)},
+                                     {"threshold", number(k.threshold)},
+                                     {"samples", k.samples},
+                                     {"state", k.state}});
+      arr.push_back(json::object{{"model", m.model},
+                                 {"state", m.state},
+                                 {"events", m.events},
+                                 {"triggers", m.triggers},
+                                 {"restarts", m.restarts},
+                                 {"lost", m.lost},
+                                 {"kinds", std::move(kinds)}});
+    }
+    out << json::serialize(arr) << '\n';
+    return ok;
+  }
+  out << models->size() << " models\n";
+  for (auto& m : *models) {
+    out << m.model << "  " << m.state << "  events=" << m.events
+        << " triggers=" << m.triggers;
+    if (m.restarts > 0 || m.lost > 0)
+      out << " restarts=" << m.restarts << " lost=" << m.lost;
+    out << '\n';
+    for (auto& k : m.kinds)
+      out << "  " << std::left << std::setw(11) << to_string(k.kind)
+          << std::right << " " << k.strategy << " statistic=" << k.statistic
+          << " threshold=" << k.threshold << " samples=" << k.samples
+          << " state=" << k.state << '\n';
+  }
+  return ok;
+}
+
+int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
+             std::ostream& out, std::ostream& err) {
+  if (!args.empty())
+    return fail(err, "usage: retrain-ctl jobs", usage);
+  connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, refused);
+  std::string error;
+  auto jobs = ask<std::vector<job_info>>(conn, opts, error, atom::jobs::value);
+  if (!jobs)
+    return fail(err, "jobs failed: " + error, refused);
+  if (opts.json) {
+    json::array arr;
+    for (auto& j : *jobs)
+      arr.push_back(json::object{{"id", j.id},
+                                 {"model", j.model},
+                                 {"state", to_string(j.state)},
+                                 {"attempts", j.attempts},
+                                 {"version", j.version},
+                                 {"merged", j.merged},
+                                 {"error", j.error},
+                                 {"reason", j.reason},
+                                 {"created", iso_time(j.created_at_ns)},
+                                 {"updated", iso_time(j.updated_at_ns)}});
+    out << json::serialize(arr) << '\n';
+    return ok;
+  }
+  out << std::left << std::setw(6) << "ID" << std::setw(34) << "MODEL"
+      << std::setw(10) << "STATE" << std::setw(9) << "ATTEMPTS"
+      << "VERSION" << '\n';
+  for (auto& j : *jobs) {
+    out << std::setw(6) << j.id << std::setw(34) << j.model << std::setw(10)
+        << to_string(j.state) << std::setw(9) << j.attempts << j.version;
+    if (!j.error.empty() && j.state != job_state::succeeded)
+      out << "  (" << j.error << ")";
+    out << '\n';
+  }
+  return ok;
+}
+
+int run_versions(const remote_options& opts,
+                 const std::vector<std::string>& args, std::ostream& out,
+                 std::ostream& err) {
+  if (args.size() != 1)
+    return fail(err, "usage: retrain-ctl versions LINE (e.g. cv:anomaly)",
+                usage);
+  if (auto line = core::parse_model_line(args[0]); !line)
+    return fail(err, line.error().message, usage);
+  connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, refused);
+  std::string error;
+  auto versions = ask<std::vector<model_version>>(
+    conn, opts, error, atom::versions::value, args[0]);
+  if (!versions)
+    return fail(err, "versions failed: " + error, refused);
+  if (opts.json) {
+    json::array arr;
+    for (auto& v : *versions)
+      arr.push_back(json::object{{"version", v.version},
+                                 {"parent", v.parent},
+                                 {"job_id", v.job_id},
+                                 {"created", iso_time(v.created_at_ns)},
+                                 {"reason", v.reason},
+                                 {"artifact", v.artifact}});
+    out << json::serialize(arr) << '\n';
+    return ok;
+  }
+  out << std::left << std::setw(12) << "VERSION" << std::setw(12) << "PARENT"
+      << std::setw(6) << "JOB" << std::setw(26) << "CREATED"
+      << "REASON" << '\n';
+  for (auto& v : *versions) {
+    out << std::setw(12) << v.version << std::setw(12) << v.parent
+        << std::setw(6) << v.job_id << std::setw(26)
+        << iso_time(v.created_at_ns) << v.reason;
+    if (!v.artifact.empty())
+      out << "  artifact=" << v.artifact;
+    out << '\n';
+  }
+  return ok;
+}
+
+} // namespace retrain::ctl

@@ -1,0 +1,112 @@
+#include "node.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
+
+#include "retrain/dispatcher.hpp"
+#include "retrain/ec.hpp"
+#include "retrain/ingest.hpp"
+#include "retrain/log.hpp"
+#include "retrain/registry.hpp"
+#include "retrain/registry_store.hpp"
+#include "retrain/retrain_worker.hpp"
+#include "retrain/supervisor.hpp"
+
+namespace retrain {
+
+namespace {
+
+// Publishes `handle` on `host:port`; returns the bound port.
+template <class Handle>
+caf::expected<uint16_t> publish(caf::actor_system& sys, const Handle& handle,
+                                const node_settings& cfg, uint16_t port,
+                                const char* what) {
+  auto bound = sys.middleman().publish(handle, port, cfg.host.c_str(), true);
+  if (!bound)
+    return caf::make_error(ec::unreachable, std::string{"cannot publish the "}
+                                              + what + " on " + cfg.host + ":"
+                                              + std::to_string(port) + ": "
+                                              + sys.render(bound.error()));
+  return *bound;
+}
+
+// Waits for SIGINT or SIGTERM.
+int wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+} // namespace
+
+caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
+  std::vector<caf::actor> actors;
+  auto keep = [&](const auto& handle) {
+    actors.push_back(caf::actor_cast<caf::actor>(handle));
+  };
+  dispatcher_actor coordinator;
+  if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
+    auto reg_store = registry_store::open(cfg.data_dir);
+    if (!reg_store)
+      return caf::make_error(ec::storage_failure, reg_store.error().message);
+    auto job_store = registry_store::open(cfg.data_dir);
+    if (!job_store)
+      return caf::make_error(ec::storage_failure, job_store.error().message);
+    // Both own SQLite connections: detached, so disk waits never stall the
+    // scheduler.
+    auto reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
+    keep(reg);
+    coordinator = sys.spawn<caf::detached>(dispatcher, std::move(*job_store),
+                                           reg, cfg.job, cfg.request_timeout);
+    keep(coordinator);
+    auto port = publish(sys, coordinator, cfg, cfg.coordinator_port,
+                        "coordinator");
+    if (!port)
+      return port.error();
+    log().info("retrain-node coordinator listening on {}:{}", cfg.host, *port);
+  }
+  if (cfg.role == node_role::all || cfg.role == node_role::worker) {
+    // A worker node reaches its coordinator over the network (cluster
+    // support); in one process it enlists directly.
+    if (!coordinator)
+      return caf::make_error(ec::invalid_config,
+                             "retrain.role=worker needs a coordinator link, "
+                             "which this build does not have yet");
+    for (uint32_t i = 0; i < cfg.workers; ++i) {
+      auto worker = spawn_retrain_worker(sys, cfg.job);
+      keep(worker);
+      caf::anon_send(coordinator, atom::enlist::value, worker);
+    }
+  }
+  if (cfg.role == node_role::all || cfg.role == node_role::monitor) {
+    if (!coordinator)
+      return caf::make_error(ec::invalid_config,
+                             "retrain.role=monitor needs a coordinator link, "
+                             "which this build does not have yet");
+    auto sup = sys.spawn(supervisor, cfg.monitor, coordinator);
+    keep(sup);
+    auto in = sys.spawn(ingest, sup, cfg.monitor, cfg.request_timeout);
+    keep(in);
+    auto port = publish(sys, in, cfg, cfg.ingest_port, "ingest actor");
+    if (!port)
+      return port.error();
+    log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
+  }
+  log().info("retrain-node ready (role {}, data dir {})", to_string(cfg.role),
+             cfg.data_dir);
+  auto sig = wait_for_signal();
+  log().info("retrain-node stopping on signal {}", sig);
+  for (auto& handle : actors)
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  return caf::none;
+}
+
+} // namespace retrain

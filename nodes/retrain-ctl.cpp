@@ -1,0 +1,95 @@
+// retrain-ctl: talks to running nodes, replays metrics, backtests strategies.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ctl/commands.hpp"
+
+namespace {
+
+constexpr const char* usage_text
+  = R"(usage: retrain-ctl [OPTIONS] COMMAND [ARGS]
+
+commands:
+  send MODEL KIND VALUE      send one metric event (acknowledged)
+  replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
+                             batches; prints rejected lines with reasons
+  status                     monitored models: per kind statistic, samples, state
+  jobs                       retrain jobs: id, model, state, attempts, version
+  versions LINE              registered versions of <project>:<name>
+  backtest --strategy NAME [--param KEY=VALUE ...] FILE
+                             run a strategy offline over one value per line
+
+options:
+  --node=HOST:PORT           ingest of a monitor node (default 127.0.0.1:4242)
+  --coordinator=HOST:PORT    coordinator (default 127.0.0.1:4243)
+  --json                     machine-readable output
+  --timeout=SECONDS          wait this long for answers (default 10)
+  -h, --help                 this text
+
+exit codes: 0 ok, 1 unreachable or refused, 2 bad arguments
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace retrain::ctl;
+  remote_options opts;
+  std::vector<std::string> args;
+  std::string command;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* prefix) -> const char* {
+      auto n = std::char_traits<char>::length(prefix);
+      return arg.compare(0, n, prefix) == 0 ? argv[i] + n : nullptr;
+    };
+    if (command == "backtest") {
+      args.push_back(arg);
+    } else if (arg == "-h" || arg == "--help") {
+      std::cout << usage_text;
+      return ok;
+    } else if (auto v = value("--node=")) {
+      opts.node = v;
+    } else if (auto v = value("--coordinator=")) {
+      opts.coordinator = v;
+    } else if (arg == "--json") {
+      opts.json = true;
+    } else if (auto v = value("--timeout=")) {
+      opts.timeout_s = std::atoi(v);
+      if (opts.timeout_s <= 0) {
+        std::cerr << "retrain-ctl: --timeout needs a positive number\n";
+        return usage;
+      }
+    } else if (arg.size() > 1 && arg[0] == '-' && command.empty()) {
+      std::cerr << "retrain-ctl: unknown option '" << arg << "'\n"
+                << usage_text;
+      return usage;
+    } else if (command.empty()) {
+      command = arg;
+    } else {
+      args.push_back(arg);
+    }
+  }
+  if (command == "send")
+    return run_send(opts, args, std::cout, std::cerr);
+  if (command == "replay")
+    return run_replay(opts, args, std::cout, std::cerr);
+  if (command == "status")
+    return run_status(opts, args, std::cout, std::cerr);
+  if (command == "jobs")
+    return run_jobs(opts, args, std::cout, std::cerr);
+  if (command == "versions")
+    return run_versions(opts, args, std::cout, std::cerr);
+  if (command == "backtest") {
+    if (opts.json)
+      args.insert(args.begin(), "--json");
+    return run_backtest_command(args, std::cout, std::cerr);
+  }
+  if (command.empty())
+    std::cerr << usage_text;
+  else
+    std::cerr << "retrain-ctl: unknown command '" << command << "'\n"
+              << usage_text;
+  return usage;
+}

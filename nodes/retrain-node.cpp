@@ -1,0 +1,53 @@
+// retrain-node: runs the actors of one role (by default all of them).
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "node.hpp"
+#include "retrain/node_config.hpp"
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait in run_node: block them in every thread.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  retrain::node_config cfg;
+  auto settings = cfg.parse_settings(argc, argv);
+  if (!settings) {
+    std::cerr << "retrain-node: " << settings.error().message << '\n';
+    return 2;
+  }
+  if (cfg.help_requested())
+    return 0;
+  auto logger = spdlog::stderr_logger_mt("retrain-node");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(settings->log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  cfg.load<caf::io::middleman>();
+  try {
+    caf::actor_system sys{cfg};
+    if (auto err = retrain::run_node(sys, *settings)) {
+      logger->error("retrain-node: {}", sys.render(err));
+      logger->flush();
+      // Leave at once: actors already spawned must not keep the process up.
+      std::_Exit(1);
+    }
+    logger->flush();
+    // Jobs are on disk after every transition; a running job is re-queued
+    // at the next start. Do not wait for workers blocked in a child process.
+    std::_Exit(0);
+  } catch (std::exception& ex) {
+    std::cerr << "retrain-node: " << ex.what() << '\n';
+    return 1;
+  }
+}

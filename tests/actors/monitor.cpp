@@ -1,0 +1,137 @@
+#define CAF_SUITE monitor
+#include "test_support.hpp"
+
+#include "retrain/monitor.hpp"
+
+using namespace retrain;
+using namespace retrain::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string model = "cv:anomaly:1.2.0";
+
+struct fixture : actor_fixture {
+  std::shared_ptr<supervisor_log> seen = std::make_shared<supervisor_log>();
+  supervisor_actor sup = sys.spawn(fake_supervisor, seen);
+
+  // A monitor of `model` watching accuracy below 0.9 with alpha 1, so the
+  // EWMA equals the last value and tables stay readable.
+  monitor_actor spawn_monitor(uint64_t min_samples, uint64_t breaches,
+                              std::chrono::milliseconds cooldown) {
+    monitor_config cfg;
+    cfg.alpha = 1.0;
+    cfg.min_samples = min_samples;
+    cfg.consecutive_breaches = breaches;
+    cfg.cooldown = cooldown;
+    cfg.watch_threshold(metric_kind::accuracy, 0.9);
+    monitor_start start;
+    start.id = *core::parse_model_id(model);
+    start.config = cfg;
+    return sys.spawn(monitor, std::move(start), sup);
+  }
+
+  void feed(const monitor_actor& mon, std::vector<double> values) {
+    self->send(mon, run_of(model, metric_kind::accuracy, std::move(values)));
+    drain();
+  }
+
+  void finish_job(const monitor_actor& mon, job_state state,
+                  std::string version = "") {
+    self->send(mon, job_update{1, "cv:anomaly", state, std::move(version)});
+    drain();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(monitor_tests, fixture)
+
+CAF_TEST(warm up holds back the first decisions) {
+  auto mon = spawn_monitor(4, 1, 0ms);
+  feed(mon, {0.5, 0.5, 0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 0u);
+  feed(mon, {0.5});
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  auto& reason = seen->triggers[0].reason;
+  CAF_CHECK_EQUAL(seen->triggers[0].model, model);
+  CAF_CHECK_EQUAL(reason.strategy, "ewma_threshold");
+  CAF_CHECK_EQUAL(reason.kind, metric_kind::accuracy);
+  CAF_CHECK_EQUAL(reason.statistic, 0.5);
+  CAF_CHECK_EQUAL(reason.threshold, 0.9);
+  CAF_CHECK_EQUAL(reason.samples, 4u);
+}
+
+CAF_TEST(hysteresis needs consecutive breaches) {
+  auto mon = spawn_monitor(1, 3, 0ms);
+  feed(mon, {0.5, 0.5, 0.95, 0.5, 0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 0u);
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+}
+
+CAF_TEST(one trigger per episode while the job is active) {
+  auto mon = spawn_monitor(1, 1, 0ms);
+  feed(mon, {0.5, 0.5, 0.5, 0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+  finish_job(mon, job_state::running);
+  feed(mon, {0.5, 0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+  finish_job(mon, job_state::failed);
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 2u);
+}
+
+CAF_TEST(cooldown keeps the monitor quiet after a trigger) {
+  auto mon = spawn_monitor(1, 1, 10000ms);
+  feed(mon, {0.5});
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  finish_job(mon, job_state::failed);
+  advance_time(9s);
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+  advance_time(1s);
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 2u);
+}
+
+CAF_TEST(a newer registered version makes the monitor stand down) {
+  auto mon = spawn_monitor(1, 1, 0ms);
+  feed(mon, {0.5});
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  finish_job(mon, job_state::succeeded, "1.2.1");
+  feed(mon, {0.5, 0.5, 0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+  auto st = ask<model_status>(mon, atom::status::value);
+  CAF_CHECK_EQUAL(st.state, "standing-down");
+  CAF_CHECK_EQUAL(st.events, 4u);
+  CAF_REQUIRE_EQUAL(st.kinds.size(), 1u);
+  CAF_CHECK_EQUAL(st.kinds[0].samples, 4u);
+}
+
+CAF_TEST(an older registered version does not ) {
+  auto mon = spawn_monitor(1, 1, 0ms);
+  finish_job(mon, job_state::succeeded, "1.1.9");
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+}
+
+CAF_TEST(snapshots go out while state changes) {
+  auto mon = spawn_monitor(1, 1, 0ms);
+  feed(mon, {0.95, 0.96});
+  CAF_CHECK_EQUAL(seen->snapshots.size(), 0u);
+  advance_time(1s);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->snapshots.size(), 1u);
+  CAF_CHECK_EQUAL(seen->snapshots[0].events, 2u);
+  // Nothing changed: no timer, no snapshot.
+  advance_time(5s);
+  drain();
+  CAF_CHECK_EQUAL(seen->snapshots.size(), 1u);
+  // A trigger is snapshotted at once.
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->snapshots.size(), 2u);
+  CAF_CHECK_EQUAL(seen->snapshots[1].triggers, 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

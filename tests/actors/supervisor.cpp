@@ -1,0 +1,124 @@
+#define CAF_SUITE supervisor
+#include "test_support.hpp"
+
+#include "retrain/supervisor.hpp"
+
+using namespace retrain;
+using namespace retrain::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using supervisor_impl
+  = caf::stateful_actor<supervisor_state, supervisor_actor::base>;
+
+const std::string model_a = "cv:a:1.0.0";
+const std::string model_b = "cv:b:2.0.0";
+
+struct fixture : actor_fixture {
+  supervisor_actor sup;
+
+  fixture() {
+    monitor_config cfg;
+    cfg.alpha = 1.0;
+    cfg.min_samples = 1;
+    cfg.consecutive_breaches = 1;
+    cfg.cooldown = 0ms;
+    cfg.max_restarts = 2;
+    cfg.restart_window = 60000ms;
+    cfg.watch_threshold(metric_kind::accuracy, 0.9);
+    sup = sys.spawn(supervisor, cfg, dispatcher_actor{});
+  }
+
+  supervisor_state& state() {
+    return deref<supervisor_impl>(sup).state;
+  }
+
+  ingest_ack feed(const std::string& model, std::vector<double> values) {
+    return ask<ingest_ack>(sup, run_of(model, metric_kind::accuracy,
+                                       std::move(values)));
+  }
+
+  model_status status_of(const std::string& model) {
+    auto all = ask<std::vector<model_status>>(sup, atom::status::value);
+    for (auto& st : all)
+      if (st.model == model)
+        return st;
+    CAF_FAIL("no status for " << model);
+    return {};
+  }
+
+  void crash(const std::string& model) {
+    auto handle = state().models.at(model).handle;
+    CAF_REQUIRE(handle);
+    caf::anon_send_exit(handle, caf::exit_reason::kill);
+    drain();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(supervisor_tests, fixture)
+
+CAF_TEST(one monitor per model id spawned on first event) {
+  auto ack = feed(model_a, {0.95, 0.96});
+  CAF_CHECK_EQUAL(ack.accepted, 2u);
+  feed(model_b, {0.97});
+  feed(model_a, {0.94});
+  CAF_CHECK_EQUAL(state().models.size(), 2u);
+  CAF_CHECK_EQUAL(status_of(model_a).events, 3u);
+  CAF_CHECK_EQUAL(status_of(model_b).events, 1u);
+}
+
+CAF_TEST(a crashed monitor restarts from its last snapshot) {
+  feed(model_a, {0.95, 0.96, 0.97});
+  advance_time(1s); // snapshot interval: the monitor saves 3 events
+  drain();
+  feed(model_a, {0.91, 0.92}); // applied, but after the snapshot
+  auto old_handle = state().models.at(model_a).handle;
+  crash(model_a);
+  auto& entry = state().models.at(model_a);
+  CAF_CHECK_NOT_EQUAL(entry.handle, old_handle);
+  auto st = status_of(model_a);
+  CAF_CHECK_EQUAL(st.state, "watching");
+  CAF_CHECK_EQUAL(st.restarts, 1u);
+  CAF_CHECK_EQUAL(st.events, 3u);
+  CAF_CHECK_EQUAL(st.lost, 2u);
+  CAF_REQUIRE_EQUAL(st.kinds.size(), 1u);
+  CAF_CHECK_EQUAL(st.kinds[0].samples, 3u);
+  CAF_CHECK_EQUAL(st.kinds[0].statistic, 0.97);
+  // Events after the restart reach the new monitor.
+  auto ack = feed(model_a, {0.93});
+  CAF_CHECK_EQUAL(ack.accepted, 1u);
+  CAF_CHECK_EQUAL(status_of(model_a).events, 4u);
+}
+
+CAF_TEST(a monitor crashing too often is quarantined) {
+  feed(model_a, {0.95});
+  crash(model_a);
+  crash(model_a);
+  CAF_CHECK(!state().models.at(model_a).quarantined);
+  crash(model_a);
+  CAF_CHECK(state().models.at(model_a).quarantined);
+  auto ack = feed(model_a, {0.95, 0.96});
+  CAF_CHECK_EQUAL(ack.accepted, 0u);
+  CAF_CHECK_EQUAL(ack.rejected, 2u);
+  CAF_CHECK_EQUAL(ack.first_error,
+                  "model cv:a:1.0.0 is quarantined after repeated monitor "
+                  "crashes");
+  CAF_CHECK_EQUAL(status_of(model_a).state, "quarantined");
+  // Other models are unaffected.
+  CAF_CHECK_EQUAL(feed(model_b, {0.95}).accepted, 1u);
+}
+
+CAF_TEST(crashes outside the restart window do not add up) {
+  feed(model_a, {0.95});
+  crash(model_a);
+  crash(model_a);
+  advance_time(61s);
+  drain();
+  crash(model_a);
+  CAF_CHECK(!state().models.at(model_a).quarantined);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
