@@ -11,6 +11,7 @@
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/log.hpp"
+#include "retrain/process_runner.hpp"
 #include "retrain/registry.hpp"
 #include "retrain/registry_store.hpp"
 #include "retrain/retrain_worker.hpp"
@@ -106,6 +107,10 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   log().info("retrain-node stopping on signal {}", sig);
   for (auto& handle : actors)
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  // Running jobs stay `running` in the database and are re-queued at the
+  // next start; their commands must not outlive the node.
+  if (auto n = kill_running_commands())
+    log().info("retrain-node killed {} running job commands", n);
   return caf::none;
 }
 

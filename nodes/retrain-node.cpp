@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node.hpp"
+#include "retrain/command_template.hpp"
 #include "retrain/node_config.hpp"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,11 @@ int main(int argc, char** argv) {
   }
   if (cfg.help_requested())
     return 0;
+  // A typo in the command template stops the node now, not every job later.
+  if (auto err = retrain::check_command_template(settings->job.command)) {
+    std::cerr << "retrain-node: retrain.job.command: " << err->message << '\n';
+    return 2;
+  }
   auto logger = spdlog::stderr_logger_mt("retrain-node");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(settings->log_level));

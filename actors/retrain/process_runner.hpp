@@ -59,4 +59,8 @@ private:
 /// Renders a duration for humans: `250ms`, `5s`, `1.5s`, `2m30s`.
 std::string render_duration(std::chrono::nanoseconds x);
 
+/// Kills (SIGKILL) the process group of every command a `process_runner`
+/// is running in this process; returns how many. For a node that stops.
+size_t kill_running_commands();
+
 } // namespace retrain

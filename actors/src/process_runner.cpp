@@ -1,5 +1,8 @@
 #include "retrain/process_runner.hpp"
 
+#include <mutex>
+#include <set>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -182,6 +185,34 @@ process_runner::process_runner(milliseconds grace) : grace_(grace) {
   // nop
 }
 
+namespace {
+
+// Process groups of the commands running right now, so a stopping node can
+// take them down instead of leaving trainers orphaned.
+std::mutex running_mtx;
+std::set<pid_t> running_pgids;
+
+struct running_group {
+  pid_t pgid;
+  explicit running_group(pid_t pid) : pgid(pid) {
+    std::lock_guard<std::mutex> guard{running_mtx};
+    running_pgids.insert(pgid);
+  }
+  ~running_group() {
+    std::lock_guard<std::mutex> guard{running_mtx};
+    running_pgids.erase(pgid);
+  }
+};
+
+} // namespace
+
+size_t kill_running_commands() {
+  std::lock_guard<std::mutex> guard{running_mtx};
+  for (auto pgid : running_pgids)
+    ::kill(-pgid, SIGKILL);
+  return running_pgids.size();
+}
+
 process_outcome process_runner::run(const std::vector<std::string>& argv,
                                     const std::string& log_file,
                                     milliseconds timeout) const {
@@ -256,6 +287,7 @@ process_outcome process_runner::run(const std::vector<std::string>& argv,
     note(log.get(), result.error);
     return done();
   }
+  running_group guard{pid};
   unique_fd pidfd{open_pidfd(pid)};
   last_line_tracker last_line;
   char buf[64 * 1024];

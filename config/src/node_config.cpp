@@ -277,6 +277,8 @@ core::expected<node_settings> node_config::parse_settings(int argc,
     std::string arg = argv[i];
     if (arg.rfind("--config=", 0) == 0)
       arg = "--config-file=" + arg.substr(9);
+    else if (arg == "-h" || arg == "--help" || arg == "-?")
+      arg = "--long-help"; // CAF's short help leaves out the retrain keys
     args.push_back(std::move(arg));
   }
   std::string config_file;
@@ -291,6 +293,19 @@ core::expected<node_settings> node_config::parse_settings(int argc,
       return core::fail(
         "config file '" + config_file + "': syntax error " + text
         + " (text values need quotes, lists use [\"a\", \"b\"])");
+    // CAF renders `parser_error(not_an_option, ({"argument" = "--x"}))`.
+    auto arg_pos = text.find("\"argument\" = \"");
+    std::string arg;
+    if (arg_pos != std::string::npos) {
+      arg = text.substr(arg_pos + 14);
+      arg = arg.substr(0, arg.find('"'));
+    }
+    if (text.find("not_an_option") != std::string::npos)
+      return core::fail("unknown option '" + arg + "' (see --help)");
+    if (!arg.empty())
+      return core::fail("bad value in '" + arg
+                        + "' (numbers, durations such as 30s, lists such as "
+                          "[\"a\", \"b\"])");
     return core::fail("bad option: " + text);
   }
   if (!remainder.empty())

@@ -1,0 +1,94 @@
+#define CAF_SUITE ingest
+#include "test_support.hpp"
+
+#include <limits>
+
+#include "retrain/ingest.hpp"
+#include "retrain/supervisor.hpp"
+
+using namespace retrain;
+using namespace retrain::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture : actor_fixture {
+  supervisor_actor sup;
+  monitor_node_actor in;
+
+  fixture() {
+    auto cfg = monitor_config::defaults();
+    sup = sys.spawn(supervisor, cfg, dispatcher_actor{});
+    in = sys.spawn(ingest, sup, cfg, 10000ms);
+  }
+
+  ~fixture() {
+    anon_send_exit(in, caf::exit_reason::user_shutdown);
+    anon_send_exit(sup, caf::exit_reason::user_shutdown);
+    drain();
+  }
+
+  uint64_t events_of(const std::string& model) {
+    for (auto& st : ask<std::vector<model_status>>(in, atom::status::value))
+      if (st.model == model)
+        return st.events;
+    return 0;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(ingest_tests, fixture)
+
+CAF_TEST(bad events are refused with the first reason and the rest applied) {
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  metric_batch batch;
+  batch.events = {
+    event("cv:good:1.0.0", metric_kind::accuracy, 0.95),
+    event("cv:good:1.0.0", metric_kind::accuracy, nan),
+    event("cv:good:1.0.0", metric_kind::accuracy, 1.5),
+    event("cv:good:1.0.0", metric_kind::latency_ms, -1.0),
+    event("CV:bad:1.0.0", metric_kind::accuracy, 0.9),
+    event("cv:good:1.0", metric_kind::accuracy, 0.9),
+    event("cv:good:1.0.0", static_cast<metric_kind>(42), 0.9),
+    event("cv:good:1.0.0", metric_kind::f1_score, 0.93),
+  };
+  auto ack = ask<ingest_ack>(in, batch);
+  CAF_CHECK_EQUAL(ack.accepted, 2u);
+  CAF_CHECK_EQUAL(ack.rejected, 6u);
+  CAF_CHECK_EQUAL(ack.first_error, "event 1: accuracy value nan is not finite");
+  CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
+}
+
+CAF_TEST(each kind of bad input has its own reason) {
+  auto reason = [&](metric_event ev) {
+    metric_batch batch;
+    batch.events.push_back(std::move(ev));
+    return ask<ingest_ack>(in, batch).first_error;
+  };
+  CAF_CHECK_EQUAL(reason(event("cv:a:1.0.0", metric_kind::recall, -0.1)),
+                  "event 0: recall value -0.1 is outside [0, 1]");
+  CAF_CHECK_EQUAL(reason(event("cv:a:1.0.0", metric_kind::latency_ms, -5)),
+                  "event 0: latency_ms value -5 is negative");
+  CAF_CHECK_EQUAL(reason(event("cv:a", metric_kind::accuracy, 0.5)),
+                  "event 0: model id 'cv:a': expected "
+                  "<project>:<name>:<semver>, e.g. cv:anomaly_detector:1.2.0");
+  CAF_CHECK_EQUAL(reason(event("cv:a:1.0.0", static_cast<metric_kind>(7), 1)),
+                  "event 0: unknown metric kind 7 (known: accuracy, precision, "
+                  "recall, f1_score, latency_ms)");
+}
+
+CAF_TEST(single events are fire and forget) {
+  self->send(in, event("cv:one:1.0.0", metric_kind::accuracy, 0.97));
+  self->send(in, event("cv:one:1.0.0", metric_kind::accuracy,
+                       std::numeric_limits<double>::infinity()));
+  drain();
+  CAF_CHECK_EQUAL(events_of("cv:one:1.0.0"), 1u);
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.accepted, 1u);
+  CAF_CHECK_EQUAL(st.rejected, 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
