@@ -84,9 +84,7 @@ detection adwin::update(double x) {
   insert(x);
   drift_ = detect_change(result);
   result.breach = drift_;
-  result.state = drift_ ? verdict::drift : verdict::none;
-  last_ = result;
-  return result;
+  return report(result, drift_, false);
 }
 
 void adwin::insert(double value) {

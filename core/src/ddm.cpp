@@ -48,11 +48,7 @@ detection ddm::update(double x) {
       warning_ = false;
     }
   }
-  result.state = drift_     ? verdict::drift
-                 : warning_ ? verdict::warning
-                            : verdict::none;
-  last_ = result;
-  return result;
+  return report(result, drift_, warning_);
 }
 
 expected<std::unique_ptr<strategy>> make_ddm(const param_map& params) {

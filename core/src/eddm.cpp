@@ -58,11 +58,7 @@ detection eddm::update(double x) {
   }
   result.threshold = params_.beta;
   result.breach = result.statistic < params_.beta;
-  result.state = drift_     ? verdict::drift
-                 : warning_ ? verdict::warning
-                            : verdict::none;
-  last_ = result;
-  return result;
+  return report(result, drift_, warning_);
 }
 
 expected<std::unique_ptr<strategy>> make_eddm(const param_map& params) {

@@ -72,11 +72,7 @@ detection hddm_a::update(double x) {
     }
   }
   result.breach = drift_;
-  result.state = drift_     ? verdict::drift
-                 : warning_ ? verdict::warning
-                            : verdict::none;
-  last_ = result;
-  return result;
+  return report(result, drift_, warning_);
 }
 
 expected<std::unique_ptr<strategy>> make_hddm_a(const param_map& params) {

@@ -57,9 +57,7 @@ detection page_hinkley::update(double x) {
   result.breach = result.statistic > params_.threshold;
   if (mean_.n >= static_cast<double>(params_.min_instances))
     drift_ = result.breach;
-  result.state = drift_ ? verdict::drift : verdict::none;
-  last_ = result;
-  return result;
+  return report(result, drift_, false);
 }
 
 expected<std::unique_ptr<strategy>> make_page_hinkley(const param_map& params) {

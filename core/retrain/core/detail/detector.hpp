@@ -38,6 +38,16 @@ public:
   }
 
 protected:
+  /// Sets the verdict of `result` (a drift outranks a warning), keeps it as
+  /// the last detection and returns it.
+  detection report(detection result, bool drift, bool warning) {
+    result.state = drift     ? verdict::drift
+                   : warning ? verdict::warning
+                             : verdict::none;
+    last_ = result;
+    return result;
+  }
+
   uint64_t samples_ = 0;
   detection last_;
 };
