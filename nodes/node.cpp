@@ -7,6 +7,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
+#include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
@@ -74,25 +75,19 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
       return port.error();
     log().info("retrain-node coordinator listening on {}:{}", cfg.host, *port);
   }
+  std::vector<retrain_worker_actor> workers;
   if (cfg.role == node_role::all || cfg.role == node_role::worker) {
-    // A worker node reaches its coordinator over the network (cluster
-    // support); in one process it enlists directly.
-    if (!coordinator)
-      return caf::make_error(ec::invalid_config,
-                             "retrain.role=worker needs a coordinator link, "
-                             "which this build does not have yet");
     for (uint32_t i = 0; i < cfg.workers; ++i) {
       auto worker = spawn_retrain_worker(sys, cfg.job);
       keep(worker);
-      caf::anon_send(coordinator, atom::enlist::value, worker);
+      workers.push_back(worker);
+      if (coordinator)
+        caf::anon_send(coordinator, atom::enlist::value, worker);
     }
   }
+  supervisor_actor sup;
   if (cfg.role == node_role::all || cfg.role == node_role::monitor) {
-    if (!coordinator)
-      return caf::make_error(ec::invalid_config,
-                             "retrain.role=monitor needs a coordinator link, "
-                             "which this build does not have yet");
-    auto sup = sys.spawn(supervisor, cfg.monitor, coordinator);
+    sup = sys.spawn(supervisor, cfg.monitor, coordinator);
     keep(sup);
     auto in = sys.spawn(ingest, sup, cfg.monitor, cfg.request_timeout);
     keep(in);
@@ -100,6 +95,16 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     if (!port)
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
+  }
+  if (!coordinator) {
+    // Monitor and worker nodes reach the coordinator over the network and
+    // keep trying, so start order does not matter.
+    auto link = sys.spawn(coordinator_link, cfg.coordinator.host,
+                          cfg.coordinator.port, cfg.request_timeout, sup,
+                          std::move(workers));
+    keep(link);
+    log().info("retrain-node looking for the coordinator at {}:{}",
+               cfg.coordinator.host, cfg.coordinator.port);
   }
   log().info("retrain-node ready (role {}, data dir {})", to_string(cfg.role),
              cfg.data_dir);

@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -40,6 +41,19 @@ int main(int argc, char** argv) {
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   cfg.load<caf::io::middleman>();
+  // With a certificate, key and CA set, every node link uses mutual TLS
+  // and peers without a certificate from that CA are refused.
+  int tls_keys = 0;
+  for (auto key : {"openssl.certificate", "openssl.key", "openssl.cafile"})
+    if (!caf::get_or(cfg, key, std::string{}).empty())
+      ++tls_keys;
+  if (tls_keys == 3) {
+    cfg.load<caf::openssl::manager>();
+  } else if (tls_keys > 0) {
+    std::cerr << "retrain-node: TLS needs all of openssl.certificate, "
+                 "openssl.key and openssl.cafile\n";
+    return 2;
+  }
   try {
     caf::actor_system sys{cfg};
     if (auto err = retrain::run_node(sys, *settings)) {

@@ -54,9 +54,17 @@ struct supervisor_state {
   std::unordered_set<std::string> busy_lines;
   dispatcher_actor dispatcher;
   uint64_t triggers_forwarded = 0;
+  /// Triggers held while the coordinator is unreachable, oldest first.
+  std::deque<retrain_trigger> held;
+  /// Triggers dropped because `held` was full.
+  uint64_t triggers_dropped = 0;
+
+  /// Bound of `held`.
+  static constexpr size_t max_held_triggers = 10'000;
 };
 
-/// Spawns and supervises monitors; forwards triggers to `dispatcher`.
+/// Spawns and supervises monitors; forwards triggers to `dispatcher`, which
+/// may be null until a coordinator link hands one over (`atom::linkup`).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, dispatcher_actor dispatcher);

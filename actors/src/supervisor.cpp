@@ -46,8 +46,34 @@ monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
   return &entry;
 }
 
+// Starts using `dispatcher`: subscribes and delivers held triggers.
+void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
+  auto& st = self->state;
+  st.dispatcher = std::move(dispatcher);
+  if (!st.dispatcher)
+    return;
+  self->monitor(st.dispatcher);
+  self->send(st.dispatcher, atom::subscribe::value,
+             caf::actor_cast<supervisor_actor>(self));
+  if (!st.held.empty())
+    log().info("{}#{} delivering {} triggers held while the coordinator was "
+               "unreachable",
+               supervisor_state::name, self->id(), st.held.size());
+  for (auto& trigger : st.held)
+    self->send(st.dispatcher, std::move(trigger));
+  st.triggers_forwarded += st.held.size();
+  st.held.clear();
+}
+
 void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
+  if (st.dispatcher && msg.source == st.dispatcher.address()) {
+    log().warn("{}#{} coordinator lost ({}); holding triggers until it is "
+               "back",
+               supervisor_state::name, self->id(), to_string(msg.reason));
+    st.dispatcher = nullptr;
+    return;
+  }
   auto i = st.by_addr.find(msg.source);
   if (i == st.by_addr.end())
     return;
@@ -100,10 +126,7 @@ supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, dispatcher_actor dispatcher) {
   self->state.config = std::move(config);
-  self->state.dispatcher = dispatcher;
-  if (dispatcher)
-    self->send(dispatcher, atom::subscribe::value,
-               caf::actor_cast<supervisor_actor>(self));
+  use_dispatcher(self, std::move(dispatcher));
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
   return {
@@ -139,13 +162,25 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     [=](retrain_trigger& trigger) {
       auto& st = self->state;
-      if (!st.dispatcher) {
-        log().error("{}#{} {}: trigger dropped, no coordinator",
-                    supervisor_state::name, self->id(), trigger.model);
+      if (st.dispatcher) {
+        ++st.triggers_forwarded;
+        self->send(st.dispatcher, std::move(trigger));
         return;
       }
-      ++st.triggers_forwarded;
-      self->send(st.dispatcher, std::move(trigger));
+      if (st.held.size() == supervisor_state::max_held_triggers) {
+        ++st.triggers_dropped;
+        log().error("{}#{} {}: oldest held trigger dropped ({} so far), the "
+                    "coordinator is unreachable",
+                    supervisor_state::name, self->id(),
+                    st.held.front().model, st.triggers_dropped);
+        st.held.pop_front();
+      }
+      log().info("{}#{} {}: trigger held until the coordinator is reachable",
+                 supervisor_state::name, self->id(), trigger.model);
+      st.held.push_back(std::move(trigger));
+    },
+    [=](atom::linkup, caf::actor& coordinator) {
+      use_dispatcher(self, caf::actor_cast<dispatcher_actor>(coordinator));
     },
     [=](monitor_snapshot& snap) {
       auto& st = self->state;

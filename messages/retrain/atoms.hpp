@@ -23,6 +23,12 @@ using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 /// The dispatcher's timer for a job's next attempt.
 using retry = caf::atom_constant<caf::atom("retry")>;
 
+/// Hands a supervisor the coordinator it reached (or reached again).
+using linkup = caf::atom_constant<caf::atom("linkup")>;
+
+/// A link's timer to try reaching the coordinator again.
+using reconnect = caf::atom_constant<caf::atom("reconnect")>;
+
 /// A monitor's periodic timer for snapshots.
 using tick = caf::atom_constant<caf::atom("tick")>;
 

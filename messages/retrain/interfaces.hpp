@@ -59,8 +59,12 @@ using supervisor_actor = caf::typed_actor<
   /// Routes valid events (already checked by ingest) to monitors; refuses
   /// those of quarantined models.
   caf::replies_to<metric_batch>::with<ingest_ack>,
-  /// A monitor's trigger, forwarded to the dispatcher.
+  /// A monitor's trigger, forwarded to the dispatcher (held while the
+  /// coordinator is unreachable).
   caf::reacts_to<retrain_trigger>,
+  /// The coordinator, reached or reached again (a `dispatcher_actor`, passed
+  /// untyped because the two interfaces refer to each other).
+  caf::reacts_to<atom::linkup, caf::actor>,
   /// A monitor's state, kept to restart it after a crash.
   caf::reacts_to<monitor_snapshot>,
   /// News about jobs, relayed to the monitors of that line.

@@ -1,0 +1,107 @@
+#include "retrain/coordinator_link.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/system_messages.hpp>
+
+#include "retrain/log.hpp"
+
+namespace retrain {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<coordinator_link_state>*;
+
+void schedule_retry(self_ptr self) {
+  auto& st = self->state;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.retry.delay(++st.attempts, st.rng));
+  self->delayed_send(self, delay, atom::reconnect::value);
+}
+
+void connected(self_ptr self, dispatcher_actor coordinator) {
+  auto& st = self->state;
+  st.coordinator = std::move(coordinator);
+  st.attempts = 0;
+  self->monitor(st.coordinator);
+  log().info("{}#{} reached the coordinator at {}:{}",
+             coordinator_link_state::name, self->id(), st.host, st.port);
+  if (st.supervisor)
+    self->send(st.supervisor, atom::linkup::value,
+               caf::actor_cast<caf::actor>(st.coordinator));
+  for (auto& worker : st.workers)
+    self->send(st.coordinator, atom::enlist::value, worker);
+}
+
+void try_connect(self_ptr self) {
+  auto& st = self->state;
+  auto mm = self->system().middleman().actor_handle();
+  self
+    ->request(mm, st.timeout, caf::connect_atom::value, st.host, st.port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& ifs) {
+        auto& st = self->state;
+        if (!ptr) {
+          log().warn("{}#{} {}:{} published no actor; retrying",
+                     coordinator_link_state::name, self->id(), st.host,
+                     st.port);
+          schedule_retry(self);
+          return;
+        }
+        if (!self->system().assignable<dispatcher_actor>(ifs)) {
+          log().error("{}#{} {}:{} is not a retrain coordinator (wrong port "
+                      "or version); retrying",
+                      coordinator_link_state::name, self->id(), st.host,
+                      st.port);
+          schedule_retry(self);
+          return;
+        }
+        connected(self, caf::actor_cast<dispatcher_actor>(std::move(ptr)));
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        // Log the first failure and then every 20th, not every retry.
+        if (st.attempts % 20 == 0)
+          log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); "
+                     "retrying",
+                     coordinator_link_state::name, self->id(), st.host,
+                     st.port, self->system().render(err));
+        schedule_retry(self);
+      });
+}
+
+} // namespace
+
+caf::behavior
+coordinator_link(caf::stateful_actor<coordinator_link_state>* self,
+                 std::string host, uint16_t port,
+                 std::chrono::milliseconds timeout, supervisor_actor supervisor,
+                 std::vector<retrain_worker_actor> workers) {
+  auto& st = self->state;
+  st.host = std::move(host);
+  st.port = port;
+  st.timeout = timeout;
+  st.supervisor = std::move(supervisor);
+  st.workers = std::move(workers);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source != st.coordinator.address())
+      return;
+    log().warn("{}#{} lost the coordinator at {}:{} ({}); reconnecting",
+               coordinator_link_state::name, self->id(), st.host, st.port,
+               to_string(msg.reason));
+    st.coordinator = nullptr;
+    schedule_retry(self);
+  });
+  self->send(self, atom::reconnect::value);
+  return {
+    [=](atom::reconnect) {
+      if (!self->state.coordinator)
+        try_connect(self);
+    },
+  };
+}
+
+} // namespace retrain
