@@ -1,0 +1,702 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the real retrain-node and retrain-ctl on loopback.
+
+Every test starts its own node on free ports (port 0, read back from the
+node's log) in a fresh temporary data dir and always stops it again. No test
+asserts on timing: each waits, with a generous deadline, for an outcome.
+
+    python3 tests/e2e/test_node.py --bin build/nodes [TestClass[.test_method] ...]
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN_DIR = None  # set from --bin in main()
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DRIFT_CSV = os.path.join(ROOT, "examples", "drift.csv")
+
+# Generous: machines running the whole suite in parallel are slow.
+DEADLINE_S = 30.0
+STARTUP_DEADLINE_S = 30.0
+CTL_TIMEOUT_S = 60.0
+
+# What examples/drift.csv must lead to (with --retrain.threshold.latency_ms=200).
+DRIFTING = {
+    # line: (model id in the CSV, metric kind that drifts, expected new version)
+    "cv:anomaly_detector": ("cv:anomaly_detector:1.2.0", "accuracy", "1.2.1"),
+    "nlp:intent_classifier": ("nlp:intent_classifier:2.0.1", "latency_ms", "2.0.2"),
+    "fraud:scorer": ("fraud:scorer:1.0.0-rc.1", "f1_score", "1.0.1"),
+}
+STEADY = {
+    "vision:lane_detector": "vision:lane_detector:0.9.3",
+    "ads:ctr_ranker": "ads:ctr_ranker:3.1.0",
+}
+JOB_FIELDS = {"id", "model", "state", "attempts", "version"}
+VERSION_FIELDS = {"version", "parent", "job_id", "created", "reason", "artifact"}
+
+
+def binary(name):
+    return os.path.join(BIN_DIR, name)
+
+
+def caf_list(items):
+    """A list of strings in CAF's config syntax: ["a", "b"]."""
+    def quote(s):
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "[" + ", ".join(quote(s) for s in items) + "]"
+
+
+def line_of(model_id):
+    return ":".join(model_id.split(":")[:2])
+
+
+def processes_with_arg(arg):
+    """Pids of live (non-zombie) processes with `arg` as one of their argv."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if arg.encode() in argv:
+            found.append(int(entry))
+    return found
+
+
+def kill_processes_with_arg(arg):
+    for pid in processes_with_arg(arg):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def wait_for(what, probe, deadline_s=DEADLINE_S, interval_s=0.1):
+    """Calls probe() until it returns a true value, which is returned.
+    Fails with the last value probe() returned once the deadline passed."""
+    end = time.monotonic() + deadline_s
+    last = None
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}; last seen: {last!r}")
+        time.sleep(interval_s)
+
+
+def free_closed_port():
+    """A loopback port nobody listens on (bound, then closed again)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Node:
+    """One retrain-node process in its own process group."""
+
+    def __init__(self, data_dir, log_path, args=()):
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.args = list(args)
+        self.proc = None
+        self.ingest_port = None
+        self.coordinator_port = None
+
+    def start(self):
+        cmd = [binary("retrain-node"),
+               f"--retrain.data-dir={self.data_dir}",
+               "--retrain.ingest-port=0",
+               "--retrain.coordinator-port=0"] + self.args
+        self._log = open(self.log_path, "ab")
+        self._log_start = self._log.tell()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log,
+                                     start_new_session=True)
+        end = time.monotonic() + STARTUP_DEADLINE_S
+        while True:
+            text = self.log_text(since_start=True)
+            ingest = re.search(r"retrain-node ingest listening on [^\s:]+:(\d+)", text)
+            coord = re.search(r"retrain-node coordinator listening on [^\s:]+:(\d+)", text)
+            ready = "retrain-node ready" in text
+            if ingest and coord and ready:
+                self.ingest_port = int(ingest.group(1))
+                self.coordinator_port = int(coord.group(1))
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"retrain-node exited with {self.proc.returncode} at start:\n{text}")
+            if time.monotonic() > end:
+                self.kill()
+                raise AssertionError(f"retrain-node not ready in time:\n{text}")
+            time.sleep(0.05)
+
+    def log_text(self, since_start=False):
+        with open(self.log_path, "rb") as f:
+            if since_start:
+                f.seek(self._log_start)
+            return f.read().decode(errors="replace")
+
+    @property
+    def node(self):
+        return f"--node=127.0.0.1:{self.ingest_port}"
+
+    @property
+    def coordinator(self):
+        return f"--coordinator=127.0.0.1:{self.coordinator_port}"
+
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def kill(self):
+        """kill -9 of the node's whole process group."""
+        if self.proc is None:
+            return
+        self._signal_group(signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL for whatever is left; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                pass
+        code = self.proc.poll()
+        # Anything left in the group (the node, its children) goes now.
+        self._signal_group(signal.SIGKILL)
+        self.proc.wait()
+        if not self._log.closed:
+            self._log.close()
+        return code
+
+
+def ctl(*args, timeout=CTL_TIMEOUT_S):
+    """Runs retrain-ctl; returns the CompletedProcess (text output)."""
+    return subprocess.run([binary("retrain-ctl")] + [str(a) for a in args],
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class NodeTestCase(unittest.TestCase):
+    """Gives each test a temp dir and stops every node it started."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="retrain-e2e-")
+        self.nodes = []
+
+    def tearDown(self):
+        for n in self.nodes:
+            n.stop()
+        if self._outcome_failed():
+            for n in self.nodes:
+                try:
+                    sys.stderr.write(f"--- {n.log_path}\n{n.log_text()}\n")
+                except OSError:
+                    pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _outcome_failed(self):
+        """Whether this test failed so far (its node logs then help)."""
+        outcome = getattr(self, "_outcome", None)
+        return outcome is not None and not getattr(outcome, "success", True)
+
+    def start_node(self, *args, data_dir=None, log_name=None):
+        data_dir = data_dir or os.path.join(self.tmp, "data")
+        log_name = log_name or f"node-{len(self.nodes)}.log"
+        node = Node(data_dir, os.path.join(self.tmp, log_name), args)
+        self.nodes.append(node)
+        return node.start()
+
+    # --- retrain-ctl helpers -------------------------------------------------
+
+    def ctl_ok(self, *args):
+        res = ctl(*args)
+        self.assertEqual(res.returncode, 0,
+                         f"retrain-ctl {' '.join(map(str, args))}: exit {res.returncode}\n"
+                         f"stdout: {res.stdout}\nstderr: {res.stderr}")
+        return res
+
+    def ctl_json(self, *args):
+        res = self.ctl_ok(*args, "--json")
+        try:
+            return json.loads(res.stdout)
+        except ValueError as e:
+            self.fail(f"retrain-ctl {' '.join(map(str, args))} --json is not JSON ({e}):\n"
+                      f"{res.stdout}")
+
+    def jobs(self, node):
+        jobs = self.ctl_json(node.coordinator, "jobs")
+        self.assertIsInstance(jobs, list)
+        for j in jobs:
+            self.assertTrue(JOB_FIELDS <= set(j), f"job without {JOB_FIELDS - set(j)}: {j}")
+        return jobs
+
+    def versions(self, node, line):
+        versions = self.ctl_json(node.coordinator, "versions", line)
+        self.assertIsInstance(versions, list)
+        for v in versions:
+            self.assertTrue(VERSION_FIELDS <= set(v),
+                            f"version without {VERSION_FIELDS - set(v)}: {v}")
+        return versions
+
+    def status(self, node):
+        models = self.ctl_json(node.node, "status")
+        self.assertIsInstance(models, list)
+        return {m["model"]: m for m in models}
+
+    def replay(self, node, path, *extra):
+        return self.ctl_ok(node.node, "replay", path, *extra)
+
+    def wait_jobs_settled(self, node, count, deadline_s=DEADLINE_S):
+        """Waits until `count` jobs exist and none is queued or running."""
+        def probe():
+            jobs = self.jobs(node)
+            if len(jobs) >= count and all(j["state"] in ("succeeded", "failed") for j in jobs):
+                return jobs
+            return None
+        return wait_for(f"{count} settled jobs", probe, deadline_s)
+
+    def wait_events_applied(self, node, expected_events):
+        """Waits until status counts `expected_events` events per model."""
+        def probe():
+            models = self.status(node)
+            got = {m: models[m]["events"] for m in models}
+            return models if got == expected_events else None
+        return wait_for(f"events per model {expected_events}", probe)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def drifting_csv(self, model="cv:anomaly_detector:1.2.0", n=20):
+        """A CSV whose accuracy is far below the default threshold 0.92."""
+        return self.write("drop.csv", "model,kind,value\n"
+                          + "".join(f"{model},accuracy,0.5\n" for _ in range(n)))
+
+
+class ReplayTest(NodeTestCase):
+    """examples/drift.csv: one job and one version per drifting model only."""
+
+    def test_replay_drift_csv(self):
+        node = self.start_node("--retrain.threshold.latency_ms=200",
+                               "--retrain.job.simulated-duration=1s")
+        out = self.replay(node, DRIFT_CSV).stdout
+        self.assertIn("540 accepted, 0 rejected", out)
+
+        # Every event applied (status counts them) and every job done.
+        expected_events = {"vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
+                           "cv:anomaly_detector:1.2.0": 120,
+                           "nlp:intent_classifier:2.0.1": 120,
+                           "fraud:scorer:1.0.0-rc.1": 60}
+        self.wait_events_applied(node, expected_events)
+        jobs = self.wait_jobs_settled(node, len(DRIFTING))
+
+        by_model = {}
+        for j in jobs:
+            by_model.setdefault(j["model"], []).append(j)
+        self.assertEqual(set(by_model), {m for m, _, _ in DRIFTING.values()},
+                         f"jobs: {jobs}")
+        self.assertEqual(len({j["id"] for j in jobs}), len(jobs), f"job ids repeat: {jobs}")
+        for line, (model, kind, next_version) in DRIFTING.items():
+            (job,) = by_model[model]
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual(job["attempts"], 1, job)
+            self.assertEqual(job["version"], next_version, job)
+            self.assertIsInstance(job["id"], int)
+            if "reason" in job:
+                self.assertIn(kind, job["reason"], job)
+            (version,) = self.versions(node, line)
+            self.assertEqual(version["version"], next_version, version)
+            self.assertEqual(version["parent"], model.split(":")[2], version)
+            self.assertEqual(version["job_id"], job["id"], version)
+            self.assertIn(kind, version["reason"], version)
+            self.assertEqual(version["artifact"], "", version)
+            self.assertRegex(version["created"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+        for line in STEADY:
+            self.assertEqual(self.versions(node, line), [], line)
+
+        models = self.status(node)
+        for model in STEADY.values():
+            self.assertEqual(models[model]["state"], "watching", models[model])
+            self.assertEqual(models[model]["triggers"], 0, models[model])
+        for model, _, _ in DRIFTING.values():
+            self.assertEqual(models[model]["state"], "standing-down", models[model])
+            self.assertEqual(models[model]["triggers"], 1, models[model])
+        for m in models.values():
+            for k in m["kinds"]:
+                self.assertTrue({"kind", "strategy", "statistic", "threshold", "samples",
+                                 "state"} <= set(k), k)
+
+        # The human-readable forms work too.
+        text = self.ctl_ok(node.coordinator, "jobs").stdout
+        for model, _, next_version in DRIFTING.values():
+            self.assertRegex(text, rf"{re.escape(model)}\s+succeeded\s+1\s+{re.escape(next_version)}")
+        text = self.ctl_ok(node.coordinator, "versions", "cv:anomaly_detector").stdout
+        self.assertRegex(text, r"1\.2\.1\s+1\.2\.0\s+")
+        text = self.ctl_ok(node.node, "status").stdout
+        self.assertIn("5 models", text)
+
+        self.assertEqual(node.stop(), 0, "SIGTERM must stop the node with exit code 0")
+
+
+class RetryTest(NodeTestCase):
+    """A failing command is retried max-attempts times, then marked failed."""
+
+    def test_failing_command_is_retried_then_failed(self):
+        node = self.start_node(
+            "--retrain.job.command=" + caf_list(["sh", "-c", "echo failing {job_id}; exit 3"]),
+            "--retrain.job.retry-delay=100ms", "--retrain.job.max-attempts=3",
+            "--retrain.monitor.cooldown=1h")
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["model"], "cv:anomaly_detector:1.2.0")
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["attempts"], 3, job)
+        if "error" in job:
+            self.assertIn("exit code 3", job["error"], job)
+        self.assertEqual(self.versions(node, "cv:anomaly_detector"), [])
+
+        logs = sorted(os.listdir(os.path.join(node.data_dir, "jobs")))
+        self.assertEqual(logs, [f"{job['id']}-{a}.log" for a in (1, 2, 3)])
+        for name in logs:
+            with open(os.path.join(node.data_dir, "jobs", name)) as f:
+                self.assertIn(f"failing {job['id']}", f.read(), name)
+        text = self.ctl_ok(node.coordinator, "jobs").stdout
+        self.assertRegex(text, r"cv:anomaly_detector:1\.2\.0\s+failed\s+3")
+
+
+class TimeoutTest(NodeTestCase):
+    """A command that hangs is killed, with its whole process group, at its
+    timeout."""
+
+    def test_hanging_command_is_killed(self):
+        # A unique argument, so that only this test's sleeps are looked at.
+        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
+        try:
+            node = self.start_node(
+                "--retrain.job.command="
+                + caf_list(["sh", "-c", f"sleep {marker} & sleep {marker}; echo never"]),
+                "--retrain.job.timeout=500ms", "--retrain.job.max-attempts=1",
+                "--retrain.monitor.cooldown=1h")
+            self.replay(node, self.drifting_csv())
+            (job,) = self.wait_jobs_settled(node, 1)
+            self.assertEqual(job["state"], "failed", job)
+            self.assertEqual(job["attempts"], 1, job)
+            if "error" in job:
+                self.assertIn("timed out", job["error"], job)
+            text = self.ctl_ok(node.coordinator, "jobs").stdout
+            self.assertIn("timed out", text)
+            # Both sleeps (foreground and background) are gone, with the
+            # node still running.
+            wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
+            self.assertIsNone(node.proc.poll(), "the node must keep running")
+            # The command itself logs nothing: it never got past its sleeps.
+            with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
+                self.assertNotIn("never", f.read().splitlines())
+        finally:
+            kill_processes_with_arg(marker)
+
+
+class ArtifactTest(NodeTestCase):
+    """Placeholders are expanded and the artifact line is registered."""
+
+    def test_placeholders_and_artifact(self):
+        out_dir = os.path.join(self.tmp, "out")
+        os.mkdir(out_dir)
+        script = (f"printf '%s\\n' \"$@\" > {out_dir}/argv-{{job_id}}.txt; "
+                  "echo training {model}; "
+                  "echo '{{\"artifact\": \"s3://x/{next_version}\"}}'")
+        node = self.start_node(
+            "--retrain.job.command=" + caf_list(
+                ["sh", "-c", script, "sh", "{model}", "{project}", "{name}", "{version}",
+                 "{next_version}", "{job_id}", "--lit={{x}}"]),
+            "--retrain.monitor.cooldown=1h")
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["state"], "succeeded", job)
+        with open(os.path.join(out_dir, f"argv-{job['id']}.txt")) as f:
+            argv = f.read().splitlines()
+        self.assertEqual(argv, ["cv:anomaly_detector:1.2.0", "cv", "anomaly_detector", "1.2.0",
+                                "1.2.1", str(job["id"]), "--lit={x}"])
+        (version,) = self.versions(node, "cv:anomaly_detector")
+        self.assertEqual(version["version"], "1.2.1")
+        self.assertEqual(version["artifact"], "s3://x/1.2.1", version)
+        text = self.ctl_ok(node.coordinator, "versions", "cv:anomaly_detector").stdout
+        self.assertIn("artifact=s3://x/1.2.1", text)
+        with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
+            self.assertIn("training cv:anomaly_detector:1.2.0", f.read())
+
+
+class CrashRestartTest(NodeTestCase):
+    """kill -9 with jobs queued and running, restart on the same data dir."""
+
+    def test_kill_and_restart_keeps_jobs_and_versions(self):
+        args = ("--retrain.threshold.latency_ms=200", "--retrain.workers=1",
+                "--retrain.job.simulated-duration=5s")
+        node = self.start_node(*args)
+        self.replay(node, DRIFT_CSV)
+
+        def one_done_others_pending():
+            jobs = self.jobs(node)
+            done = [j for j in jobs if j["state"] == "succeeded"]
+            pending = [j for j in jobs if j["state"] in ("queued", "running")]
+            return jobs if len(jobs) == 3 and done and pending else None
+        before_jobs = wait_for("a version registered with jobs still pending",
+                               one_done_others_pending)
+        before_versions = {line: self.versions(node, line) for line in DRIFTING}
+        self.assertTrue(any(before_versions.values()), before_versions)
+        node.kill()
+
+        node = self.start_node(*args, data_dir=node.data_dir)
+        # Versions registered before the kill are there right away.
+        for line, versions in before_versions.items():
+            now = self.versions(node, line)
+            for v in versions:
+                self.assertIn(v, now, f"{line}: version lost in the crash")
+        jobs = self.wait_jobs_settled(node, 3, deadline_s=90)
+        self.assertEqual(len(jobs), 3, f"jobs lost or duplicated: {jobs}")
+        self.assertEqual(sorted(j["id"] for j in jobs), sorted(j["id"] for j in before_jobs),
+                         "job ids must be kept and unique")
+        self.assertEqual(len({j["id"] for j in jobs}), 3)
+        for j in jobs:
+            self.assertEqual(j["state"], "succeeded", j)
+        for line, (model, _, next_version) in DRIFTING.items():
+            versions = self.versions(node, line)
+            self.assertEqual([v["version"] for v in versions], [next_version],
+                             f"{line}: exactly one new version")
+            (job,) = [j for j in jobs if j["model"] == model]
+            self.assertEqual(versions[0]["job_id"], job["id"])
+            self.assertEqual(versions[0]["parent"], model.split(":")[2])
+            for v in before_versions[line]:
+                self.assertEqual(v, versions[0], "a version changed across the restart")
+        # A new job after the restart gets a fresh id.
+        self.replay(node, self.drifting_csv(model="cv:other:1.0.0"))
+        jobs = self.wait_jobs_settled(node, 4, deadline_s=60)
+        ids = [j["id"] for j in jobs]
+        self.assertEqual(len(set(ids)), 4, f"job ids repeat: {jobs}")
+
+
+class BadCsvTest(NodeTestCase):
+    """Every bad line is rejected with its number and reason; the rest applies."""
+
+    LINES = [
+        # (line text, None for good or a regex the reason must match)
+        ("model,kind,value", None),  # header: skipped, not counted
+        ("cv:x:1.0.0,accuracy,0.95", None),
+        ("cv:x:1.0.0,accuracy,nan", r"accuracy value nan is not finite"),
+        ("cv:x:1.0.0,latency_ms,inf", r"latency_ms value inf is not finite"),
+        ("cv:x:1.0.0,accuracy,-inf", r"accuracy value -inf is not finite"),
+        ("cv:x:1.0.0,accuracy,1.5", r"accuracy value 1\.5 is outside \[0, 1\]"),
+        ("cv:x:1.0.0,f1_score,-0.1", r"f1_score value -0\.1 is outside \[0, 1\]"),
+        ("cv:x:1.0.0,latency_ms,-3", r"latency_ms value -3 is negative"),
+        ("cv:x:1.0.0,throughput,0.5", r"unknown metric kind 'throughput'"),
+        ("CV:x:1.0.0,accuracy,0.9", r"model id 'CV:x:1\.0\.0': project has invalid"),
+        ("cv:x:1.0,accuracy,0.9", r"model id 'cv:x:1\.0': version '1\.0'"),
+        ("cv:x,accuracy,0.9", r"model id 'cv:x': expected <project>:<name>:<semver>"),
+        ("", None),  # blank: skipped
+        ("cv:x:1.0.0,accuracy", r"found 2 fields"),
+        ("cv:x:1.0.0,accuracy,0.9,1,2", r"found 5 fields"),
+        ("cv:x:1.0.0,accuracy,abc", r"value 'abc' is not a number"),
+        ("cv:x:1.0.0,accuracy,0.9,soon", r"observed_at_ns 'soon'"),
+        ("cv:x:1.0.0,latency_ms,12.5", None),
+        ("nlp:y:2.0.0-rc.1,recall,0", None),
+        ("nlp:y:2.0.0-rc.1,precision,1", None),
+        ("cv:x:1.0.0,accuracy,0.91,1700000000000000000", None),
+    ]
+
+    def expected(self):
+        good = sum(1 for i, (text, why) in enumerate(self.LINES)
+                   if why is None and text and i > 0)
+        bad = {i + 1: why for i, (_, why) in enumerate(self.LINES) if why is not None}
+        return good, bad
+
+    def test_bad_lines_rejected_good_lines_applied(self):
+        node = self.start_node()
+        path = self.write("bad.csv", "\n".join(t for t, _ in self.LINES) + "\n")
+        good, bad = self.expected()
+
+        res = self.replay(node, path)
+        reported = {}
+        for text in res.stdout.splitlines():
+            m = re.match(r"line (\d+): rejected: (.+)$", text)
+            if m:
+                reported[int(m.group(1))] = m.group(2)
+        self.assertEqual(sorted(reported), sorted(bad), res.stdout)
+        for line, why in bad.items():
+            self.assertRegex(reported[line], why, f"line {line}")
+        self.assertIn(f"{good} accepted, {len(bad)} rejected", res.stdout)
+
+        doc = self.ctl_json(node.node, "replay", path)
+        self.assertEqual(doc["accepted"], good, doc)
+        self.assertEqual(doc["rejected"], len(bad), doc)
+        self.assertEqual([r["line"] for r in doc["rejects"]], sorted(bad), doc)
+        for r in doc["rejects"]:
+            self.assertRegex(r["reason"], bad[r["line"]], r)
+            self.assertEqual(r["reason"], reported[r["line"]], r)
+
+        # Both replays applied the good lines, and only those.
+        self.wait_events_applied(node, {"cv:x:1.0.0": 2 * 3, "nlp:y:2.0.0-rc.1": 2 * 2})
+
+
+class CtlErrorsTest(NodeTestCase):
+    """Exit codes of retrain-ctl: 1 unreachable or refused, 2 bad arguments."""
+
+    def test_send(self):
+        node = self.start_node()
+        res = ctl(node.node, "send", "cv:x:1.0.0", "accuracy", "0.95")
+        self.assertEqual(res.returncode, 0, res)
+        doc = json.loads(ctl(node.node, "--json", "send", "cv:x:1.0.0", "accuracy",
+                             "0.9").stdout)
+        self.assertEqual((doc["accepted"], doc["rejected"]), (1, 0), doc)
+        for value in ("nan", "inf", "1.5"):
+            res = ctl(node.node, "send", "cv:x:1.0.0", "accuracy", value)
+            self.assertEqual(res.returncode, 1, f"send {value}: {res}")
+            self.assertRegex(res.stdout + res.stderr, rf"accuracy value {value} is (not finite|outside)", res)
+        res = ctl(node.node, "send", "cv:x:1.0", "accuracy", "0.9")
+        self.assertEqual(res.returncode, 1, res)
+        self.assertIn("cv:x:1.0", res.stdout + res.stderr)
+        self.wait_events_applied(node, {"cv:x:1.0.0": 2})
+
+    def test_unreachable(self):
+        port = free_closed_port()
+        csv = self.write("one.csv", "cv:x:1.0.0,accuracy,0.9\n")
+        for args in ([f"--node=127.0.0.1:{port}", "send", "cv:x:1.0.0", "accuracy", "0.9"],
+                     [f"--node=127.0.0.1:{port}", "replay", csv],
+                     [f"--node=127.0.0.1:{port}", "status"],
+                     [f"--coordinator=127.0.0.1:{port}", "jobs"],
+                     [f"--coordinator=127.0.0.1:{port}", "--json", "jobs"],
+                     [f"--coordinator=127.0.0.1:{port}", "versions", "cv:x"]):
+            res = ctl(*args)
+            self.assertEqual(res.returncode, 1, f"{args}: {res}")
+            self.assertIn(str(port), res.stderr, args)
+
+    def test_bad_arguments(self):
+        port = free_closed_port()  # must not even be tried
+        node, coord = f"--node=127.0.0.1:{port}", f"--coordinator=127.0.0.1:{port}"
+        for args in ([],
+                     ["frobnicate"],
+                     ["--bogus", "jobs"],
+                     [node, "send", "cv:x:1.0.0", "accuracy"],
+                     [node, "send", "cv:x:1.0.0", "accuracy", "abc"],
+                     [node, "send", "cv:x:1.0.0", "throughput", "0.5"],
+                     [node, "replay"],
+                     [node, "replay", os.path.join(self.tmp, "missing.csv")],
+                     [node, "status", "extra"],
+                     [coord, "jobs", "extra"],
+                     [coord, "versions"],
+                     [coord, "versions", "CV:x"],
+                     ["--timeout=0", coord, "jobs"]):
+            res = ctl(*args)
+            self.assertEqual(res.returncode, 2, f"{args}: {res}")
+            self.assertTrue(res.stderr.strip(), f"{args}: no message")
+        self.assertEqual(ctl("--help").returncode, 0)
+
+    # Bug: an endpoint that is not HOST:PORT is a bad argument, yet
+    # retrain-ctl exits 1 ("node 'localhost' is not HOST:PORT") as if the node
+    # were unreachable: nodes/ctl/remote.cpp turns every connection error into
+    # exit code 1.
+    @unittest.expectedFailure
+    def test_malformed_endpoint_is_a_bad_argument(self):
+        for args in (["--node=localhost", "status"],
+                     ["--node=127.0.0.1:notaport", "send", "cv:x:1.0.0", "accuracy", "0.9"],
+                     ["--coordinator=127.0.0.1:99999", "jobs"]):
+            res = ctl(*args)
+            self.assertEqual(res.returncode, 2, f"{args}: {res}")
+            self.assertIn("HOST:PORT", res.stderr, args)
+
+
+class NodeConfigTest(unittest.TestCase):
+    """A node refuses a bad configuration at start with exit code 2."""
+
+    def run_node(self, *args):
+        tmp = tempfile.mkdtemp(prefix="retrain-e2e-")
+        try:
+            cmd = [binary("retrain-node"), f"--retrain.data-dir={tmp}/data",
+                   "--retrain.ingest-port=0", "--retrain.coordinator-port=0"] + list(args)
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            try:
+                out, err = proc.communicate(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                self.fail(f"retrain-node {args} kept running:\n{err}")
+            return proc.returncode, out + err
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def assert_refused(self, args, key):
+        code, text = self.run_node(*args)
+        self.assertEqual(code, 2, f"{args}: exit {code}\n{text}")
+        self.assertIn(key, text, f"{args}: message must name {key}")
+        self.assertNotIn("ready", text, args)
+
+    def test_bad_values(self):
+        self.assert_refused(["--retrain.bogus=1"], "retrain.bogus")
+        self.assert_refused(["--retrain.monitor.alpha=1.5"], "retrain.monitor.alpha")
+        self.assert_refused(["--retrain.monitor.alpha=-0.1"], "retrain.monitor.alpha")
+        self.assert_refused(["--retrain.job.timeout=-1s"], "retrain.job.timeout")
+        self.assert_refused(["--retrain.job.retry-delay=-5ms"], "retrain.job.retry-delay")
+        self.assert_refused(["--retrain.job.simulated-duration=-2s"],
+                            "retrain.job.simulated-duration")
+        self.assert_refused(["--retrain.monitor.cooldown=-1s"], "retrain.monitor.cooldown")
+        self.assert_refused(["--retrain.strategy.accuracy=nope"], "retrain.strategy.accuracy")
+        self.assert_refused(["--retrain.threshold.accuracy=abc"], "retrain.threshold.accuracy")
+        self.assert_refused(["--retrain.job.max-attempts=0"], "retrain.job.max-attempts")
+        self.assert_refused(["--retrain.role=everything"], "retrain.role")
+        # Braces of a JSON literal must be doubled in the command template.
+        self.assert_refused(["--retrain.job.command=" + caf_list(
+            ["sh", "-c", "echo '{\"artifact\": \"x\"}'"])], "retrain.job.command")
+
+    def test_unwritable_data_dir(self):
+        with tempfile.NamedTemporaryFile(prefix="retrain-e2e-") as f:
+            self.assert_refused([f"--retrain.data-dir={f.name}/data"], "retrain.data-dir")
+
+    def test_unknown_key_in_config_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".ini", prefix="retrain-e2e-") as f:
+            f.write("[retrain.monitor]\nalpah=0.3\n")
+            f.flush()
+            self.assert_refused([f"--config-file={f.name}"], "alpah")
+
+
+def main():
+    global BIN_DIR
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True,
+                        help="directory with retrain-node and retrain-ctl")
+    args, rest = parser.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin)
+    for name in ("retrain-node", "retrain-ctl"):
+        if not os.access(binary(name), os.X_OK):
+            sys.exit(f"{binary(name)} is not an executable; build first")
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
