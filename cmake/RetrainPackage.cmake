@@ -1,0 +1,54 @@
+# Install rules and the CMake package `retrain` for other CAF apps:
+#
+#   cmake --install build --prefix P
+#   # in the other project, with -DCMAKE_PREFIX_PATH=P:
+#   find_package(retrain REQUIRED)
+#   target_link_libraries(app PRIVATE retrain::messages CAF::io)
+#
+# Installs the wire contract (messages' headers and library), the std-only
+# domain library it links (retrain_core and its headers), FindCAF.cmake (Debian's
+# CAF ships no package of its own) and retrainConfig.cmake with its version
+# file and exported targets, namespace `retrain::`.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(RETRAIN_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/retrain"
+    CACHE STRING "Where the retrain CMake package is installed")
+
+# Exported as retrain::core and retrain::messages.
+set_target_properties(retrain_core PROPERTIES EXPORT_NAME core)
+set_target_properties(retrain_messages PROPERTIES EXPORT_NAME messages)
+
+install(TARGETS retrain_core retrain_messages
+  EXPORT retrainTargets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+  INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+
+# Both header trees merge into <prefix>/include/retrain/.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/messages/retrain"
+                  "${PROJECT_SOURCE_DIR}/core/retrain"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  FILES_MATCHING PATTERN "*.hpp")
+
+install(EXPORT retrainTargets
+  NAMESPACE retrain::
+  FILE retrainTargets.cmake
+  DESTINATION "${RETRAIN_INSTALL_CMAKEDIR}")
+
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/retrainConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/retrainConfig.cmake"
+  INSTALL_DESTINATION "${RETRAIN_INSTALL_CMAKEDIR}")
+# 0.x: a minor release may change the wire contract.
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/retrainConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMinorVersion)
+
+install(FILES
+  "${PROJECT_BINARY_DIR}/retrainConfig.cmake"
+  "${PROJECT_BINARY_DIR}/retrainConfigVersion.cmake"
+  "${CMAKE_CURRENT_LIST_DIR}/FindCAF.cmake"
+  DESTINATION "${RETRAIN_INSTALL_CMAKEDIR}")
