@@ -37,8 +37,7 @@ void connected(self_ptr self, dispatcher_actor coordinator) {
 void try_connect(self_ptr self) {
   auto& st = self->state;
   auto mm = self->system().middleman().actor_handle();
-  self
-    ->request(mm, st.timeout, caf::connect_atom::value, st.host, st.port)
+  self->request(mm, st.timeout, caf::connect_atom::value, st.host, st.port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
@@ -66,8 +65,8 @@ void try_connect(self_ptr self) {
         if (st.attempts % 20 == 0)
           log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); "
                      "retrying",
-                     coordinator_link_state::name, self->id(), st.host,
-                     st.port, self->system().render(err));
+                     coordinator_link_state::name, self->id(), st.host, st.port,
+                     self->system().render(err));
         schedule_retry(self);
       });
 }

@@ -339,13 +339,24 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
                  st.workers.size());
       assign(self);
     },
-    [=](atom::subscribe, supervisor_actor& sub) {
+    [=](atom::subscribe, supervisor_actor& sub) -> std::vector<line_state> {
       auto& st = self->state;
       self->monitor(sub);
-      // Tell the newcomer which lines are busy right now.
-      for (auto& [id, job] : st.jobs)
-        self->send(sub, job_update{id, job.record.line, job.record.state, ""});
       st.subscribers.push_back(std::move(sub));
+      // The state of every line, so a returning supervisor can resync.
+      std::unordered_map<std::string, line_state> lines;
+      for (auto& [line, version] : st.latest)
+        lines[line] = line_state{line, false, version};
+      for (auto& [line, id] : st.by_line) {
+        auto& x = lines[line];
+        x.line = line;
+        x.busy = true;
+      }
+      std::vector<line_state> result;
+      result.reserve(lines.size());
+      for (auto& [line, x] : lines)
+        result.push_back(std::move(x));
+      return result;
     },
     [=](job_result& result) { on_result(self, result); },
     [=](atom::retry, uint64_t id) {

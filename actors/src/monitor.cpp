@@ -148,17 +148,17 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
         st.tell_supervisor(self, st.snapshot());
       }
     },
-    [=](job_update& update) {
+    [=](line_state& line) {
       auto& st = self->state;
       touch();
-      st.gate.line_busy(is_active(update.state));
-      if (update.state != job_state::succeeded || st.standing_down)
+      st.gate.line_busy(line.busy);
+      if (line.latest.empty() || st.standing_down)
         return;
-      auto version = core::parse_semver(update.version);
+      auto version = core::parse_semver(line.latest);
       if (version && core::compare(st.id.version, *version) < 0) {
         st.standing_down = true;
         log().info("{}#{} {}: standing down, {} is registered",
-                   monitor_state::name, self->id(), st.model, update.version);
+                   monitor_state::name, self->id(), st.model, line.latest);
       }
     },
     [=](atom::tick) {

@@ -46,15 +46,56 @@ monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
   return &entry;
 }
 
-// Starts using `dispatcher`: subscribes and delivers held triggers.
+// Records the state of a line and tells the monitors of that line.
+void apply_line_state(self_ptr self, line_state x) {
+  auto& st = self->state;
+  if (x.busy)
+    st.busy_lines.insert(x.line);
+  else
+    st.busy_lines.erase(x.line);
+  if (auto v = core::parse_semver(x.latest)) {
+    auto& latest = st.latest[x.line];
+    if (core::compare(latest, *v) < 0)
+      latest = *v;
+  }
+  for (auto& [model, entry] : st.models)
+    if (entry.handle && entry.id.line() == x.line)
+      self->send(entry.handle, x);
+}
+
+// Starts using `dispatcher`: subscribes, resyncs the state of every line
+// (jobs may have finished while it was unreachable) and delivers held
+// triggers.
 void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
   auto& st = self->state;
   st.dispatcher = std::move(dispatcher);
   if (!st.dispatcher)
     return;
   self->monitor(st.dispatcher);
-  self->send(st.dispatcher, atom::subscribe::value,
-             caf::actor_cast<supervisor_actor>(self));
+  self
+    ->request(st.dispatcher, st.config.snapshot_interval * 10,
+              atom::subscribe::value, caf::actor_cast<supervisor_actor>(self))
+    .then(
+      [=](std::vector<line_state>& lines) {
+        auto& st = self->state;
+        std::unordered_set<std::string> busy;
+        for (auto& x : lines)
+          if (x.busy)
+            busy.insert(x.line);
+        std::vector<std::string> idle;
+        for (auto& line : st.busy_lines)
+          if (busy.count(line) == 0)
+            idle.push_back(line);
+        for (auto& line : idle)
+          apply_line_state(self, line_state{line, false, ""});
+        for (auto& x : lines)
+          apply_line_state(self, std::move(x));
+      },
+      [=](caf::error& err) {
+        log().warn("{}#{} subscribing with the coordinator failed: {}",
+                   supervisor_state::name, self->id(),
+                   self->system().render(err));
+      });
   if (!st.held.empty())
     log().info("{}#{} delivering {} triggers held while the coordinator was "
                "unreachable",
@@ -171,8 +212,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
         ++st.triggers_dropped;
         log().error("{}#{} {}: oldest held trigger dropped ({} so far), the "
                     "coordinator is unreachable",
-                    supervisor_state::name, self->id(),
-                    st.held.front().model, st.triggers_dropped);
+                    supervisor_state::name, self->id(), st.held.front().model,
+                    st.triggers_dropped);
         st.held.pop_front();
       }
       log().info("{}#{} {}: trigger held until the coordinator is reachable",
@@ -193,21 +234,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       i->second.snapshot = std::move(snap);
     },
     [=](job_update& update) {
-      auto& st = self->state;
-      if (is_active(update.state))
-        st.busy_lines.insert(update.line);
-      else
-        st.busy_lines.erase(update.line);
-      if (update.state == job_state::succeeded) {
-        if (auto v = core::parse_semver(update.version)) {
-          auto& latest = st.latest[update.line];
-          if (core::compare(latest, *v) < 0)
-            latest = *v;
-        }
-      }
-      for (auto& [model, entry] : st.models)
-        if (entry.handle && entry.id.line() == update.line)
-          self->send(entry.handle, update);
+      apply_line_state(self, line_state{update.line, is_active(update.state),
+                                        update.version});
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       auto& st = self->state;

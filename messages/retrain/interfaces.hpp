@@ -12,6 +12,7 @@
 #include "retrain/job_info.hpp"
 #include "retrain/job_result.hpp"
 #include "retrain/job_update.hpp"
+#include "retrain/line_state.hpp"
 #include "retrain/metric_batch.hpp"
 #include "retrain/metric_event.hpp"
 #include "retrain/model_status.hpp"
@@ -45,9 +46,9 @@ using retrain_worker_actor = caf::typed_actor<
 using monitor_actor = caf::typed_actor<
   /// Applies a run of events of this model.
   caf::reacts_to<metric_batch>,
-  /// News about this model's line: quiet while a job is active, stand down
-  /// once a newer version is registered.
-  caf::reacts_to<job_update>,
+  /// The state of this model's line: quiet while a job is active, stand
+  /// down once a newer version is registered.
+  caf::reacts_to<line_state>,
   /// Periodic snapshot to the supervisor.
   caf::reacts_to<atom::tick>,
   /// Returns this model's status.
@@ -87,8 +88,10 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<retrain_trigger>,
   /// A worker enlists and pulls work.
   caf::reacts_to<atom::enlist, retrain_worker_actor>,
-  /// A supervisor subscribes to job updates.
-  caf::reacts_to<atom::subscribe, supervisor_actor>,
+  /// A supervisor subscribes to job updates; the answer is the state of
+  /// every line the coordinator knows, to resync after a reconnect.
+  caf::replies_to<atom::subscribe,
+                  supervisor_actor>::with<std::vector<line_state>>,
   /// A worker reports an attempt.
   caf::reacts_to<job_result>,
   /// Timer: a job's retry delay is over.

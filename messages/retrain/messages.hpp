@@ -11,6 +11,7 @@
 #include "retrain/job_result.hpp"
 #include "retrain/job_state.hpp"
 #include "retrain/job_update.hpp"
+#include "retrain/line_state.hpp"
 #include "retrain/metric_batch.hpp"
 #include "retrain/metric_event.hpp"
 #include "retrain/metric_kind.hpp"

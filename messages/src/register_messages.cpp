@@ -34,6 +34,7 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<job_result>("retrain::job_result")
     .add_message_type<job_info>("retrain::job_info")
     .add_message_type<job_update>("retrain::job_update")
+    .add_message_type<line_state>("retrain::line_state")
     .add_message_type<register_version>("retrain::register_version")
     .add_message_type<model_version>("retrain::model_version")
     .add_message_type<kind_status>("retrain::kind_status")

@@ -38,7 +38,8 @@ struct fixture : actor_fixture {
 
   void finish_job(const monitor_actor& mon, job_state state,
                   std::string version = "") {
-    self->send(mon, job_update{1, "cv:anomaly", state, std::move(version)});
+    self->send(mon,
+               line_state{"cv:anomaly", is_active(state), std::move(version)});
     drain();
   }
 };

@@ -121,4 +121,48 @@ CAF_TEST(crashes outside the restart window do not add up) {
   CAF_CHECK(!state().models.at(model_a).quarantined);
 }
 
+CAF_TEST(triggers are held until a coordinator is reached) {
+  feed(model_a, {0.5});
+  feed(model_b, {0.5});
+  CAF_CHECK_EQUAL(state().held.size(), 2u);
+  auto seen = std::make_shared<dispatcher_log>();
+  auto disp = sys.spawn(fake_dispatcher, seen);
+  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
+  drain();
+  CAF_CHECK_EQUAL(seen->subscriptions, 1u);
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(seen->triggers[0].model, model_a);
+  CAF_CHECK_EQUAL(seen->triggers[1].model, model_b);
+  CAF_CHECK_EQUAL(state().held.size(), 0u);
+  anon_send_exit(disp, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST(a returning coordinator resyncs the state of every line) {
+  auto seen = std::make_shared<dispatcher_log>();
+  auto disp = sys.spawn(fake_dispatcher, seen);
+  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
+  drain();
+  feed(model_a, {0.95});
+  feed(model_b, {0.95});
+  // Both lines get a job; then the coordinator is lost.
+  self->send(sup, job_update{1, "cv:a", job_state::running, ""});
+  self->send(sup, job_update{2, "cv:b", job_state::running, ""});
+  drain();
+  CAF_CHECK_EQUAL(status_of(model_a).state, "job-active");
+  anon_send_exit(disp, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK(!state().dispatcher);
+  // Meanwhile cv:a's job failed and cv:b's registered 2.0.1.
+  auto seen2 = std::make_shared<dispatcher_log>();
+  seen2->lines = {line_state{"cv:b", false, "2.0.1"}};
+  auto disp2 = sys.spawn(fake_dispatcher, seen2);
+  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp2));
+  drain();
+  CAF_CHECK_EQUAL(status_of(model_a).state, "watching");
+  CAF_CHECK_EQUAL(status_of(model_b).state, "standing-down");
+  feed(model_a, {0.5});
+  CAF_CHECK_EQUAL(seen2->triggers.size(), 1u);
+  anon_send_exit(disp2, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

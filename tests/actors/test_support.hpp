@@ -80,6 +80,7 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
       return ingest_ack{batch.events.size(), 0, ""};
     },
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
+    [](atom::linkup, caf::actor&) {},
     [log](monitor_snapshot& x) { log->snapshots.push_back(std::move(x)); },
     [](job_update&) {},
     [](atom::status) { return std::vector<model_status>{}; },
@@ -92,6 +93,31 @@ inline retrain_worker_actor::behavior_type
 fake_worker(std::shared_ptr<std::vector<retrain_job>> jobs) {
   return {
     [jobs](retrain_job& job) { jobs->push_back(std::move(job)); },
+  };
+}
+
+/// What a fake dispatcher saw, and what it answers a subscription with.
+struct dispatcher_log {
+  std::vector<retrain_trigger> triggers;
+  size_t subscriptions = 0;
+  std::vector<line_state> lines;
+};
+
+/// A dispatcher stand-in that records triggers and subscriptions.
+inline dispatcher_actor::behavior_type
+fake_dispatcher(std::shared_ptr<dispatcher_log> log) {
+  return {
+    [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
+    [](atom::enlist, retrain_worker_actor&) {},
+    [log](atom::subscribe, supervisor_actor&) {
+      ++log->subscriptions;
+      return log->lines;
+    },
+    [](job_result&) {},
+    [](atom::retry, uint64_t) {},
+    [](atom::jobs) { return std::vector<job_info>{}; },
+    [](atom::versions, std::string&) { return std::vector<model_version>{}; },
+    [](atom::status) { return coordinator_status{}; },
   };
 }
 
