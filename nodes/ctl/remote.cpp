@@ -40,6 +40,8 @@ struct connection {
   std::unique_ptr<caf::actor_system> sys;
   Handle handle;
   std::string error;
+  /// Exit code for `error`: a malformed endpoint is a bad argument.
+  int code = refused;
 
   connection(const std::string& endpoint, const char* what) {
     auto colon = endpoint.rfind(':');
@@ -49,8 +51,12 @@ struct connection {
       if (p > 0 && p < 65536)
         port = static_cast<uint16_t>(p);
     }
-    if (port == 0) {
-      error = std::string{what} + " '" + endpoint + "' is not HOST:PORT";
+    if (port == 0 || colon == 0
+        || endpoint.find_first_not_of("0123456789", colon + 1)
+             != std::string::npos) {
+      error = std::string{what} + " '" + endpoint
+              + "' is not HOST:PORT (port within [1, 65535])";
+      code = usage;
       return;
     }
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -168,7 +174,7 @@ int run_send(const remote_options& opts, const std::vector<std::string>& args,
     return fail(err, *reason, usage);
   connection<ingest_actor> conn{opts.node, "node"};
   if (!conn.error.empty())
-    return fail(err, conn.error, refused);
+    return fail(err, conn.error, conn.code);
   std::string error;
   metric_batch batch;
   batch.events.push_back(ev);
@@ -203,7 +209,7 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   uint64_t accepted = 0;
   connection<ingest_actor> conn{opts.node, "node"};
   if (!conn.error.empty())
-    return fail(err, conn.error, refused);
+    return fail(err, conn.error, conn.code);
   constexpr size_t batch_size = 1000;
   std::vector<size_t> lines;
   metric_batch batch;
@@ -285,7 +291,7 @@ int run_status(const remote_options& opts, const std::vector<std::string>& args,
     return fail(err, "usage: retrain-ctl status", usage);
   connection<monitor_node_actor> conn{opts.node, "node"};
   if (!conn.error.empty())
-    return fail(err, conn.error, refused);
+    return fail(err, conn.error, conn.code);
   std::string error;
   auto models = ask<std::vector<model_status>>(conn, opts, error,
                                                atom::status::value);
@@ -337,7 +343,7 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
     return fail(err, "usage: retrain-ctl jobs", usage);
   connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
   if (!conn.error.empty())
-    return fail(err, conn.error, refused);
+    return fail(err, conn.error, conn.code);
   std::string error;
   auto jobs = ask<std::vector<job_info>>(conn, opts, error, atom::jobs::value);
   if (!jobs)
@@ -381,7 +387,7 @@ int run_versions(const remote_options& opts,
     return fail(err, line.error().message, usage);
   connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
   if (!conn.error.empty())
-    return fail(err, conn.error, refused);
+    return fail(err, conn.error, conn.code);
   std::string error;
   auto versions = ask<std::vector<model_version>>(
     conn, opts, error, atom::versions::value, args[0]);
