@@ -421,6 +421,57 @@ class TimeoutTest(NodeTestCase):
             kill_processes_with_arg(marker)
 
 
+class ProcessGroupTest(NodeTestCase):
+    """What a command leaves behind dies with it; a missing program fails."""
+
+    def test_sigterm_ignored_until_killed(self):
+        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
+        try:
+            node = self.start_node(
+                "--retrain.job.command="
+                + caf_list(["sh", "-c", f"trap '' TERM; sleep {marker} & sleep {marker}"]),
+                "--retrain.job.timeout=300ms", "--retrain.job.max-attempts=1",
+                "--retrain.monitor.cooldown=1h")
+            self.replay(node, self.drifting_csv())
+            (job,) = self.wait_jobs_settled(node, 1)
+            self.assertEqual(job["state"], "failed", job)
+            if "error" in job:
+                self.assertIn("timed out", job["error"], job)
+            wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
+            with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
+                self.assertIn("SIGKILL", f.read())
+        finally:
+            kill_processes_with_arg(marker)
+
+    def test_background_leftover_does_not_outlive_success(self):
+        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
+        try:
+            node = self.start_node(
+                "--retrain.job.command="
+                + caf_list(["sh", "-c", f"sleep {marker} >/dev/null 2>&1 & echo trained"]),
+                "--retrain.monitor.cooldown=1h")
+            self.replay(node, self.drifting_csv())
+            (job,) = self.wait_jobs_settled(node, 1)
+            self.assertEqual(job["state"], "succeeded", job)
+            wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
+        finally:
+            kill_processes_with_arg(marker)
+
+    def test_missing_program(self):
+        missing = os.path.join(self.tmp, "no-such-trainer")
+        node = self.start_node("--retrain.job.command=" + caf_list([missing, "{model}"]),
+                               "--retrain.job.retry-delay=50ms",
+                               "--retrain.job.max-attempts=2",
+                               "--retrain.monitor.cooldown=1h")
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["attempts"], 2, job)
+        if "error" in job:
+            self.assertIn("no-such-trainer", job["error"], job)
+        self.assertIsNone(node.proc.poll(), "the node must keep running")
+
+
 class ArtifactTest(NodeTestCase):
     """Placeholders are expanded and the artifact line is registered."""
 
@@ -623,6 +674,25 @@ class BadCsvTest(NodeTestCase):
 
         # Both replays applied the good lines, and only those.
         self.wait_events_applied(node, {"cv:x:1.0.0": 2 * 3, "nlp:y:2.0.0-rc.1": 2 * 2})
+
+
+    def test_line_numbers_across_batches_and_crlf(self):
+        # retrain-ctl sends batches of 1000 events; line numbers must still
+        # be those of the file, CRLF line ends included.
+        node = self.start_node()
+        lines = ["model,kind,value"] + [f"cv:x:1.0.0,latency_ms,{i % 50}" for i in range(2500)]
+        bad = {1500: ("cv:x:1.0.0,latency_ms,nan", r"not finite"),
+               2400: ("cv:x:1.0.0,latency_ms,-1", r"negative"),
+               2401: ("cv:x:1.0.0,bogus,1", r"unknown metric kind 'bogus'")}
+        for n, (text, _) in bad.items():
+            lines[n - 1] = text
+        path = self.write("big.csv", "\r\n".join(lines) + "\r\n")
+        doc = self.ctl_json(node.node, "replay", path)
+        self.assertEqual(doc["accepted"], 2500 - len(bad), doc)
+        self.assertEqual([r["line"] for r in doc["rejects"]], sorted(bad), doc)
+        for r in doc["rejects"]:
+            self.assertRegex(r["reason"], bad[r["line"]][1], r)
+        self.wait_events_applied(node, {"cv:x:1.0.0": 2500 - len(bad)})
 
 
 class CtlErrorsTest(NodeTestCase):
