@@ -5,6 +5,8 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/send.hpp>
 
 #include "retrain/coordinator_link.hpp"
@@ -27,7 +29,11 @@ template <class Handle>
 caf::expected<uint16_t> publish(caf::actor_system& sys, const Handle& handle,
                                 const node_settings& cfg, uint16_t port,
                                 const char* what) {
-  auto bound = sys.middleman().publish(handle, port, cfg.host.c_str(), true);
+  // With TLS configured, links go through CAF's openssl manager.
+  auto bound = sys.has_openssl_manager()
+                 ? caf::openssl::publish(handle, port, cfg.host.c_str(), true)
+                 : sys.middleman().publish(handle, port, cfg.host.c_str(),
+                                           true);
   if (!bound)
     return caf::make_error(ec::unreachable, std::string{"cannot publish the "}
                                               + what + " on " + cfg.host + ":"

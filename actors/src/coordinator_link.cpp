@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/system_messages.hpp>
 
 #include "retrain/log.hpp"
@@ -36,7 +37,10 @@ void connected(self_ptr self, dispatcher_actor coordinator) {
 
 void try_connect(self_ptr self) {
   auto& st = self->state;
-  auto mm = self->system().middleman().actor_handle();
+  // With TLS configured, connect through CAF's openssl manager.
+  auto& sys = self->system();
+  auto mm = sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                      : sys.middleman().actor_handle();
   self->request(mm, st.timeout, caf::connect_atom::value, st.host, st.port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,

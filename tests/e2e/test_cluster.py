@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""End-to-end tests of a cluster: coordinator, monitor and worker nodes as
+separate real processes on loopback, and the failures they must survive.
+
+    python3 tests/e2e/test_cluster.py --bin build/nodes [TestClass ...]
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_node  # noqa: E402  (shared helpers: ctl, wait_for, ...)
+from test_node import (DEADLINE_S, DRIFT_CSV, DRIFTING, NodeTestCase, binary,  # noqa: E402
+                       free_closed_port, wait_for)
+
+
+class RoleNode(test_node.Node):
+    """A node of one role; ports it does not serve stay None."""
+
+    def __init__(self, role, data_dir, log_path, args=()):
+        super().__init__(data_dir, log_path, args)
+        self.role = role
+
+    def start(self):
+        cmd = [binary("retrain-node"), f"--retrain.role={self.role}",
+               f"--retrain.data-dir={self.data_dir}"] + self.args
+        if self.role == "monitor" and not any("ingest-port" in a for a in self.args):
+            cmd.append("--retrain.ingest-port=0")
+        self._log = open(self.log_path, "ab")
+        self._log_start = self._log.tell()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=self._log, start_new_session=True)
+        end = time.monotonic() + test_node.STARTUP_DEADLINE_S
+        while True:
+            text = self.log_text(since_start=True)
+            if "retrain-node ready" in text:
+                ingest = re.search(r"ingest listening on [^\s:]+:(\d+)", text)
+                coord = re.search(r"coordinator listening on [^\s:]+:(\d+)", text)
+                self.ingest_port = int(ingest.group(1)) if ingest else None
+                self.coordinator_port = int(coord.group(1)) if coord else None
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.role} node exited with "
+                                     f"{self.proc.returncode} at start:\n{text}")
+            if time.monotonic() > end:
+                self.kill()
+                raise AssertionError(f"{self.role} node not ready in time:\n{text}")
+            time.sleep(0.05)
+
+    def pause(self):
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self):
+        self._signal_group(signal.SIGCONT)
+
+
+class ClusterTestCase(NodeTestCase):
+    """Starts nodes by role around one coordinator port."""
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_closed_port()
+        self.link = f"--retrain.coordinator=127.0.0.1:{self.port}"
+
+    def start_role(self, role, *args, name=None, data_dir=None):
+        name = name or f"{role}-{len(self.nodes)}"
+        node = RoleNode(role, data_dir or os.path.join(self.tmp, name),
+                        os.path.join(self.tmp, name + ".log"), args)
+        self.nodes.append(node)
+        return node.start()
+
+    def start_coordinator(self, *args, data_dir=None):
+        node = self.start_role("coordinator", f"--retrain.coordinator-port={self.port}",
+                               *args, data_dir=data_dir or os.path.join(self.tmp, "coord"))
+        # ctl helpers of NodeTestCase read node.coordinator.
+        return node
+
+    def start_monitor(self, *args):
+        return self.start_role("monitor", self.link, "--retrain.threshold.latency_ms=200",
+                               *args)
+
+    def start_worker(self, *args, name=None):
+        return self.start_role("worker", self.link, *args, name=name)
+
+    def wait_enlisted(self, coord, count):
+        wait_for(f"{count} workers enlisted",
+                 lambda: len(re.findall(r"enlisted \(", coord.log_text())) >= count)
+
+    def wait_linked(self, node):
+        wait_for(f"{node.role} node reaching the coordinator",
+                 lambda: "reached the coordinator" in node.log_text(since_start=True))
+
+
+def started_jobs(node):
+    """Job ids the node's workers started, from its log."""
+    return [int(x) for x in re.findall(r"job (\d+) attempt \d+ started", node.log_text())]
+
+
+class ScaleOutTest(ClusterTestCase):
+    """1 coordinator + 1 monitor + 2 worker nodes: jobs run on both workers."""
+
+    def test_jobs_spread_over_worker_nodes(self):
+        coord = self.start_coordinator()
+        mon = self.start_monitor()
+        w1 = self.start_worker("--retrain.workers=1", "--retrain.job.simulated-duration=2s")
+        w2 = self.start_worker("--retrain.workers=1", "--retrain.job.simulated-duration=2s")
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        self.replay(mon, DRIFT_CSV)
+        jobs = self.wait_jobs_settled(coord, len(DRIFTING))
+        self.assertEqual(len(jobs), 3, jobs)
+        self.assertTrue(all(j["state"] == "succeeded" for j in jobs), jobs)
+        self.assertTrue(started_jobs(w1) and started_jobs(w2),
+                        "both worker nodes must run jobs")
+        for line, (_, _, next_version) in DRIFTING.items():
+            self.assertEqual([v["version"] for v in self.versions(coord, line)],
+                             [next_version], line)
+
+
+class WorkerKilledTest(ClusterTestCase):
+    """kill -9 of a worker node mid-job: the job completes on the other."""
+
+    def test_job_moves_to_the_surviving_worker(self):
+        coord = self.start_coordinator()
+        mon = self.start_monitor()
+        workers = [self.start_worker("--retrain.workers=1",
+                                     "--retrain.job.simulated-duration=4s")
+                   for _ in range(2)]
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        self.replay(mon, self.drifting_csv())
+        victim = wait_for("a worker running the job",
+                          lambda: next((w for w in workers if started_jobs(w)), None))
+        survivor = workers[1] if victim is workers[0] else workers[0]
+        victim.kill()
+        (job,) = self.wait_jobs_settled(coord, 1)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["attempts"], 2, job)
+        self.assertEqual(started_jobs(survivor), [job["id"]])
+        self.assertEqual([v["version"] for v in self.versions(coord, "cv:anomaly_detector")],
+                         ["1.2.1"])
+        self.assertIn("re-queueing job", coord.log_text())
+
+
+class WorkerHangsTest(ClusterTestCase):
+    """SIGSTOP of a worker node mid-job: heartbeats expose it, the job is
+    re-queued and completes elsewhere."""
+
+    def test_hung_worker_loses_its_job(self):
+        coord = self.start_coordinator()
+        mon = self.start_monitor()
+        workers = [self.start_worker("--retrain.workers=1",
+                                     "--retrain.job.simulated-duration=3s")
+                   for _ in range(2)]
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        self.replay(mon, self.drifting_csv())
+        victim = wait_for("a worker running the job",
+                          lambda: next((w for w in workers if started_jobs(w)), None))
+        victim.pause()
+        try:
+            (job,) = self.wait_jobs_settled(coord, 1)
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual(job["attempts"], 2, job)
+            self.assertIn("re-queueing job", coord.log_text())
+            self.assertEqual(len(self.versions(coord, "cv:anomaly_detector")), 1)
+        finally:
+            victim.resume()
+
+
+class CoordinatorRestartTest(ClusterTestCase):
+    """kill -9 of the coordinator with jobs queued and running, then a
+    restart: every job completes once and the other nodes come back."""
+
+    def test_cluster_survives_coordinator_crash(self):
+        coord = self.start_coordinator()
+        mon = self.start_monitor()
+        self.start_worker("--retrain.workers=1", "--retrain.job.simulated-duration=2s")
+        self.wait_enlisted(coord, 1)
+        self.wait_linked(mon)
+        self.replay(mon, DRIFT_CSV)
+        wait_for("3 jobs, some still pending",
+                 lambda: (lambda js: len(js) == 3 and any(
+                     j["state"] in ("queued", "running") for j in js))(self.jobs(coord)))
+        coord.kill()
+        coord = self.start_coordinator(data_dir=coord.data_dir)
+        jobs = self.wait_jobs_settled(coord, 3, deadline_s=90)
+        self.assertEqual(len(jobs), 3, jobs)
+        self.assertEqual(len({j["id"] for j in jobs}), 3, jobs)
+        self.assertTrue(all(j["state"] == "succeeded" for j in jobs), jobs)
+        for line, (_, _, next_version) in DRIFTING.items():
+            self.assertEqual([v["version"] for v in self.versions(coord, line)],
+                             [next_version], f"{line}: one version, none lost")
+        # The monitor node came back by itself: a new drift reaches the
+        # restarted coordinator.
+        self.replay(mon, self.drifting_csv(model="cv:fresh:1.0.0"))
+        jobs = self.wait_jobs_settled(coord, 4, deadline_s=60)
+        self.assertIn("cv:fresh:1.0.0", [j["model"] for j in jobs])
+
+
+class StartOrderTest(ClusterTestCase):
+    """Workers and monitor first, coordinator last: the cluster forms."""
+
+    def test_coordinator_last(self):
+        mon = self.start_monitor()
+        self.start_worker("--retrain.job.simulated-duration=1s")
+        time.sleep(1)  # let both fail to connect at least once
+        coord = self.start_coordinator()
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        self.replay(mon, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(coord, 1)
+        self.assertEqual(job["state"], "succeeded", job)
+
+
+class ProtocolMismatchTest(ClusterTestCase):
+    """A node speaking another protocol version is refused."""
+
+    def test_other_app_identifier_is_refused(self):
+        coord = self.start_coordinator()
+        w = self.start_worker('--middleman.app-identifiers=["retrain.v0"]')
+        wait_for("the refusal in the worker's log",
+                 lambda: "cannot reach the coordinator" in w.log_text())
+        self.assertNotIn("reached the coordinator", w.log_text())
+        self.assertNotIn("enlisted", coord.log_text())
+
+
+class TlsTest(ClusterTestCase):
+    """With certificates from a private CA every link uses TLS; a node
+    without one is refused."""
+
+    def openssl(self, *args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True,
+                       cwd=self.tmp)
+
+    def make_pki(self):
+        self.openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                     "-subj", "/CN=retrain-test-ca", "-keyout", "ca.key", "-out", "ca.pem")
+        for name in ("node",):
+            self.openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+                         "-keyout", f"{name}.key", "-out", f"{name}.csr")
+            self.openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem",
+                         "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                         "-out", f"{name}.pem")
+        p = lambda f: os.path.join(self.tmp, f)  # noqa: E731
+        return [f"--openssl.certificate={p('node.pem')}", f"--openssl.key={p('node.key')}",
+                f"--openssl.cafile={p('ca.pem')}"]
+
+    def test_tls_cluster_and_refusal(self):
+        tls = self.make_pki()
+        coord = self.start_coordinator(*tls)
+        mon = self.start_monitor(*tls)
+        self.start_worker(*tls, "--retrain.job.simulated-duration=1s")
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        # A worker without a certificate cannot join.
+        plain = self.start_worker(name="plain")
+        wait_for("the plain worker's refusal",
+                 lambda: "cannot reach the coordinator" in plain.log_text())
+        self.assertNotIn("reached the coordinator", plain.log_text())
+        # retrain-ctl speaks plain CAF: the TLS monitor refuses it.
+        res = test_node.ctl(mon.node, "status")
+        self.assertEqual(res.returncode, 1, res)
+
+
+def main():
+    parser = test_node.argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    args, rest = parser.parse_known_args()
+    test_node.BIN_DIR = os.path.abspath(args.bin)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
