@@ -26,6 +26,8 @@ options:
   --coordinator=HOST:PORT    coordinator (default 127.0.0.1:4243)
   --json                     machine-readable output
   --timeout=SECONDS          wait this long for answers (default 10)
+  --openssl.certificate=PEM --openssl.key=PEM --openssl.cafile=PEM
+                             TLS for nodes that use it (all three)
   -h, --help                 this text
 
 exit codes: 0 ok, 1 unreachable or refused, 2 bad arguments
@@ -53,6 +55,12 @@ int main(int argc, char** argv) {
       opts.node = v;
     } else if (auto v = value("--coordinator=")) {
       opts.coordinator = v;
+    } else if (auto v = value("--openssl.certificate=")) {
+      opts.tls_certificate = v;
+    } else if (auto v = value("--openssl.key=")) {
+      opts.tls_key = v;
+    } else if (auto v = value("--openssl.cafile=")) {
+      opts.tls_cafile = v;
     } else if (arg == "--json") {
       opts.json = true;
     } else if (auto v = value("--timeout=")) {
@@ -70,6 +78,13 @@ int main(int argc, char** argv) {
     } else {
       args.push_back(arg);
     }
+  }
+  auto tls_set = !opts.tls_certificate.empty() + !opts.tls_key.empty()
+                 + !opts.tls_cafile.empty();
+  if (tls_set != 0 && tls_set != 3) {
+    std::cerr << "retrain-ctl: TLS needs --openssl.certificate, --openssl.key "
+                 "and --openssl.cafile\n";
+    return usage;
   }
   if (command == "send")
     return run_send(opts, args, std::cout, std::cerr);

@@ -22,6 +22,10 @@ struct remote_options {
   bool json = false;
   /// Seconds to wait for an answer.
   int timeout_s = 10;
+  /// TLS: certificate, key and CA file (all three, or none).
+  std::string tls_certificate;
+  std::string tls_key;
+  std::string tls_cafile;
 };
 
 /// `send MODEL KIND VALUE`

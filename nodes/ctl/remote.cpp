@@ -13,6 +13,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "ctl/commands.hpp"
@@ -26,10 +28,16 @@ namespace {
 namespace json = boost::json;
 
 struct client_config : caf::actor_system_config {
-  client_config() {
+  explicit client_config(const remote_options& opts) {
     register_messages(*this);
     load<caf::io::middleman>();
     set("logger.verbosity", caf::atom("quiet"));
+    if (!opts.tls_certificate.empty()) {
+      set("openssl.certificate", opts.tls_certificate);
+      set("openssl.key", opts.tls_key);
+      set("openssl.cafile", opts.tls_cafile);
+      load<caf::openssl::manager>();
+    }
   }
 };
 
@@ -43,7 +51,9 @@ struct connection {
   /// Exit code for `error`: a malformed endpoint is a bad argument.
   int code = refused;
 
-  connection(const std::string& endpoint, const char* what) {
+  connection(const remote_options& opts, const std::string& endpoint,
+             const char* what)
+    : cfg(opts) {
     auto colon = endpoint.rfind(':');
     uint16_t port = 0;
     if (colon != std::string::npos) {
@@ -61,7 +71,9 @@ struct connection {
     }
     sys = std::make_unique<caf::actor_system>(cfg);
     auto host = endpoint.substr(0, colon);
-    auto remote = sys->middleman().remote_actor<Handle>(host, port);
+    auto remote = sys->has_openssl_manager()
+                    ? caf::openssl::remote_actor<Handle>(*sys, host, port)
+                    : sys->middleman().remote_actor<Handle>(host, port);
     if (!remote) {
       error = "cannot reach the " + std::string{what} + " at " + endpoint + ": "
               + sys->render(remote.error());
@@ -172,7 +184,7 @@ int run_send(const remote_options& opts, const std::vector<std::string>& args,
   metric_event ev;
   if (auto reason = parse_csv_line(args[0] + "," + args[1] + "," + args[2], ev))
     return fail(err, *reason, usage);
-  connection<ingest_actor> conn{opts.node, "node"};
+  connection<ingest_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
@@ -207,7 +219,7 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   };
   std::vector<reject> rejects;
   uint64_t accepted = 0;
-  connection<ingest_actor> conn{opts.node, "node"};
+  connection<ingest_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   constexpr size_t batch_size = 1000;
@@ -285,11 +297,41 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   return ok;
 }
 
+namespace {
+
+// Prints the coordinator's view: queue, workers and their jobs.
+void print_cluster(const remote_options& opts, std::ostream& out) {
+  connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
+  if (!conn.error.empty()) {
+    out << "coordinator: " << conn.error << '\n';
+    return;
+  }
+  std::string error;
+  auto st = ask<coordinator_status>(conn, opts, error, atom::status::value);
+  if (!st) {
+    out << "coordinator " << opts.coordinator << ": " << error << '\n';
+    return;
+  }
+  out << "coordinator " << opts.coordinator << ": " << st->queued << " queued, "
+      << st->running << " running, " << st->succeeded << " succeeded, "
+      << st->failed << " failed since start; " << st->supervisors
+      << " monitor nodes, " << st->workers.size() << " workers\n";
+  for (auto& w : st->workers) {
+    out << "  worker " << w.worker << ": ";
+    if (w.job_id == 0)
+      out << "idle\n";
+    else
+      out << "job " << w.job_id << '\n';
+  }
+}
+
+} // namespace
+
 int run_status(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   if (!args.empty())
     return fail(err, "usage: retrain-ctl status", usage);
-  connection<monitor_node_actor> conn{opts.node, "node"};
+  connection<monitor_node_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
@@ -321,6 +363,7 @@ int run_status(const remote_options& opts, const std::vector<std::string>& args,
     out << json::serialize(arr) << '\n';
     return ok;
   }
+  print_cluster(opts, out);
   out << models->size() << " models\n";
   for (auto& m : *models) {
     out << m.model << "  " << m.state << "  events=" << m.events
@@ -341,7 +384,7 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
              std::ostream& out, std::ostream& err) {
   if (!args.empty())
     return fail(err, "usage: retrain-ctl jobs", usage);
-  connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
+  connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
@@ -385,7 +428,7 @@ int run_versions(const remote_options& opts,
                 usage);
   if (auto line = core::parse_model_line(args[0]); !line)
     return fail(err, line.error().message, usage);
-  connection<dispatcher_actor> conn{opts.coordinator, "coordinator"};
+  connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;

@@ -120,6 +120,11 @@ class ScaleOutTest(ClusterTestCase):
         for line, (_, _, next_version) in DRIFTING.items():
             self.assertEqual([v["version"] for v in self.versions(coord, line)],
                              [next_version], line)
+        # status shows the cluster: the monitor node and both workers.
+        text = self.ctl_ok(mon.node, coord.coordinator, "status").stdout
+        self.assertRegex(text, r"0 queued, 0 running, 3 succeeded, 0 failed since start; "
+                               r"1 monitor nodes, 2 workers")
+        self.assertEqual(len(re.findall(r"  worker \S+: idle", text)), 2, text)
 
 
 class WorkerKilledTest(ClusterTestCase):
@@ -263,9 +268,13 @@ class TlsTest(ClusterTestCase):
         wait_for("the plain worker's refusal",
                  lambda: "cannot reach the coordinator" in plain.log_text())
         self.assertNotIn("reached the coordinator", plain.log_text())
-        # retrain-ctl speaks plain CAF: the TLS monitor refuses it.
+        # retrain-ctl without a certificate is refused; with one it works.
         res = test_node.ctl(mon.node, "status")
         self.assertEqual(res.returncode, 1, res)
+        res = test_node.ctl(*tls, mon.node, f"--coordinator=127.0.0.1:{self.port}",
+                            "status")
+        self.assertEqual(res.returncode, 0, res)
+        self.assertIn("2 workers", res.stdout)
 
 
 def main():
