@@ -91,4 +91,23 @@ CAF_TEST(single events are fire and forget) {
   CAF_CHECK_EQUAL(st.rejected, 1u);
 }
 
+CAF_TEST(binary strategies take only 0 or 1) {
+  monitor_config cfg;
+  kind_watch w;
+  w.strategy = "ddm";
+  cfg.kinds[static_cast<size_t>(metric_kind::accuracy)] = w;
+  auto bin = sys.spawn(ingest, sup, cfg, 10000ms);
+  metric_batch batch;
+  batch.events = {event("cv:b:1.0.0", metric_kind::accuracy, 1.0),
+                  event("cv:b:1.0.0", metric_kind::accuracy, 0.0),
+                  event("cv:b:1.0.0", metric_kind::accuracy, 0.5)};
+  auto ack = ask<ingest_ack>(bin, batch);
+  CAF_CHECK_EQUAL(ack.accepted, 2u);
+  CAF_CHECK_EQUAL(ack.rejected, 1u);
+  CAF_CHECK_EQUAL(ack.first_error,
+                  "event 2: accuracy is watched by a per-prediction strategy: "
+                  "value must be 0 or 1 (1 = correct)");
+  anon_send_exit(bin, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -135,4 +135,28 @@ CAF_TEST(snapshots go out while state changes) {
   CAF_CHECK_EQUAL(seen->snapshots[1].triggers, 1u);
 }
 
+CAF_TEST(per prediction outcomes feed binary detectors the error indicator) {
+  // DDM on accuracy: 1 = correct prediction, the detector sees 1 - x.
+  monitor_config cfg;
+  kind_watch w;
+  w.strategy = "ddm";
+  cfg.kinds[static_cast<size_t>(metric_kind::accuracy)] = w;
+  cfg.cooldown = 0ms;
+  monitor_start start;
+  start.id = *core::parse_model_id(model);
+  start.config = cfg;
+  auto mon = sys.spawn(monitor, std::move(start), sup);
+  // Mostly correct predictions: no drift.
+  std::vector<double> good;
+  for (int i = 0; i < 200; ++i)
+    good.push_back(i % 10 == 0 ? 0.0 : 1.0);
+  feed(mon, good);
+  CAF_CHECK_EQUAL(seen->triggers.size(), 0u);
+  // Then the model gets most predictions wrong: DDM drifts.
+  feed(mon, std::vector<double>(100, 0.0));
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen->triggers[0].reason.strategy, "ddm");
+  CAF_CHECK_EQUAL(seen->triggers[0].reason.kind, metric_kind::accuracy);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
