@@ -91,6 +91,21 @@ class ClusterTestCase(NodeTestCase):
         wait_for(f"{count} workers enlisted",
                  lambda: len(re.findall(r"enlisted \(", coord.log_text())) >= count)
 
+    def one_job_on_two_workers(self, duration):
+        """A coordinator, a monitor and two one-worker nodes, with one job
+        running; returns the coordinator, the workers and the busy one."""
+        coord = self.start_coordinator()
+        mon = self.start_monitor()
+        workers = [self.start_worker("--retrain.workers=1",
+                                     f"--retrain.job.simulated-duration={duration}")
+                   for _ in range(2)]
+        self.wait_enlisted(coord, 2)
+        self.wait_linked(mon)
+        self.replay(mon, self.drifting_csv())
+        busy = wait_for("a worker running the job",
+                        lambda: next((w for w in workers if started_jobs(w)), None))
+        return coord, workers, busy
+
     def wait_linked(self, node):
         wait_for(f"{node.role} node reaching the coordinator",
                  lambda: "reached the coordinator" in node.log_text(since_start=True))
@@ -131,16 +146,7 @@ class WorkerKilledTest(ClusterTestCase):
     """kill -9 of a worker node mid-job: the job completes on the other."""
 
     def test_job_moves_to_the_surviving_worker(self):
-        coord = self.start_coordinator()
-        mon = self.start_monitor()
-        workers = [self.start_worker("--retrain.workers=1",
-                                     "--retrain.job.simulated-duration=4s")
-                   for _ in range(2)]
-        self.wait_enlisted(coord, 2)
-        self.wait_linked(mon)
-        self.replay(mon, self.drifting_csv())
-        victim = wait_for("a worker running the job",
-                          lambda: next((w for w in workers if started_jobs(w)), None))
+        coord, workers, victim = self.one_job_on_two_workers("4s")
         survivor = workers[1] if victim is workers[0] else workers[0]
         victim.kill()
         (job,) = self.wait_jobs_settled(coord, 1)
@@ -157,16 +163,7 @@ class WorkerHangsTest(ClusterTestCase):
     re-queued and completes elsewhere."""
 
     def test_hung_worker_loses_its_job(self):
-        coord = self.start_coordinator()
-        mon = self.start_monitor()
-        workers = [self.start_worker("--retrain.workers=1",
-                                     "--retrain.job.simulated-duration=3s")
-                   for _ in range(2)]
-        self.wait_enlisted(coord, 2)
-        self.wait_linked(mon)
-        self.replay(mon, self.drifting_csv())
-        victim = wait_for("a worker running the job",
-                          lambda: next((w for w in workers if started_jobs(w)), None))
+        coord, _, victim = self.one_job_on_two_workers("3s")
         victim.pause()
         try:
             (job,) = self.wait_jobs_settled(coord, 1)
