@@ -11,6 +11,7 @@ asserts on timing: each waits, with a generous deadline, for an outcome.
 import argparse
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -549,6 +550,44 @@ class CrashRestartTest(NodeTestCase):
         jobs = self.wait_jobs_settled(node, 4, deadline_s=60)
         ids = [j["id"] for j in jobs]
         self.assertEqual(len(set(ids)), 4, f"job ids repeat: {jobs}")
+
+
+class CrashLoopTest(NodeTestCase):
+    """kill -9 at arbitrary points of short jobs, several times in a row: the
+    outcome is the same as without the kills. The kill points are random but
+    only outcomes are asserted; RETRAIN_E2E_SEED replays a failing run."""
+
+    ROUNDS = 4
+    KILLS = 4
+
+    def test_repeated_kills(self):
+        seed = int(os.environ.get("RETRAIN_E2E_SEED", secrets.randbelow(10**6)))
+        rng = random.Random(seed)
+        print(f"RETRAIN_E2E_SEED={seed}", file=sys.stderr)
+        args = ("--retrain.threshold.latency_ms=200", "--retrain.job.simulated-duration=150ms",
+                f"--retrain.workers={rng.choice((1, 2))}")
+        for round_ in range(self.ROUNDS):
+            with self.subTest(round=round_, seed=seed):
+                data_dir = os.path.join(self.tmp, f"data-{round_}")
+                node = self.start_node(*args, data_dir=data_dir)
+                self.replay(node, DRIFT_CSV)
+                for _ in range(self.KILLS):
+                    time.sleep(rng.uniform(0.0, 0.5))
+                    node.kill()
+                    node = self.start_node(*args, data_dir=data_dir)
+                jobs = self.wait_jobs_settled(node, 3)
+                self.assertEqual(sorted(j["model"] for j in jobs),
+                                 sorted(m for m, _, _ in DRIFTING.values()), jobs)
+                self.assertEqual(len({j["id"] for j in jobs}), 3, jobs)
+                for j in jobs:
+                    self.assertEqual(j["state"], "succeeded", j)
+                for line, (model, _, next_version) in DRIFTING.items():
+                    (job,) = [j for j in jobs if j["model"] == model]
+                    versions = self.versions(node, line)
+                    self.assertEqual([(v["version"], v["job_id"]) for v in versions],
+                                     [(next_version, job["id"])], line)
+                    self.assertEqual(job["version"], next_version, job)
+                node.stop()
 
 
 class ShutdownTest(NodeTestCase):
