@@ -815,6 +815,37 @@ class CtlErrorsTest(NodeTestCase):
             self.assertIn("HOST:PORT", res.stderr, args)
 
 
+class ConfigFileTest(NodeTestCase):
+    """--config=FILE: the shipped config/retrain.ini, and the command line
+    winning over a file."""
+
+    def test_shipped_ini_defaults(self):
+        # latency_ms is "off" there: nlp:intent_classifier is not retrained.
+        node = self.start_node("--config=" + os.path.join(ROOT, "config", "retrain.ini"),
+                               "--retrain.job.simulated-duration=100ms")
+        self.replay(node, DRIFT_CSV)
+        self.wait_events_applied(node, {
+            "vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
+            "cv:anomaly_detector:1.2.0": 120, "nlp:intent_classifier:2.0.1": 120,
+            "fraud:scorer:1.0.0-rc.1": 60})
+        jobs = self.wait_jobs_settled(node, 2)
+        self.assertEqual(sorted(j["model"] for j in jobs),
+                         ["cv:anomaly_detector:1.2.0", "fraud:scorer:1.0.0-rc.1"], jobs)
+        models = self.status(node)
+        nlp = {k["kind"] for k in models["nlp:intent_classifier:2.0.1"]["kinds"]}
+        self.assertNotIn("latency_ms", nlp, "an unset threshold means not watched")
+
+    def test_command_line_wins(self):
+        ini = self.write("node.ini", '[retrain]\nworkers=3\n[retrain.job]\n'
+                                     'simulated-duration=100ms\n')
+        node = self.start_node(f"--config={ini}", "--retrain.workers=1")
+        wait_for("a worker enlisted", lambda: "enlisted (1 workers)" in node.log_text())
+        self.assertNotIn("enlisted (2 workers)", node.log_text())
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["state"], "succeeded", job)
+
+
 class NodeConfigTest(unittest.TestCase):
     """A node refuses a bad configuration at start with exit code 2."""
 
@@ -873,6 +904,13 @@ class NodeConfigTest(unittest.TestCase):
                 self.assertEqual(code, 1, f"{key}={port}: exit {code}\n{text}")
                 self.assertIn(str(port), text, key)
                 self.assertNotIn("retrain-node ready", text, key)
+
+    def test_bad_config_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".ini", prefix="retrain-e2e-") as f:
+            f.write("[retrain.monitor]\nalpha=1.5\n")
+            f.flush()
+            self.assert_refused([f"--config={f.name}"], "retrain.monitor.alpha")
+        self.assert_refused(["--config=/nonexistent/retrain.ini"], "/nonexistent/retrain.ini")
 
     def test_unknown_key_in_config_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".ini", prefix="retrain-e2e-") as f:
