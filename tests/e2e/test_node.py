@@ -422,6 +422,17 @@ class TimeoutTest(NodeTestCase):
             kill_processes_with_arg(marker)
 
 
+    def test_simulated_trainer_times_out(self):
+        node = self.start_node("--retrain.job.simulated-duration=1h",
+                               "--retrain.job.timeout=300ms", "--retrain.job.max-attempts=1",
+                               "--retrain.monitor.cooldown=1h")
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["state"], "failed", job)
+        if "error" in job:
+            self.assertIn("timed out", job["error"], job)
+
+
 class ProcessGroupTest(NodeTestCase):
     """What a command leaves behind dies with it; a missing program fails."""
 
@@ -501,6 +512,17 @@ class ArtifactTest(NodeTestCase):
         self.assertIn("artifact=s3://x/1.2.1", text)
         with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
             self.assertIn("training cv:anomaly_detector:1.2.0", f.read())
+
+
+    def test_malformed_artifact_line_keeps_success(self):
+        node = self.start_node(
+            "--retrain.job.command=" + caf_list(["sh", "-c", "echo '{{\"artifact\": 5}}'"]),
+            "--retrain.monitor.cooldown=1h")
+        self.replay(node, self.drifting_csv())
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["state"], "succeeded", job)
+        (version,) = self.versions(node, "cv:anomaly_detector")
+        self.assertEqual(version["artifact"], "", version)
 
 
 class CrashRestartTest(NodeTestCase):
