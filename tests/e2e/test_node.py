@@ -168,7 +168,7 @@ class Node:
 
     def kill(self):
         """kill -9 of the node's whole process group."""
-        if self.proc is None:
+        if self.proc is None or self.proc.returncode is not None:
             return
         self._signal_group(signal.SIGKILL)
         self.proc.wait()
@@ -178,6 +178,9 @@ class Node:
         """SIGTERM, then SIGKILL for whatever is left; returns the exit code."""
         if self.proc is None:
             return None
+        if self.proc.returncode is not None:
+            # Reaped already: its process group id may belong to others now.
+            return self.proc.returncode
         if self.proc.poll() is None:
             self._signal_group(signal.SIGTERM)
             try:
@@ -847,9 +850,9 @@ class CtlErrorsTest(NodeTestCase):
         try:
             for args in ([node.coordinator, "jobs"], [node.node, "status"]):
                 try:
-                    res = ctl("--timeout=2", *args, timeout=20)
+                    res = ctl("--timeout=2", *args, timeout=10)
                 except subprocess.TimeoutExpired:
-                    self.fail(f"retrain-ctl --timeout=2 {args} still waits after 20 s")
+                    self.fail(f"retrain-ctl --timeout=2 {args} still waits after 10 s")
                 self.assertEqual(res.returncode, 1, f"{args}: {res}")
         finally:
             os.kill(node.proc.pid, signal.SIGCONT)
