@@ -211,13 +211,17 @@ class StartOrderTest(ClusterTestCase):
     def test_coordinator_last(self):
         mon = self.start_monitor()
         self.start_worker("--retrain.job.simulated-duration=1s")
-        time.sleep(1)  # let both fail to connect at least once
+        # Drift before any coordinator exists: the trigger is held.
+        self.replay(mon, self.drifting_csv())
+        wait_for("the held trigger",
+                 lambda: "held until the coordinator is reachable" in mon.log_text())
         coord = self.start_coordinator()
         self.wait_enlisted(coord, 2)
         self.wait_linked(mon)
-        self.replay(mon, self.drifting_csv())
         (job,) = self.wait_jobs_settled(coord, 1)
         self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["model"], "cv:anomaly_detector:1.2.0")
+        self.assertIn("delivering 1 triggers held", mon.log_text())
 
 
 class ProtocolMismatchTest(ClusterTestCase):
