@@ -671,6 +671,25 @@ class ShutdownTest(NodeTestCase):
                              [next_version], line)
 
 
+    # A clean stop takes the running command down with the node (it runs
+    # again at the next start, the job being re-queued).
+    def test_sigterm_stops_running_command(self):
+        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
+        try:
+            node = self.start_node(
+                "--retrain.job.command=" + caf_list(["sh", "-c", f"sleep {marker}"]),
+                "--retrain.monitor.cooldown=1h")
+            self.replay(node, self.drifting_csv())
+            wait_for("the command to run", lambda: processes_with_arg(marker))
+            os.kill(node.proc.pid, signal.SIGTERM)
+            wait_for("the node to exit on SIGTERM", lambda: node.proc.poll() is not None)
+            self.assertEqual(node.proc.returncode, 0)
+            wait_for("the command to stop with the node",
+                     lambda: not processes_with_arg(marker), deadline_s=5)
+        finally:
+            kill_processes_with_arg(marker)
+
+
 class SupersededTest(NodeTestCase):
     """After a restart, old versions stay quiet and new ones continue the line."""
 
