@@ -1,12 +1,14 @@
 #include "retrain/coordinator_link.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/system_messages.hpp>
 
 #include "retrain/log.hpp"
+#include "retrain/register_messages.hpp"
 
 namespace retrain {
 
@@ -65,6 +67,23 @@ void try_connect(self_ptr self) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
+        if (err == caf::sec::incompatible_application_ids) {
+          if (st.attempts % 20 == 0) {
+            auto ids = caf::get_or(self->system().config(),
+                                   "middleman.app-identifiers",
+                                   std::vector<std::string>{});
+            std::string mine;
+            for (auto& id : ids)
+              mine += (mine.empty() ? "" : ", ") + id;
+            log().error("{}#{} the coordinator at {}:{} speaks another "
+                        "protocol version than this node ({}, expected {}); "
+                        "refused, retrying",
+                        coordinator_link_state::name, self->id(), st.host,
+                        st.port, mine, protocol_version);
+          }
+          schedule_retry(self);
+          return;
+        }
         // Log the first failure and then every 20th, not every retry.
         if (st.attempts % 20 == 0)
           log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); "

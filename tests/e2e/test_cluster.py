@@ -231,7 +231,7 @@ class ProtocolMismatchTest(ClusterTestCase):
         coord = self.start_coordinator()
         w = self.start_worker('--middleman.app-identifiers=["retrain.v0"]')
         wait_for("the refusal in the worker's log",
-                 lambda: "cannot reach the coordinator" in w.log_text())
+                 lambda: "speaks another protocol version" in w.log_text())
         self.assertNotIn("reached the coordinator", w.log_text())
         self.assertNotIn("enlisted", coord.log_text())
 
