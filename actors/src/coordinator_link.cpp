@@ -84,6 +84,16 @@ void try_connect(self_ptr self) {
           schedule_retry(self);
           return;
         }
+        if (err == caf::sec::disconnect_during_handshake) {
+          if (st.attempts % 20 == 0)
+            log().error("{}#{} the coordinator at {}:{} refused this node "
+                        "during the handshake: TLS on one side only, or a "
+                        "certificate from another CA; retrying",
+                        coordinator_link_state::name, self->id(), st.host,
+                        st.port);
+          schedule_retry(self);
+          return;
+        }
         // Log the first failure and then every 20th, not every retry.
         if (st.attempts % 20 == 0)
           log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); "

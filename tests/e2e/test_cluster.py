@@ -267,7 +267,7 @@ class TlsTest(ClusterTestCase):
         # A worker without a certificate cannot join.
         plain = self.start_worker(name="plain")
         wait_for("the plain worker's refusal",
-                 lambda: "cannot reach the coordinator" in plain.log_text())
+                 lambda: "refused this node during the handshake" in plain.log_text())
         self.assertNotIn("reached the coordinator", plain.log_text())
         # retrain-ctl without a certificate is refused; with one it works.
         res = test_node.ctl(mon.node, "status")
