@@ -83,6 +83,12 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   }
   std::vector<retrain_worker_actor> workers;
   if (cfg.role == node_role::all || cfg.role == node_role::worker) {
+    // Commands a killed predecessor left running would train the same job
+    // a second time once it is re-queued.
+    if (auto n = kill_stale_commands(running_record_dir(cfg.job)))
+      log().warn("retrain-node killed {} job commands left running by a "
+                 "previous run",
+                 n);
     for (uint32_t i = 0; i < cfg.workers; ++i) {
       auto worker = spawn_retrain_worker(sys, cfg.job);
       keep(worker);

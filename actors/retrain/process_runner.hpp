@@ -40,8 +40,13 @@ public:
 
   /// @param grace How long the process group has between SIGTERM and
   ///              SIGKILL after a timeout.
+  /// @param record_dir If not empty, each running child's process group is
+  ///                   recorded there (one file per group) so that a node
+  ///                   killed with SIGKILL can take its orphans down at its
+  ///                   next start (`kill_stale_commands`).
   explicit process_runner(std::chrono::milliseconds grace
-                          = std::chrono::seconds{2});
+                          = std::chrono::seconds{2},
+                          std::string record_dir = {});
 
   /// Runs `argv` (`argv[0]` is looked up in `PATH` unless it has a slash)
   /// with stdin from /dev/null, appending its output and notes of the runner
@@ -54,6 +59,7 @@ public:
 
 private:
   std::chrono::milliseconds grace_;
+  std::string record_dir_;
 };
 
 /// Renders a duration for humans: `250ms`, `5s`, `1.5s`, `2m30s`.
@@ -62,5 +68,11 @@ std::string render_duration(std::chrono::nanoseconds x);
 /// Kills (SIGKILL) the process group of every command a `process_runner`
 /// is running in this process; returns how many. For a node that stops.
 size_t kill_running_commands();
+
+/// Kills (SIGKILL) the process groups recorded in `record_dir` by runners of
+/// an earlier process (one killed with SIGKILL), unless their leader's pid
+/// now belongs to another process, and clears the records; returns how many
+/// groups were killed.
+size_t kill_stale_commands(const std::string& record_dir);
 
 } // namespace retrain

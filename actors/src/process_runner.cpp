@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string_view>
 
 #include <fcntl.h>
@@ -181,8 +185,12 @@ child_state peek(pid_t pid) {
 
 } // namespace
 
-process_runner::process_runner(milliseconds grace) : grace_(grace) {
-  // nop
+process_runner::process_runner(milliseconds grace, std::string record_dir)
+  : grace_(grace), record_dir_(std::move(record_dir)) {
+  if (!record_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(record_dir_, ec);
+  }
 }
 
 namespace {
@@ -192,15 +200,40 @@ namespace {
 std::mutex running_mtx;
 std::set<pid_t> running_pgids;
 
+// The start time of `pid` (field 22 of /proc/<pid>/stat), or empty.
+std::string start_time_of(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat{std::istreambuf_iterator<char>{in}, {}};
+  auto close = stat.rfind(')');
+  if (close == std::string::npos)
+    return {};
+  std::istringstream fields{stat.substr(close + 2)};
+  std::string field;
+  // Fields after the command name start at 3 (state); start time is 22.
+  for (int i = 3; i <= 22 && fields >> field; ++i)
+    if (i == 22)
+      return field;
+  return {};
+}
+
 struct running_group {
   pid_t pgid;
-  explicit running_group(pid_t pid) : pgid(pid) {
-    std::lock_guard<std::mutex> guard{running_mtx};
-    running_pgids.insert(pgid);
+  std::string record;
+  running_group(pid_t pid, const std::string& record_dir) : pgid(pid) {
+    {
+      std::lock_guard<std::mutex> guard{running_mtx};
+      running_pgids.insert(pgid);
+    }
+    if (!record_dir.empty()) {
+      record = record_dir + "/" + std::to_string(pgid);
+      std::ofstream{record} << start_time_of(pgid) << '\n';
+    }
   }
   ~running_group() {
     std::lock_guard<std::mutex> guard{running_mtx};
     running_pgids.erase(pgid);
+    if (!record.empty())
+      ::unlink(record.c_str());
   }
 };
 
@@ -211,6 +244,29 @@ size_t kill_running_commands() {
   for (auto pgid : running_pgids)
     ::kill(-pgid, SIGKILL);
   return running_pgids.size();
+}
+
+size_t kill_stale_commands(const std::string& record_dir) {
+  size_t killed = 0;
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator{record_dir, ec}) {
+    auto name = entry.path().filename().string();
+    char* end = nullptr;
+    auto pgid = static_cast<pid_t>(std::strtol(name.c_str(), &end, 10));
+    if (pgid > 1 && *end == '\0') {
+      std::ifstream in{entry.path()};
+      std::string recorded;
+      in >> recorded;
+      // A pid is not reused while its process group exists: if the leader
+      // is gone the group holds only our orphans; if the pid lives with
+      // another start time it is someone else's.
+      auto now = start_time_of(pgid);
+      if ((now.empty() || now == recorded) && ::kill(-pgid, SIGKILL) == 0)
+        ++killed;
+    }
+    std::filesystem::remove(entry.path(), ec);
+  }
+  return killed;
 }
 
 process_outcome process_runner::run(const std::vector<std::string>& argv,
@@ -287,7 +343,7 @@ process_outcome process_runner::run(const std::vector<std::string>& argv,
     note(log.get(), result.error);
     return done();
   }
-  running_group guard{pid};
+  running_group guard{pid, record_dir_};
   unique_fd pidfd{open_pidfd(pid)};
   last_line_tracker last_line;
   char buf[64 * 1024];

@@ -133,10 +133,17 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
   return done(std::move(failure));
 }
 
+std::string running_record_dir(const job_config& cfg) {
+  return (std::filesystem::path{cfg.data_dir} / "jobs" / "running").string();
+}
+
 retrain_worker_actor::behavior_type retrain_worker(
   retrain_worker_actor::stateful_pointer<retrain_worker_state> self,
   job_config cfg) {
   self->state.cfg = std::move(cfg);
+  if (!self->state.cfg.data_dir.empty())
+    self->state.runner = process_runner{std::chrono::seconds{2},
+                                        running_record_dir(self->state.cfg)};
   return {
     [self](const retrain_job& job) {
       auto& cfg = self->state.cfg;

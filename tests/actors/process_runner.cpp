@@ -251,6 +251,42 @@ CAF_TEST(runners work in parallel threads) {
     CAF_CHECK_EQUAL(results[i].exit_code, static_cast<int>(i));
 }
 
+CAF_TEST(recorded groups left by a killed runner are killed at the next start) {
+  auto records = (dir / "running").string();
+  process_runner recording{100ms, records};
+  process_outcome res;
+  // The runner's thread stands in for a node that dies without cleaning up.
+  std::thread runner_thread{[&] {
+    res = recording.run({"/bin/sh", "-c", "sleep 30 & sleep 30"}, log, 60s);
+  }};
+  // Wait until the group is recorded.
+  std::vector<fs::path> files;
+  for (int i = 0; i < 500 && files.empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+    for (auto& entry : fs::directory_iterator{records})
+      files.push_back(entry.path());
+  }
+  CAF_REQUIRE_EQUAL(files.size(), 1u);
+  auto pgid = static_cast<pid_t>(std::stol(files[0].filename().string()));
+  CAF_CHECK_EQUAL(kill_stale_commands(records), 1u);
+  runner_thread.join();
+  CAF_CHECK_EQUAL(res.signal, SIGKILL);
+  CAF_CHECK(dies(pgid));
+  CAF_CHECK(fs::is_empty(records));
+  // Nothing recorded, nothing killed.
+  CAF_CHECK_EQUAL(kill_stale_commands(records), 0u);
+  CAF_CHECK_EQUAL(kill_stale_commands((dir / "missing").string()), 0u);
+}
+
+CAF_TEST(a record whose pid now belongs to another process is left alone) {
+  auto records = (dir / "running").string();
+  fs::create_directories(records);
+  // Our own pid, recorded with a start time it never had.
+  std::ofstream{records + "/" + std::to_string(::getpid())} << "1\n";
+  CAF_CHECK_EQUAL(kill_stale_commands(records), 0u);
+  CAF_CHECK(fs::is_empty(records));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST(durations render for humans) {

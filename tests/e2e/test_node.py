@@ -579,15 +579,9 @@ class CrashRestartTest(NodeTestCase):
         self.assertEqual(len(set(ids)), 4, f"job ids repeat: {jobs}")
 
 
-    # Bug: a retrain command outlives a node killed with kill -9: it runs in
-    # its own process group, which only the worker's timeout would kill, so
-    # it keeps going (up to retrain.job.timeout, 1h by default) while the
-    # restarted node runs the re-queued job again: two trainings of one job
-    # write the same {next_version}. Reproduce: node with
-    # --retrain.job.command='["sh","-c","sleep 300.42"]', replay a drifting
-    # CSV, kill -9 the node's pid, restart it: `pgrep -f 'sleep 300.42'`
-    # lists two processes.
-    @unittest.expectedFailure
+    # The workers record the process group of each running command under
+    # <data-dir>/jobs/running; a restarted node kills what its killed
+    # predecessor left behind before the job runs again.
     def test_command_does_not_outlive_killed_node(self):
         marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
         try:
