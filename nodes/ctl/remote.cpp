@@ -13,8 +13,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/openssl/manager.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "ctl/commands.hpp"
@@ -71,15 +71,30 @@ struct connection {
     }
     sys = std::make_unique<caf::actor_system>(cfg);
     auto host = endpoint.substr(0, colon);
-    auto remote = sys->has_openssl_manager()
-                    ? caf::openssl::remote_actor<Handle>(*sys, host, port)
-                    : sys->middleman().remote_actor<Handle>(host, port);
-    if (!remote) {
-      error = "cannot reach the " + std::string{what} + " at " + endpoint + ": "
-              + sys->render(remote.error());
-      return;
-    }
-    handle = std::move(*remote);
+    // Connect through the middleman actor so that --timeout also bounds
+    // the handshake with a peer that accepts TCP but never answers.
+    auto mm = sys->has_openssl_manager() ? sys->openssl_manager().actor_handle()
+                                         : sys->middleman().actor_handle();
+    caf::scoped_actor self{*sys};
+    self
+      ->request(mm, std::chrono::seconds{opts.timeout_s},
+                caf::connect_atom::value, host, port)
+      .receive(
+        [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+            const std::set<std::string>& ifs) {
+          if (!ptr)
+            error = std::string{what} + " at " + endpoint
+                    + " published no actor";
+          else if (!sys->assignable<Handle>(ifs))
+            error = endpoint + " is not a retrain " + std::string{what}
+                    + " (wrong port?)";
+          else
+            handle = caf::actor_cast<Handle>(std::move(ptr));
+        },
+        [&](caf::error& err) {
+          error = "cannot reach the " + std::string{what} + " at " + endpoint
+                  + ": " + sys->render(err);
+        });
   }
 };
 

@@ -882,12 +882,8 @@ class CtlErrorsTest(NodeTestCase):
             self.assertTrue(res.stderr.strip(), f"{args}: no message")
         self.assertEqual(ctl("--help").returncode, 0)
 
-    # Bug: retrain-ctl applies --timeout to requests only, not to connecting.
-    # Against a node that accepts TCP but never answers (SIGSTOPped, hung, or
-    # any other service that stays silent) it waits forever instead of
-    # exiting 1 after --timeout. Reproduce: start retrain-node, kill -STOP
-    # it, run `retrain-ctl --timeout=2 --coordinator=127.0.0.1:PORT jobs`.
-    @unittest.expectedFailure
+    # --timeout bounds connecting too: a node that accepts TCP but never
+    # answers (SIGSTOPped, hung) gets exit code 1 after it.
     def test_hung_node_times_out(self):
         node = self.start_node()
         os.kill(node.proc.pid, signal.SIGSTOP)
