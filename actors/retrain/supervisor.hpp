@@ -7,6 +7,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -33,6 +35,20 @@ struct monitored_model {
   uint64_t refused = 0;
   uint32_t restarts = 0;
   bool quarantined = false;
+  /// Whether the current stats round waits for this monitor.
+  bool stats_pending = false;
+  /// Index of this model's run in the batch being routed, valid while
+  /// `generation` equals the supervisor's.
+  uint32_t run = 0;
+  uint64_t generation = 0;
+};
+
+/// One `atom::stats` query over every monitor.
+struct stats_round {
+  /// Monitors yet to answer.
+  size_t pending = 0;
+  monitor_stats totals;
+  std::vector<caf::response_promise> promises;
 };
 
 /// State of the supervisor of one monitor node.
@@ -47,6 +63,8 @@ struct supervisor_state {
 
   monitor_config config;
   std::unordered_map<std::string, monitored_model> models;
+  /// The models of each line (entries of `models`, which never go away).
+  std::unordered_map<std::string, std::vector<monitored_model*>> by_line;
   /// Model id by monitor address, to handle down messages.
   std::unordered_map<caf::actor_addr, std::string> by_addr;
   /// Latest registered version and busy flag per line.
@@ -58,6 +76,14 @@ struct supervisor_state {
   std::deque<retrain_trigger> held;
   /// Triggers dropped because `held` was full.
   uint64_t triggers_dropped = 0;
+
+  /// Batches routed so far; scratch space of routing, kept to reuse.
+  uint64_t generation = 0;
+  std::vector<std::pair<monitored_model*, uint32_t>> runs;
+  std::vector<uint32_t> slots;
+  /// The stats query under way, if any, and those waiting for the next.
+  std::optional<stats_round> stats;
+  std::vector<caf::response_promise> stats_waiting;
 
   /// Bound of `held`.
   static constexpr size_t max_held_triggers = 10'000;

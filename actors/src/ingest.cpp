@@ -108,6 +108,9 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);
     },
+    [=](atom::stats) -> caf::result<monitor_stats> {
+      return self->delegate(self->state.supervisor, atom::stats::value);
+    },
   };
 }
 

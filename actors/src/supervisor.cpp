@@ -1,5 +1,7 @@
 #include "retrain/supervisor.hpp"
 
+#include <limits>
+
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
 
@@ -11,6 +13,9 @@ namespace retrain {
 namespace {
 
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+
+// Marks an event of a batch that goes to no monitor.
+constexpr uint32_t no_run = std::numeric_limits<uint32_t>::max();
 
 // Spawns the monitor of `entry`, from its snapshot if it has one.
 void spawn_monitor(self_ptr self, const std::string& model,
@@ -42,6 +47,7 @@ monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
     return nullptr;
   auto& entry = st.models[model];
   entry.id = std::move(*id);
+  st.by_line[entry.id.line()].push_back(&entry);
   spawn_monitor(self, model, entry);
   return &entry;
 }
@@ -58,9 +64,10 @@ void apply_line_state(self_ptr self, line_state x) {
     if (core::compare(latest, *v) < 0)
       latest = *v;
   }
-  for (auto& [model, entry] : st.models)
-    if (entry.handle && entry.id.line() == x.line)
-      self->send(entry.handle, x);
+  if (auto i = st.by_line.find(x.line); i != st.by_line.end())
+    for (auto entry : i->second)
+      if (entry->handle)
+        self->send(entry->handle, x);
 }
 
 // Starts using `dispatcher`: subscribes, resyncs the state of every line
@@ -106,6 +113,44 @@ void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
   st.held.clear();
 }
 
+void start_stats_round(self_ptr self);
+
+// Delivers the current stats round once every monitor answered, then starts
+// the next if queries wait.
+void finish_stats_round(self_ptr self) {
+  auto& st = self->state;
+  if (!st.stats || st.stats->pending > 0)
+    return;
+  for (auto& rp : st.stats->promises)
+    rp.deliver(st.stats->totals);
+  st.stats.reset();
+  if (!st.stats_waiting.empty())
+    start_stats_round(self);
+}
+
+// Asks every running monitor for its counters. Each answers after the runs
+// sent to it before, so the totals cover every event routed so far.
+// Quarantined models count with what their last snapshot holds.
+void start_stats_round(self_ptr self) {
+  auto& st = self->state;
+  st.stats.emplace();
+  st.stats->promises.swap(st.stats_waiting);
+  for (auto& [model, entry] : st.models) {
+    if (!entry.handle) {
+      ++st.stats->totals.models;
+      if (entry.snapshot) {
+        st.stats->totals.events += entry.snapshot->events;
+        st.stats->totals.triggers += entry.snapshot->triggers;
+      }
+      continue;
+    }
+    entry.stats_pending = true;
+    ++st.stats->pending;
+    self->send(entry.handle, atom::stats::value);
+  }
+  finish_stats_round(self);
+}
+
 void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   if (st.dispatcher && msg.source == st.dispatcher.address()) {
@@ -121,6 +166,12 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto model = std::move(i->second);
   st.by_addr.erase(i);
   auto& entry = st.models[model];
+  if (entry.stats_pending) {
+    // Left out of the current stats round.
+    entry.stats_pending = false;
+    --st.stats->pending;
+    finish_stats_round(self);
+  }
   if (msg.reason == caf::exit_reason::user_shutdown
       || msg.reason == caf::exit_reason::normal)
     return;
@@ -149,6 +200,53 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   spawn_monitor(self, model, entry);
 }
 
+// Groups `batch` into one run per model, in order of first appearance, and
+// sends each run to its monitor. Each event costs one lookup of its model
+// id: the entry remembers its run in this batch.
+ingest_ack route(self_ptr self, metric_batch& batch) {
+  auto& st = self->state;
+  ingest_ack ack;
+  auto& runs = st.runs;
+  auto& slot = st.slots;
+  slot.resize(batch.events.size());
+  ++st.generation;
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    auto& ev = batch.events[i];
+    auto entry = find_or_spawn(self, ev.model);
+    if (!entry || entry->quarantined) {
+      if (ack.rejected++ == 0)
+        ack.first_error = "model " + ev.model
+                          + (entry ? " is quarantined after repeated "
+                                     "monitor crashes"
+                                   : " is not a valid model id");
+      if (entry)
+        ++entry->refused;
+      slot[i] = no_run;
+      continue;
+    }
+    ++ack.accepted;
+    ++entry->sent;
+    if (entry->generation != st.generation) {
+      entry->generation = st.generation;
+      entry->run = static_cast<uint32_t>(runs.size());
+      runs.emplace_back(entry, 0);
+    }
+    ++runs[entry->run].second;
+    slot[i] = entry->run;
+  }
+  // Exact sizes first, so runs never reallocate.
+  std::vector<metric_batch> out(runs.size());
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    out[r].events.reserve(runs[r].second);
+  for (std::size_t i = 0; i < batch.events.size(); ++i)
+    if (slot[i] != no_run)
+      out[slot[i]].events.push_back(std::move(batch.events[i]));
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    self->send(runs[r].first->handle, std::move(out[r]));
+  runs.clear();
+  return ack;
+}
+
 model_status quarantined_status(const std::string& model,
                                 const monitored_model& entry) {
   model_status result;
@@ -171,36 +269,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
   return {
-    [=](metric_batch& batch) -> ingest_ack {
-      auto& st = self->state;
-      ingest_ack ack;
-      // Group the batch into one run per model, in order of first appearance.
-      std::unordered_map<std::string, metric_batch> runs;
-      std::vector<std::string> order;
-      for (std::size_t i = 0; i < batch.events.size(); ++i) {
-        auto& ev = batch.events[i];
-        auto entry = find_or_spawn(self, ev.model);
-        if (!entry || entry->quarantined) {
-          if (ack.rejected++ == 0)
-            ack.first_error = "model " + ev.model
-                              + (entry ? " is quarantined after repeated "
-                                         "monitor crashes"
-                                       : " is not a valid model id");
-          if (entry)
-            ++entry->refused;
-          continue;
-        }
-        ++ack.accepted;
-        ++entry->sent;
-        auto& run = runs[ev.model];
-        if (run.events.empty())
-          order.push_back(ev.model);
-        run.events.push_back(std::move(ev));
-      }
-      for (auto& model : order)
-        self->send(st.models[model].handle, std::move(runs[model]));
-      return ack;
-    },
+    [=](metric_batch& batch) -> ingest_ack { return route(self, batch); },
     [=](retrain_trigger& trigger) {
       auto& st = self->state;
       if (st.dispatcher) {
@@ -277,6 +346,33 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
             });
       }
       return rp;
+    },
+    [=](atom::stats) -> caf::result<monitor_stats> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<monitor_stats>();
+      // A query during a round waits for the next one, which starts after
+      // it and so covers everything routed before the query.
+      st.stats_waiting.push_back(rp);
+      if (!st.stats)
+        start_stats_round(self);
+      return rp;
+    },
+    [=](monitor_stats& ms) {
+      auto& st = self->state;
+      auto i = st.by_addr.find(
+        caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (!st.stats || i == st.by_addr.end())
+        return;
+      auto& entry = st.models[i->second];
+      if (!entry.stats_pending)
+        return;
+      entry.stats_pending = false;
+      st.stats->totals.models += ms.models;
+      st.stats->totals.events += ms.events;
+      st.stats->totals.triggers += ms.triggers;
+      st.stats->totals.breaches += ms.breaches;
+      --st.stats->pending;
+      finish_stats_round(self);
     },
   };
 }

@@ -11,6 +11,9 @@ using enlist = caf::atom_constant<caf::atom("enlist")>;
 /// Asks for status.
 using status = caf::atom_constant<caf::atom("status")>;
 
+/// Asks for totals over monitors (`monitor_stats`).
+using stats = caf::atom_constant<caf::atom("stats")>;
+
 /// Asks the coordinator for its jobs.
 using jobs = caf::atom_constant<caf::atom("jobs")>;
 

@@ -18,6 +18,7 @@
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
 #include "retrain/monitor_snapshot.hpp"
+#include "retrain/monitor_stats.hpp"
 #include "retrain/register_version.hpp"
 #include "retrain/retrain_job.hpp"
 #include "retrain/retrain_trigger.hpp"
@@ -35,7 +36,10 @@ using ingest_actor = caf::typed_actor<
 /// What a monitor node publishes: the ingest contract plus status.
 using monitor_node_actor = ingest_actor::extend<
   /// Returns the status of every monitored model.
-  caf::replies_to<atom::status>::with<std::vector<model_status>>>;
+  caf::replies_to<atom::status>::with<std::vector<model_status>>,
+  /// Returns totals over every monitor, once all events acknowledged so far
+  /// are applied.
+  caf::replies_to<atom::stats>::with<monitor_stats>>;
 
 /// A retrain worker: runs one job attempt at a time.
 using retrain_worker_actor = caf::typed_actor<
@@ -52,7 +56,10 @@ using monitor_actor = caf::typed_actor<
   /// Periodic snapshot to the supervisor.
   caf::reacts_to<atom::tick>,
   /// Returns this model's status.
-  caf::replies_to<atom::status>::with<model_status>>;
+  caf::replies_to<atom::status>::with<model_status>,
+  /// Sends this model's counters (`monitor_stats`, `models` = 1) to the
+  /// supervisor.
+  caf::reacts_to<atom::stats>>;
 
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors.
@@ -71,7 +78,11 @@ using supervisor_actor = caf::typed_actor<
   /// News about jobs, relayed to the monitors of that line.
   caf::reacts_to<job_update>,
   /// Returns the status of every monitored model.
-  caf::replies_to<atom::status>::with<std::vector<model_status>>>;
+  caf::replies_to<atom::status>::with<std::vector<model_status>>,
+  /// Returns totals over every monitor, after applying what was routed.
+  caf::replies_to<atom::stats>::with<monitor_stats>,
+  /// A monitor's counters, answering `atom::stats`.
+  caf::reacts_to<monitor_stats>>;
 
 /// The registry: serializes version bumps and persists them.
 using registry_actor = caf::typed_actor<

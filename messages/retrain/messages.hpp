@@ -18,6 +18,7 @@
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
 #include "retrain/monitor_snapshot.hpp"
+#include "retrain/monitor_stats.hpp"
 #include "retrain/register_messages.hpp"
 #include "retrain/register_version.hpp"
 #include "retrain/retrain_job.hpp"

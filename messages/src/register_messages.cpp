@@ -41,6 +41,7 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<model_status>("retrain::model_status")
     .add_message_type<core::strategy_snapshot>("retrain::strategy_snapshot")
     .add_message_type<monitor_snapshot>("retrain::monitor_snapshot")
+    .add_message_type<monitor_stats>("retrain::monitor_stats")
     .add_message_type<worker_status>("retrain::worker_status")
     .add_message_type<coordinator_status>("retrain::coordinator_status")
     .add_message_type<ingest_actor>("retrain::ingest_actor")

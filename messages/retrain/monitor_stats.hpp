@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+
+#include <caf/meta/type_name.hpp>
+
+namespace retrain {
+
+/// Totals over the monitors of a node (or one monitor), for benchmarks and
+/// dashboards that need numbers rather than a row per model.
+struct monitor_stats {
+  /// Monitors counted.
+  uint64_t models = 0;
+  /// Events applied.
+  uint64_t events = 0;
+  /// Triggers sent.
+  uint64_t triggers = 0;
+  /// Evaluations on the wrong side of a threshold before warm-up, hysteresis
+  /// and cooldown (the seed's "would retrain").
+  uint64_t breaches = 0;
+};
+
+/// @relates monitor_stats
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
+  return f(caf::meta::type_name("monitor_stats"), x.models, x.events,
+           x.triggers, x.breaches);
+}
+
+} // namespace retrain
