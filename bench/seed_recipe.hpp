@@ -1,9 +1,11 @@
 #pragma once
 
-// The event recipe of the seed benchmark (shared/anchors/seed-rs), so tests
-// can check our decisions against the seed's published job counts.
+// The event recipe of the seed benchmark (shared/anchors/seed-rs), shared by
+// retrain-bench and the tests that check our decisions against the seed's
+// published job counts. Evaluate exactly as written (no FMA contraction).
 
 #include <cstdint>
+#include <string>
 
 namespace seed_recipe {
 
@@ -13,6 +15,9 @@ inline uint64_t splitmix64(uint64_t x) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
+
+/// Number of metric kinds the recipe cycles through at most.
+constexpr uint64_t max_kinds = 5;
 
 struct event_t {
   uint64_t model;
@@ -31,6 +36,17 @@ inline event_t event(uint64_t e, uint64_t m, uint64_t k, uint64_t n) {
   double u = static_cast<double>(splitmix64(e) >> 11) * 0x1.0p-53;
   result.value = center + (u - 0.5) * 0.04;
   return result;
+}
+
+/// The id of model `m`: `proj:model-<m>:1.0.0`.
+inline std::string model_id(uint64_t m) {
+  return "proj:model-" + std::to_string(m) + ":1.0.0";
+}
+
+/// The seed's rule for kind index `kind`: the threshold (accuracy 0.92,
+/// f1_score 0.90) or a negative number for kinds without one.
+inline double threshold(uint64_t kind) {
+  return kind == 0 ? 0.92 : (kind == 1 ? 0.90 : -1.0);
 }
 
 } // namespace seed_recipe

@@ -1,0 +1,103 @@
+#include "bench/options.hpp"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace retrain::bench {
+
+const char* usage() {
+  return "usage: retrain-bench local  --models M --events N --kinds K\n"
+         "                            [--batch B] [--in-flight W] [--rate R]\n"
+         "       retrain-bench remote --node=HOST:PORT --models M --events N\n"
+         "                            --kinds K [--batch B] [--in-flight W]\n"
+         "       retrain-bench memory --models M\n"
+         "common: [--threads T] [--scheduler sharing|stealing]\n"
+         "        [--log-level LEVEL]\n"
+         "Events follow the seed bench's recipe. The last line is\n"
+         "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
+         "(memory: models=M rss_bytes=B bytes_per_model=P). breaches counts\n"
+         "evaluations on the wrong side of the seed's thresholds; jobs counts\n"
+         "retrain jobs the coordinator created (remote: triggers the monitors\n"
+         "sent).\n";
+}
+
+namespace {
+
+std::optional<uint64_t> to_u64(const std::string& str) {
+  if (str.empty())
+    return std::nullopt;
+  char* end = nullptr;
+  auto x = std::strtoull(str.c_str(), &end, 10);
+  if (*end != '\0' || str[0] == '-')
+    return std::nullopt;
+  return x;
+}
+
+} // namespace
+
+std::optional<std::string> parse(int argc, char** argv, options& out) {
+  if (argc < 2)
+    return std::string{"missing mode"};
+  out.mode = argv[1];
+  if (out.mode != "local" && out.mode != "remote" && out.mode != "memory")
+    return "unknown mode '" + out.mode + "'";
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0)
+      return "unexpected argument '" + arg + "'";
+    std::string key;
+    std::string value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      key = arg.substr(2, eq - 2);
+      value = arg.substr(eq + 1);
+    } else {
+      key = arg.substr(2);
+      if (i + 1 >= argc)
+        return "--" + key + " needs a value";
+      value = argv[++i];
+    }
+    auto number = [&](uint64_t& x, uint64_t min) -> std::optional<std::string> {
+      auto n = to_u64(value);
+      if (!n || *n < min)
+        return "--" + key + " expects a whole number >= " + std::to_string(min)
+               + ", got '" + value + "'";
+      x = *n;
+      return std::nullopt;
+    };
+    std::optional<std::string> err;
+    if (key == "models")
+      err = number(out.models, 1);
+    else if (key == "events")
+      err = number(out.events, 1);
+    else if (key == "kinds")
+      err = number(out.kinds, 1);
+    else if (key == "batch")
+      err = number(out.batch, 1);
+    else if (key == "in-flight")
+      err = number(out.in_flight, 1);
+    else if (key == "rate")
+      err = number(out.rate, 0);
+    else if (key == "threads")
+      err = number(out.threads, 0);
+    else if (key == "scheduler")
+      out.scheduler = value;
+    else if (key == "node")
+      out.node = value;
+    else if (key == "log-level")
+      out.log_level = value;
+    else
+      return "unknown option --" + key;
+    if (err)
+      return err;
+  }
+  if (out.kinds > 5)
+    return std::string{"--kinds is at most 5"};
+  if (out.scheduler != "sharing" && out.scheduler != "stealing")
+    return "--scheduler expects sharing or stealing, got '" + out.scheduler
+           + "'";
+  if (out.mode == "remote" && out.node.empty())
+    return std::string{"remote needs --node=HOST:PORT"};
+  return std::nullopt;
+}
+
+} // namespace retrain::bench

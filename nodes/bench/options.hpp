@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace retrain::bench {
+
+/// What `retrain-bench` was asked to do.
+struct options {
+  /// `local`, `remote` or `memory`.
+  std::string mode;
+  uint64_t models = 1000;
+  uint64_t events = 5'000'000;
+  uint64_t kinds = 2;
+  /// Events per `metric_batch`.
+  uint64_t batch = 4096;
+  /// Unacknowledged batches at most.
+  uint64_t in_flight = 4;
+  /// Events offered per second; 0 means as fast as acknowledgements allow.
+  uint64_t rate = 0;
+  /// Scheduler threads (0: one per core).
+  uint64_t threads = 0;
+  /// `sharing` or `stealing`.
+  std::string scheduler = "sharing";
+  /// `HOST:PORT` of a monitor node's ingest actor (remote mode).
+  std::string node;
+  /// spdlog level of the node's actors.
+  std::string log_level = "warn";
+};
+
+/// Parses `MODE [--key VALUE | --key=VALUE ...]`; returns what is wrong.
+std::optional<std::string> parse(int argc, char** argv, options& out);
+
+/// The usage text.
+const char* usage();
+
+} // namespace retrain::bench

@@ -1,0 +1,362 @@
+#include "bench/run.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "retrain/dispatcher.hpp"
+#include "retrain/ec.hpp"
+#include "retrain/ingest.hpp"
+#include "retrain/node_config.hpp"
+#include "retrain/registry.hpp"
+#include "retrain/registry_store.hpp"
+#include "retrain/retrain_worker.hpp"
+#include "retrain/supervisor.hpp"
+#include "seed_recipe.hpp"
+
+namespace retrain::bench {
+
+namespace {
+
+using go_atom = caf::atom_constant<caf::atom("benchgo")>;
+using tick_atom = caf::atom_constant<caf::atom("benchtick")>;
+
+using clock_type = std::chrono::steady_clock;
+
+constexpr std::array<metric_kind, seed_recipe::max_kinds> recipe_kinds{
+  metric_kind::accuracy, metric_kind::f1_score, metric_kind::precision,
+  metric_kind::recall, metric_kind::latency_ms};
+
+int64_t unix_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// What one run measured.
+struct outcome {
+  double seconds = 0;
+  /// Until the last batch was acknowledged (routed, not yet all applied).
+  double acked_seconds = 0;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  std::string first_error;
+  monitor_stats stats;
+  uint64_t jobs = 0;
+  std::string error;
+};
+
+struct producer_state {
+  static inline const char* name = "bench_producer";
+
+  options opt;
+  std::vector<std::string> ids;
+  monitor_node_actor target;
+  dispatcher_actor coordinator;
+  std::shared_ptr<outcome> out;
+  uint64_t next = 0;
+  uint64_t in_flight = 0;
+  clock_type::time_point start;
+  caf::response_promise done;
+};
+
+using producer_ptr = caf::stateful_actor<producer_state>*;
+
+void fail(producer_ptr self, const std::string& what) {
+  auto& st = self->state;
+  if (st.out->error.empty())
+    st.out->error = what;
+  st.done.deliver(false);
+  self->quit();
+}
+
+// The coordinator's job count (local runs) or the monitors' triggers.
+void collect_jobs(producer_ptr self) {
+  auto& st = self->state;
+  if (!st.coordinator) {
+    st.out->jobs = st.out->stats.triggers;
+    st.done.deliver(true);
+    return;
+  }
+  self->request(st.coordinator, std::chrono::minutes{1}, atom::status::value)
+    .then(
+      [=](coordinator_status& cs) {
+        auto& st = self->state;
+        st.out->jobs = cs.queued + cs.running + cs.succeeded + cs.failed;
+        st.done.deliver(true);
+      },
+      [=](caf::error& err) { fail(self, self->system().render(err)); });
+}
+
+// Every batch is acknowledged: ask for the totals, which monitors give only
+// after applying every event routed to them before.
+void finish(producer_ptr self) {
+  auto& st = self->state;
+  st.out->acked_seconds
+    = std::chrono::duration<double>(clock_type::now() - st.start).count();
+  self->request(st.target, std::chrono::minutes{5}, atom::stats::value)
+    .then(
+      [=](monitor_stats& stats) {
+        auto& st = self->state;
+        st.out->seconds
+          = std::chrono::duration<double>(clock_type::now() - st.start).count();
+        st.out->stats = stats;
+        collect_jobs(self);
+      },
+      [=](caf::error& err) { fail(self, self->system().render(err)); });
+}
+
+void send_batches(producer_ptr self, uint64_t limit);
+
+void send_batch(producer_ptr self, uint64_t count) {
+  auto& st = self->state;
+  auto& opt = st.opt;
+  metric_batch batch;
+  batch.events.resize(count);
+  auto now = unix_now_ns();
+  for (uint64_t i = 0; i < count; ++i) {
+    auto e = seed_recipe::event(st.next + i, opt.models, opt.kinds, opt.events);
+    auto& ev = batch.events[i];
+    // An owned id per event, as the seed's `MetricEvent` has.
+    ev.model = st.ids[e.model];
+    ev.kind = recipe_kinds[e.kind];
+    ev.value = e.value;
+    ev.observed_at_ns = now;
+  }
+  st.next += count;
+  ++st.in_flight;
+  self->request(st.target, std::chrono::minutes{1}, std::move(batch))
+    .then(
+      [=](ingest_ack& ack) {
+        auto& st = self->state;
+        --st.in_flight;
+        st.out->accepted += ack.accepted;
+        st.out->rejected += ack.rejected;
+        if (st.out->first_error.empty() && !ack.first_error.empty())
+          st.out->first_error = ack.first_error;
+        if (st.next < st.opt.events) {
+          if (st.opt.rate == 0)
+            send_batches(self, st.opt.events);
+        } else if (st.in_flight == 0) {
+          finish(self);
+        }
+      },
+      [=](caf::error& err) { fail(self, self->system().render(err)); });
+}
+
+// Sends batches until `limit` events are out or the window is full.
+void send_batches(producer_ptr self, uint64_t limit) {
+  auto& st = self->state;
+  while (st.in_flight < st.opt.in_flight && st.next < limit)
+    send_batch(self, std::min(st.opt.batch, limit - st.next));
+}
+
+caf::behavior producer(producer_ptr self, options opt,
+                       monitor_node_actor target, dispatcher_actor coordinator,
+                       std::shared_ptr<outcome> out) {
+  auto& st = self->state;
+  st.opt = std::move(opt);
+  st.target = std::move(target);
+  st.coordinator = std::move(coordinator);
+  st.out = std::move(out);
+  st.ids.reserve(st.opt.models);
+  for (uint64_t m = 0; m < st.opt.models; ++m)
+    st.ids.push_back(seed_recipe::model_id(m));
+  return {
+    [=](go_atom) {
+      auto& st = self->state;
+      st.done = self->make_response_promise();
+      st.start = clock_type::now();
+      if (st.opt.rate == 0) {
+        send_batches(self, st.opt.events);
+      } else {
+        self->send(self, tick_atom::value);
+      }
+      return st.done;
+    },
+    [=](tick_atom) {
+      // Offers events at the fixed rate, in batches of at most `batch`.
+      auto& st = self->state;
+      if (st.next >= st.opt.events)
+        return;
+      auto elapsed
+        = std::chrono::duration<double>(clock_type::now() - st.start).count();
+      auto due = std::min(st.opt.events,
+                          static_cast<uint64_t>(elapsed * st.opt.rate) + 1);
+      send_batches(self, due);
+      self->delayed_send(self, std::chrono::microseconds{500},
+                         tick_atom::value);
+    },
+  };
+}
+
+// Runs the producer against `target` and returns what it measured.
+outcome produce(caf::actor_system& sys, const options& opt,
+                monitor_node_actor target, dispatcher_actor coordinator) {
+  auto out = std::make_shared<outcome>();
+  auto prod = sys.spawn(producer, opt, std::move(target),
+                        std::move(coordinator), out);
+  caf::scoped_actor self{sys};
+  self->request(prod, caf::infinite, go_atom::value)
+    .receive([](bool) {},
+             [&](caf::error& err) {
+               if (out->error.empty())
+                 out->error = sys.render(err);
+             });
+  caf::anon_send_exit(prod, caf::exit_reason::user_shutdown);
+  return *out;
+}
+
+caf::error report(const options& opt, const outcome& out) {
+  if (!out.error.empty())
+    return caf::make_error(ec::unreachable, out.error);
+  if (out.rejected > 0)
+    std::fprintf(stderr, "rejected %llu events; first: %s\n",
+                 static_cast<unsigned long long>(out.rejected),
+                 out.first_error.c_str());
+  std::fprintf(stderr,
+               "detail: models_seen=%llu applied=%llu triggers=%llu "
+               "batch=%llu in_flight=%llu scheduler=%s acked_after=%.3fs\n",
+               static_cast<unsigned long long>(out.stats.models),
+               static_cast<unsigned long long>(out.stats.events),
+               static_cast<unsigned long long>(out.stats.triggers),
+               static_cast<unsigned long long>(opt.batch),
+               static_cast<unsigned long long>(opt.in_flight),
+               opt.scheduler.c_str(), out.acked_seconds);
+  std::printf("events=%llu models=%llu seconds=%.3f events_per_sec=%.0f "
+              "jobs=%llu breaches=%llu\n",
+              static_cast<unsigned long long>(opt.events),
+              static_cast<unsigned long long>(opt.models), out.seconds,
+              static_cast<double>(opt.events) / out.seconds,
+              static_cast<unsigned long long>(out.jobs),
+              static_cast<unsigned long long>(out.stats.breaches));
+  std::fflush(stdout);
+  if (out.stats.events != opt.events)
+    return caf::make_error(
+      ec::unreachable, "only " + std::to_string(out.stats.events) + " of "
+                         + std::to_string(opt.events) + " events were applied");
+  return caf::none;
+}
+
+// A directory for the registry database, on tmpfs when there is one (the
+// registry syncs every write).
+std::filesystem::path make_temp_dir() {
+  std::filesystem::path base = "/dev/shm";
+  std::error_code err;
+  if (!std::filesystem::is_directory(base, err))
+    base = std::filesystem::temp_directory_path();
+  std::random_device rd;
+  auto dir = base / ("retrain-bench-" + std::to_string(rd()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The monitor side of a node, and (unless `memory_only`) the coordinator
+// with two workers that simulate zero-length training.
+struct local_node {
+  std::filesystem::path dir;
+  dispatcher_actor coordinator;
+  supervisor_actor sup;
+  monitor_node_actor in;
+
+  ~local_node() {
+    std::error_code err;
+    if (!dir.empty())
+      std::filesystem::remove_all(dir, err);
+  }
+};
+
+caf::error start_local(caf::actor_system& sys, local_node& node,
+                       bool with_coordinator) {
+  auto mcfg = monitor_config::defaults(); // alpha 0.2, the seed's thresholds
+  std::chrono::milliseconds timeout{std::chrono::minutes{1}};
+  if (with_coordinator) {
+    node.dir = make_temp_dir();
+    auto reg_store = registry_store::open(node.dir.string());
+    if (!reg_store)
+      return caf::make_error(ec::storage_failure, reg_store.error().message);
+    auto job_store = registry_store::open(node.dir.string());
+    if (!job_store)
+      return caf::make_error(ec::storage_failure, job_store.error().message);
+    auto reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
+    job_config jcfg;
+    jcfg.simulated_duration = std::chrono::milliseconds{0};
+    jcfg.data_dir = node.dir.string();
+    node.coordinator = sys.spawn<caf::detached>(
+      dispatcher, std::move(*job_store), reg, jcfg, timeout);
+    for (int i = 0; i < 2; ++i)
+      caf::anon_send(node.coordinator, atom::enlist::value,
+                     spawn_retrain_worker(sys, jcfg));
+  }
+  node.sup = sys.spawn(supervisor, mcfg, node.coordinator);
+  node.in = sys.spawn(ingest, node.sup, mcfg, timeout);
+  return caf::none;
+}
+
+uint64_t rss_bytes() {
+  std::ifstream in{"/proc/self/statm"};
+  uint64_t size = 0;
+  uint64_t resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+} // namespace
+
+caf::error run_local(caf::actor_system& sys, const options& opt) {
+  local_node node;
+  if (auto err = start_local(sys, node, true))
+    return err;
+  auto out = produce(sys, opt, node.in, node.coordinator);
+  return report(opt, out);
+}
+
+caf::error run_remote(caf::actor_system& sys, const options& opt) {
+  auto ep = parse_endpoint(opt.node, "--node");
+  if (!ep)
+    return caf::make_error(ec::invalid_config, ep.error().message);
+  auto in = sys.middleman().remote_actor<monitor_node_actor>(ep->host,
+                                                             ep->port);
+  if (!in)
+    return caf::make_error(ec::unreachable, "cannot reach " + opt.node + ": "
+                                              + sys.render(in.error()));
+  auto out = produce(sys, opt, *in, dispatcher_actor{});
+  return report(opt, out);
+}
+
+caf::error run_memory(caf::actor_system& sys, const options& opt) {
+  local_node node;
+  if (auto err = start_local(sys, node, false))
+    return err;
+  auto before = rss_bytes();
+  auto o = opt;
+  o.events = opt.models; // one event per model
+  o.kinds = 1;
+  o.rate = 0;
+  auto out = produce(sys, o, node.in, dispatcher_actor{});
+  if (!out.error.empty())
+    return caf::make_error(ec::unreachable, out.error);
+  auto after = rss_bytes();
+  auto grown = after > before ? after - before : 0;
+  std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f\n",
+              static_cast<unsigned long long>(opt.models),
+              static_cast<unsigned long long>(after),
+              static_cast<double>(grown) / static_cast<double>(opt.models));
+  std::fflush(stdout);
+  return caf::none;
+}
+
+} // namespace retrain::bench
