@@ -1,7 +1,13 @@
 #include "node.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -53,9 +59,40 @@ int wait_for_signal() {
   return sig;
 }
 
+// Holds an exclusive lock on `<data_dir>/node.lock` for the life of the
+// process: two nodes on one data dir would run each other's jobs twice and
+// write one registry.db from two coordinators.
+caf::error lock_data_dir(const std::string& data_dir) {
+  auto path = data_dir + "/node.lock";
+  auto fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return caf::make_error(ec::storage_failure,
+                           "cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    auto n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' '))
+      owner.pop_back();
+    ::close(fd);
+    return caf::make_error(ec::invalid_config,
+                           "retrain.data-dir '" + data_dir
+                             + "' is in use by another retrain-node"
+                             + (owner.empty() ? "" : " (pid " + owner + ")"));
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0 && ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
+    log().warn("cannot write {}: {}", path, std::strerror(errno));
+  // The descriptor stays open (and locked) until the process ends.
+  return caf::none;
+}
+
 } // namespace
 
 caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
+  if (cfg.role != node_role::monitor)
+    if (auto err = lock_data_dir(cfg.data_dir))
+      return err;
   std::vector<caf::actor> actors;
   auto keep = [&](const auto& handle) {
     actors.push_back(caf::actor_cast<caf::actor>(handle));

@@ -185,6 +185,37 @@ std::optional<T> ask(connection<Handle>& conn, const remote_options& opts,
   return result;
 }
 
+// A text table whose columns are as wide as their widest cell, two spaces
+// apart, so long values never run into the next column.
+class table {
+public:
+  explicit table(std::vector<std::string> header) {
+    rows_.push_back(std::move(header));
+  }
+
+  void add(std::vector<std::string> row) {
+    rows_.push_back(std::move(row));
+  }
+
+  void print(std::ostream& out) const {
+    std::vector<size_t> widths(rows_.front().size(), 0);
+    for (auto& row : rows_)
+      for (size_t i = 0; i < row.size(); ++i)
+        widths[i] = std::max(widths[i], row[i].size());
+    for (auto& row : rows_) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        out << row[i];
+        if (i + 1 < row.size())
+          out << std::string(widths[i] - row[i].size() + 2, ' ');
+      }
+      out << '\n';
+    }
+  }
+
+private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
 int fail(std::ostream& err, const std::string& msg, int code) {
   err << "retrain-ctl: " << msg << '\n';
   return code;
@@ -422,16 +453,15 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
     out << json::serialize(arr) << '\n';
     return ok;
   }
-  out << std::left << std::setw(6) << "ID" << std::setw(34) << "MODEL"
-      << std::setw(10) << "STATE" << std::setw(9) << "ATTEMPTS"
-      << "VERSION" << '\n';
+  table t{{"ID", "MODEL", "STATE", "ATTEMPTS", "VERSION"}};
   for (auto& j : *jobs) {
-    out << std::setw(6) << j.id << std::setw(34) << j.model << std::setw(10)
-        << to_string(j.state) << std::setw(9) << j.attempts << j.version;
+    auto version = j.version;
     if (!j.error.empty() && j.state != job_state::succeeded)
-      out << "  (" << j.error << ")";
-    out << '\n';
+      version += (version.empty() ? "(" : "  (") + j.error + ")";
+    t.add({std::to_string(j.id), j.model, to_string(j.state),
+           std::to_string(j.attempts), version});
   }
+  t.print(out);
   return ok;
 }
 
@@ -463,17 +493,15 @@ int run_versions(const remote_options& opts,
     out << json::serialize(arr) << '\n';
     return ok;
   }
-  out << std::left << std::setw(12) << "VERSION" << std::setw(12) << "PARENT"
-      << std::setw(6) << "JOB" << std::setw(26) << "CREATED"
-      << "REASON" << '\n';
+  table t{{"VERSION", "PARENT", "JOB", "CREATED", "REASON"}};
   for (auto& v : *versions) {
-    out << std::setw(12) << v.version << std::setw(12) << v.parent
-        << std::setw(6) << v.job_id << std::setw(26)
-        << iso_time(v.created_at_ns) << v.reason;
+    auto reason = v.reason;
     if (!v.artifact.empty())
-      out << "  artifact=" << v.artifact;
-    out << '\n';
+      reason += "  artifact=" + v.artifact;
+    t.add({v.version, v.parent, std::to_string(v.job_id),
+           iso_time(v.created_at_ns), reason});
   }
+  t.print(out);
   return ok;
 }
 

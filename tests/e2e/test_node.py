@@ -370,13 +370,7 @@ class ReplayTest(NodeTestCase):
 class TextOutputTest(NodeTestCase):
     """The tables of jobs and versions keep their columns apart."""
 
-    # Bug: retrain-ctl's text tables pad columns with std::setw and no
-    # separator, so a value as wide as its column runs into the next one:
-    #   my.proj:name-with_dots.v2:10.20.30succeeded 1        10.20.31
-    #   1.2.1       1.2.0+build.53     2026-11-27T...        (parent, job 3)
-    # Reproduce: replay 10 lines `cv:b:1.2.0+build.5,accuracy,0.5`, then
-    # `retrain-ctl versions cv:b` (and a model id of 34+ characters for jobs).
-    @unittest.expectedFailure
+    # Columns are as wide as their widest value and two spaces apart.
     def test_long_values_stay_apart(self):
         node = self.start_node("--retrain.job.simulated-duration=50ms")
         long_model = "my.proj:name-with_dots.v2:10.20.30"
@@ -629,15 +623,8 @@ class CrashRestartTest(NodeTestCase):
 class DataDirInUseTest(NodeTestCase):
     """One data dir, one node."""
 
-    # Bug: a second node on a data dir in use starts anyway. It takes the
-    # first node's running job as left over by a killed predecessor: kills
-    # its command ("killed 1 job commands left running by a previous run")
-    # and runs the job again, while both nodes write the same registry.db.
-    # Reproduce: retrain-node --retrain.data-dir=D with a command that
-    # sleeps, replay a drifting CSV, then start a second retrain-node
-    # --retrain.data-dir=D (other ports): it comes up and the first node's
-    # command is killed. Wanted: the second node refuses to start, naming D.
-    @unittest.expectedFailure
+    # A node holds <data-dir>/node.lock; a second one on the same dir
+    # refuses to start, naming the dir, and leaves the first one's job alone.
     def test_second_node_on_same_data_dir_is_refused(self):
         marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
         try:
