@@ -187,10 +187,11 @@ void on_trigger(self_ptr self, retrain_trigger& trigger) {
   job_record rec;
   rec.model = trigger.model;
   rec.line = line;
-  auto base = id->version;
+  std::optional<core::semver> latest;
   if (auto i = st.latest.find(line); i != st.latest.end())
-    if (auto latest = core::parse_semver(i->second))
-      base = *latest;
+    if (auto v = core::parse_semver(i->second))
+      latest = std::move(*v);
+  auto base = core::retrain_base(latest, id->version);
   rec.base_version = core::to_string(base);
   rec.next_version = core::to_string(core::next_version(base));
   rec.state = job_state::queued;

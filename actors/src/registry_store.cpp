@@ -475,16 +475,16 @@ registry_store::register_version(uint64_t job_id,
     return latest.error();
   model_version result;
   result.line = line;
+  std::optional<core::semver> latest_semver;
   if (*latest) {
     auto base = stored_semver(line, **latest);
     if (!base)
       return core::fail("registry db " + path_ + ": " + base.error().message);
-    result.parent = std::move(**latest);
-    result.version = to_string(core::next_version(*base));
-  } else {
-    result.parent = to_string(trigger_model.version);
-    result.version = to_string(core::next_version(trigger_model.version));
+    latest_semver = std::move(*base);
   }
+  auto base = core::retrain_base(latest_semver, trigger_model.version);
+  result.parent = to_string(base);
+  result.version = to_string(core::next_version(base));
   result.job_id = job_id;
   result.created_at_ns = now_ns;
   result.reason = reason;

@@ -213,6 +213,13 @@ int compare(const semver& x, const semver& y) noexcept {
   return cmp(xs.size(), ys.size());
 }
 
+semver retrain_base(const std::optional<semver>& latest,
+                    const semver& trigger) {
+  if (latest && compare(trigger, *latest) <= 0)
+    return *latest;
+  return trigger;
+}
+
 semver next_version(const semver& x) {
   return semver{x.major, x.minor, x.patch + 1, {}, {}};
 }

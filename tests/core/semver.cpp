@@ -47,6 +47,14 @@ CAF_TEST(next version bumps the patch and drops pre - release) {
     CAF_CHECK_LESS(compare(v(str), next_version(v(str))), 0);
 }
 
+CAF_TEST(a retrain starts from the newer of registered and deployed) {
+  CAF_CHECK_EQUAL(to_string(retrain_base(std::nullopt, v("1.2.0"))), "1.2.0");
+  CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.1"), v("1.2.0"))), "1.2.1");
+  CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.1"), v("1.2.1"))), "1.2.1");
+  CAF_CHECK_EQUAL(to_string(retrain_base(v("1.0.1"), v("2.0.0"))), "2.0.0");
+  CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.10"), v("1.2.9"))), "1.2.10");
+}
+
 CAF_TEST(errors name the field and column) {
   CAF_CHECK_EQUAL(error_of(""),
                   "empty version (expected MAJOR.MINOR.PATCH, e.g. 1.2.0)");

@@ -771,15 +771,9 @@ class SupersededTest(NodeTestCase):
                          [("1.2.1", "1.2.0"), ("1.2.2", "1.2.1")], versions)
 
 
-    # Bug: a model deployed at a version above the line's latest registered
-    # one is retrained into a lower version: with 1.0.1 registered (from
-    # cv:m:1.0.0), a drift of cv:m:2.0.0 registers 1.0.2 with parent 1.0.1.
-    # Its monitor then never stands down (1.0.2 is older than 2.0.0), so
-    # every cooldown retrains it again: 1.0.3, 1.0.4, ... Reproduce: replay
-    # 10 lines `cv:m:1.0.0,accuracy,0.5`, wait for its job, replay 10 lines
-    # `cv:m:2.0.0,accuracy,0.5`; `retrain-ctl versions cv:m` shows 1.0.2.
-    # Wanted: the next version continues from the newer of the two (2.0.1).
-    @unittest.expectedFailure
+    # A model deployed at a version above the line's latest registered one
+    # is retrained from its own version (1.0.1 registered, drift of 2.0.0
+    # registers 2.0.1) and then stands down like any retrained model.
     def test_newer_deployed_version_continues_from_itself(self):
         node = self.start_node("--retrain.job.simulated-duration=50ms",
                                "--retrain.monitor.cooldown=1h")

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,12 @@ int compare(const semver& x, const semver& y) noexcept;
 /// The version a retrain of `x` produces: patch + 1 with pre-release and
 /// build metadata dropped (`1.2.0` -> `1.2.1`, `1.2.0-rc.1` -> `1.2.1`).
 semver next_version(const semver& x);
+
+/// The version a retrain starts from: the line's latest registered version,
+/// or the triggering model's version when the line is new or that model was
+/// deployed at a newer version than any registered (`latest` 1.0.1 and
+/// trigger 2.0.0 give 2.0.0, so the retrain registers 2.0.1).
+semver retrain_base(const std::optional<semver>& latest, const semver& trigger);
 
 inline bool operator<(const semver& x, const semver& y) noexcept {
   return compare(x, y) < 0;
