@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -256,6 +257,9 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   if (args.size() != 1)
     return fail(err, "usage: retrain-ctl replay FILE.csv", usage);
+  std::error_code ec;
+  if (std::filesystem::is_directory(args[0], ec))
+    return fail(err, "'" + args[0] + "' is a directory, not a CSV file", usage);
   std::ifstream file{args[0]};
   if (!file)
     return fail(err, "cannot open '" + args[0] + "'", usage);

@@ -965,10 +965,7 @@ class CtlErrorsTest(NodeTestCase):
         finally:
             os.kill(node.proc.pid, signal.SIGCONT)
 
-    # Bug: `replay DIR` opens the directory, reads nothing and reports
-    # "replayed DIR: 0 accepted, 0 rejected" with exit 0; a read error ends
-    # the replay as if the file ended. Reproduce: retrain-ctl replay /tmp.
-    @unittest.expectedFailure
+    # `replay DIR` is a bad argument, not an empty replay.
     def test_replay_of_a_directory_is_a_bad_argument(self):
         node = self.start_node()
         res = ctl(node.node, "replay", self.tmp)
