@@ -17,6 +17,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "bench/seed_recipe.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
@@ -25,7 +26,6 @@
 #include "retrain/registry_store.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
-#include "seed_recipe.hpp"
 
 namespace retrain::bench {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "retrain/core/ewma_threshold.hpp"
-#include "seed_recipe.hpp"
+#include "bench/seed_recipe.hpp"
 
 using namespace retrain::core;
 
