@@ -1,5 +1,6 @@
 #include "retrain/supervisor.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <caf/exit_reason.hpp>
@@ -179,10 +180,12 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto kept = entry.snapshot ? entry.snapshot->events : 0;
   entry.lost += entry.sent > kept ? entry.sent - kept : 0;
   auto now = self->clock().now();
-  while (!entry.crashes.empty()
-         && entry.crashes.front() + st.config.restart_window <= now)
-    entry.crashes.pop_front();
-  entry.crashes.push_back(now);
+  auto& crashes = entry.crashes;
+  auto recent = std::find_if(crashes.begin(), crashes.end(), [&](auto t) {
+    return t + st.config.restart_window > now;
+  });
+  crashes.erase(crashes.begin(), recent);
+  crashes.push_back(now);
   if (entry.crashes.size() > st.config.max_restarts) {
     entry.quarantined = true;
     entry.handle = nullptr;
