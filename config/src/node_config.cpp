@@ -250,6 +250,10 @@ core::expected<endpoint> parse_endpoint(const std::string& str,
 
 node_config::node_config() {
   register_messages(*this);
+  // Work stealing crawls when one actor wakes tens of thousands of monitors
+  // (in CAF 0.17 a thief's take_tail is linear in the victim's queue);
+  // sharing does not. `--scheduler.policy=stealing` still overrides it.
+  set("scheduler.policy", caf::atom("sharing"));
   for (auto& key : plain_keys)
     add_option(custom_options_, key.group, key.name, key.type, key.help);
   for (std::size_t i = 0; i < metric_kind_count; ++i) {
