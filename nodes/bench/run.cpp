@@ -70,6 +70,8 @@ struct producer_state {
   uint64_t next = 0;
   uint64_t in_flight = 0;
   clock_type::time_point start;
+  /// The target's totals before the first batch.
+  monitor_stats before;
   caf::response_promise done;
 };
 
@@ -114,6 +116,9 @@ void finish(producer_ptr self) {
         st.out->seconds
           = std::chrono::duration<double>(clock_type::now() - st.start).count();
         st.out->stats = stats;
+        st.out->stats.events -= st.before.events;
+        st.out->stats.triggers -= st.before.triggers;
+        st.out->stats.breaches -= st.before.breaches;
         collect_jobs(self);
       },
       [=](caf::error& err) { fail(self, self->system().render(err)); });
@@ -179,12 +184,19 @@ caf::behavior producer(producer_ptr self, options opt,
     [=](go_atom) {
       auto& st = self->state;
       st.done = self->make_response_promise();
-      st.start = clock_type::now();
-      if (st.opt.rate == 0) {
-        send_batches(self, st.opt.events);
-      } else {
-        self->send(self, tick_atom::value);
-      }
+      // A node may have seen events before: count only ours.
+      self->request(st.target, std::chrono::minutes{1}, atom::stats::value)
+        .then(
+          [=](monitor_stats& before) {
+            auto& st = self->state;
+            st.before = before;
+            st.start = clock_type::now();
+            if (st.opt.rate == 0)
+              send_batches(self, st.opt.events);
+            else
+              self->send(self, tick_atom::value);
+          },
+          [=](caf::error& err) { fail(self, self->system().render(err)); });
       return st.done;
     },
     [=](tick_atom) {
