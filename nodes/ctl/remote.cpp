@@ -306,6 +306,9 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   size_t line = 0;
   while (std::getline(file, text)) {
     ++line;
+    // Spreadsheets often save CSV with a UTF-8 byte order mark.
+    if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0)
+      text.erase(0, 3);
     if (text.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     if (line == 1 && text.rfind("model,", 0) == 0)
