@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "retrain/latency_probe.hpp"
 #include "retrain/log.hpp"
 
 namespace retrain {
@@ -133,6 +134,10 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       auto& st = self->state;
       auto now = self->clock().now();
       touch();
+      if (auto probe = latency_probe::installed();
+          probe && !batch.events.empty())
+        probe->record(unix_now_ns() - batch.events.front().observed_at_ns,
+                      batch.events.size());
       bool fired = false;
       for (auto& ev : batch.events) {
         if (auto trigger = st.apply(ev, now)) {

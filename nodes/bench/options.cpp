@@ -15,10 +15,12 @@ const char* usage() {
          "        [--log-level LEVEL]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
-         "(memory: models=M rss_bytes=B bytes_per_model=P). breaches counts\n"
+         "(memory: models=M rss_bytes=B bytes_per_model=P); with --rate,\n"
+         "local also appends p50_ms= and p99_ms=, how long events waited\n"
+         "from their batch being made to being applied. breaches counts\n"
          "evaluations on the wrong side of the seed's thresholds; jobs counts\n"
          "retrain jobs the coordinator created (remote: triggers the monitors\n"
-         "sent).\n";
+         "sent; only a fresh node matches the seed, as monitors keep state).\n";
 }
 
 namespace {

@@ -21,6 +21,7 @@
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
+#include "retrain/latency_probe.hpp"
 #include "retrain/node_config.hpp"
 #include "retrain/registry.hpp"
 #include "retrain/registry_store.hpp"
@@ -232,7 +233,8 @@ outcome produce(caf::actor_system& sys, const options& opt,
   return *out;
 }
 
-caf::error report(const options& opt, const outcome& out) {
+caf::error report(const options& opt, const outcome& out,
+                  const latency_probe* probe = nullptr) {
   if (!out.error.empty())
     return caf::make_error(ec::unreachable, out.error);
   if (out.rejected > 0)
@@ -248,13 +250,18 @@ caf::error report(const options& opt, const outcome& out) {
                static_cast<unsigned long long>(opt.batch),
                static_cast<unsigned long long>(opt.in_flight),
                opt.scheduler.c_str(), out.acked_seconds);
+  char latency[64] = "";
+  if (probe)
+    std::snprintf(latency, sizeof(latency), " p50_ms=%.2f p99_ms=%.2f",
+                  static_cast<double>(probe->quantile(0.5)) / 1e6,
+                  static_cast<double>(probe->quantile(0.99)) / 1e6);
   std::printf("events=%llu models=%llu seconds=%.3f events_per_sec=%.0f "
-              "jobs=%llu breaches=%llu\n",
+              "jobs=%llu breaches=%llu%s\n",
               static_cast<unsigned long long>(opt.events),
               static_cast<unsigned long long>(opt.models), out.seconds,
               static_cast<double>(opt.events) / out.seconds,
               static_cast<unsigned long long>(out.jobs),
-              static_cast<unsigned long long>(out.stats.breaches));
+              static_cast<unsigned long long>(out.stats.breaches), latency);
   std::fflush(stdout);
   if (out.stats.events != opt.events)
     return caf::make_error(
@@ -332,8 +339,16 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
   local_node node;
   if (auto err = start_local(sys, node, true))
     return err;
+  // With a fixed rate, also how long events wait until applied.
+  std::unique_ptr<latency_probe> probe;
+  if (opt.rate > 0) {
+    probe = std::make_unique<latency_probe>();
+    latency_probe::install(probe.get());
+  }
   auto out = produce(sys, opt, node.in, node.coordinator);
-  return report(opt, out);
+  auto err = report(opt, out, probe.get());
+  latency_probe::install(nullptr);
+  return err;
 }
 
 caf::error run_remote(caf::actor_system& sys, const options& opt) {
