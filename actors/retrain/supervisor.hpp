@@ -38,8 +38,8 @@ struct monitored_model {
   bool quarantined = false;
   /// Whether the current stats round waits for this monitor.
   bool stats_pending = false;
-  /// Index of this model's run in the batch being routed, valid while
-  /// `generation` equals the supervisor's.
+  /// Index of this model's pending run, valid while `generation` equals
+  /// the supervisor's.
   uint32_t run = 0;
   uint64_t generation = 0;
 };
@@ -78,10 +78,16 @@ struct supervisor_state {
   /// Triggers dropped because `held` was full.
   uint64_t triggers_dropped = 0;
 
-  /// Batches routed so far; scratch space of routing, kept to reuse.
-  uint64_t generation = 0;
-  std::vector<std::pair<monitored_model*, uint32_t>> runs;
-  std::vector<uint32_t> slots;
+  /// Runs of events not yet sent, one per model, in order of first event;
+  /// an entry's `run` indexes it while its `generation` is this one.
+  std::vector<std::pair<monitored_model*, metric_batch>> runs;
+  uint64_t generation = 1;
+  /// Events the last flush sent per run, to size new runs.
+  size_t run_hint = 1;
+  bool flush_scheduled = false;
+
+  /// A run this long goes out at once.
+  static constexpr size_t max_run = 256;
   /// The stats query under way, if any, and those waiting for the next.
   std::optional<stats_round> stats;
   std::vector<caf::response_promise> stats_waiting;

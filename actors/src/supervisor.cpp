@@ -15,8 +15,7 @@ namespace {
 
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
-// Marks an event of a batch that goes to no monitor.
-constexpr uint32_t no_run = std::numeric_limits<uint32_t>::max();
+void flush(self_ptr self);
 
 // Spawns the monitor of `entry`, from its snapshot if it has one.
 void spawn_monitor(self_ptr self, const std::string& model,
@@ -56,6 +55,8 @@ monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
 // Records the state of a line and tells the monitors of that line.
 void apply_line_state(self_ptr self, line_state x) {
   auto& st = self->state;
+  // Events routed before the news reach their monitors before it.
+  flush(self);
   if (x.busy)
     st.busy_lines.insert(x.line);
   else
@@ -134,6 +135,7 @@ void finish_stats_round(self_ptr self) {
 // Quarantined models count with what their last snapshot holds.
 void start_stats_round(self_ptr self) {
   auto& st = self->state;
+  flush(self);
   st.stats.emplace();
   st.stats->promises.swap(st.stats_waiting);
   for (auto& [model, entry] : st.models) {
@@ -203,18 +205,46 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   spawn_monitor(self, model, entry);
 }
 
-// Groups `batch` into one run per model, in order of first appearance, and
-// sends each run to its monitor. Each event costs one lookup of its model
-// id: the entry remembers its run in this batch.
+// Sends the events held for one model to its monitor.
+void send_run(self_ptr self, std::pair<monitored_model*, metric_batch>& run) {
+  auto n = run.second.events.size();
+  if (n == 0)
+    return;
+  auto entry = run.first;
+  if (entry->handle) {
+    entry->sent += n;
+    self->send(entry->handle, std::move(run.second));
+  } else {
+    // Quarantined while its events waited.
+    entry->lost += n;
+  }
+  run.second.events = std::vector<metric_event>{};
+}
+
+// Sends every held run.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.runs.empty())
+    return;
+  size_t events = 0;
+  for (auto& run : st.runs) {
+    events += run.second.events.size();
+    send_run(self, run);
+  }
+  st.run_hint = std::max<size_t>(1, std::min(supervisor_state::max_run,
+                                             events / st.runs.size()));
+  st.runs.clear();
+  ++st.generation;
+}
+
+// Appends the events of `batch` to the runs of their models, in order of
+// first appearance: each event costs one lookup of its model id, as the
+// entry remembers its run. Runs go out when full, at the end of the batch
+// without a flush interval, else when the interval is over.
 ingest_ack route(self_ptr self, metric_batch& batch) {
   auto& st = self->state;
   ingest_ack ack;
-  auto& runs = st.runs;
-  auto& slot = st.slots;
-  slot.resize(batch.events.size());
-  ++st.generation;
-  for (std::size_t i = 0; i < batch.events.size(); ++i) {
-    auto& ev = batch.events[i];
+  for (auto& ev : batch.events) {
     auto entry = find_or_spawn(self, ev.model);
     if (!entry || entry->quarantined) {
       if (ack.rejected++ == 0)
@@ -224,29 +254,26 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
                                    : " is not a valid model id");
       if (entry)
         ++entry->refused;
-      slot[i] = no_run;
       continue;
     }
     ++ack.accepted;
-    ++entry->sent;
     if (entry->generation != st.generation) {
       entry->generation = st.generation;
-      entry->run = static_cast<uint32_t>(runs.size());
-      runs.emplace_back(entry, 0);
+      entry->run = static_cast<uint32_t>(st.runs.size());
+      st.runs.emplace_back(entry, metric_batch{});
+      st.runs.back().second.events.reserve(st.run_hint);
     }
-    ++runs[entry->run].second;
-    slot[i] = entry->run;
+    auto& run = st.runs[entry->run];
+    run.second.events.push_back(std::move(ev));
+    if (run.second.events.size() >= supervisor_state::max_run)
+      send_run(self, run);
   }
-  // Exact sizes first, so runs never reallocate.
-  std::vector<metric_batch> out(runs.size());
-  for (std::size_t r = 0; r < runs.size(); ++r)
-    out[r].events.reserve(runs[r].second);
-  for (std::size_t i = 0; i < batch.events.size(); ++i)
-    if (slot[i] != no_run)
-      out[slot[i]].events.push_back(std::move(batch.events[i]));
-  for (std::size_t r = 0; r < runs.size(); ++r)
-    self->send(runs[r].first->handle, std::move(out[r]));
-  runs.clear();
+  if (st.config.flush_interval.count() == 0) {
+    flush(self);
+  } else if (!st.runs.empty() && !st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, st.config.flush_interval, atom::tick::value);
+  }
   return ack;
 }
 
@@ -273,6 +300,10 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
   return {
     [=](metric_batch& batch) -> ingest_ack { return route(self, batch); },
+    [=](atom::tick) {
+      self->state.flush_scheduled = false;
+      flush(self);
+    },
     [=](retrain_trigger& trigger) {
       auto& st = self->state;
       if (st.dispatcher) {
@@ -311,6 +342,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       auto& st = self->state;
+      flush(self);
       auto rp = self->make_response_promise<std::vector<model_status>>();
       auto result = std::make_shared<std::vector<model_status>>();
       auto pending = std::make_shared<size_t>(0);

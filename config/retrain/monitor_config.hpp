@@ -35,6 +35,9 @@ struct monitor_config {
   std::chrono::milliseconds cooldown{std::chrono::minutes{1}};
   /// How often a monitor sends its state to the supervisor.
   std::chrono::milliseconds snapshot_interval{std::chrono::seconds{1}};
+  /// How long the supervisor may hold events to send each monitor longer
+  /// runs; 0 sends every batch's runs at once. Nodes default to 2 ms.
+  std::chrono::milliseconds flush_interval{0};
   /// Restarts allowed per monitor within `restart_window` before the model
   /// is quarantined.
   uint32_t max_restarts = 5;

@@ -59,6 +59,8 @@ std::optional<core::failure> monitor_config::validate() const {
   if (snapshot_interval <= 0ms)
     return core::failure{
       "retrain.monitor.snapshot-interval must be greater than 0"};
+  if (flush_interval < 0ms)
+    return core::failure{"retrain.monitor.flush-interval must not be negative"};
   if (restart_window <= 0ms)
     return core::failure{
       "retrain.monitor.restart-window must be greater than 0"};

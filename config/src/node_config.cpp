@@ -68,6 +68,9 @@ const key_info plain_keys[] = {
    "quiet time after a trigger (default: 1min)"},
   {"retrain.monitor", "snapshot-interval", value_type::duration,
    "how often monitors save their state for restarts (default: 1s)"},
+  {"retrain.monitor", "flush-interval", value_type::duration,
+   "longest time events wait to be sent to their monitor in longer runs; "
+   "0 = at once (default: 2ms)"},
   {"retrain.monitor", "max-restarts", value_type::integer,
    "monitor restarts within restart-window before quarantine (default: 5)"},
   {"retrain.monitor", "restart-window", value_type::duration,
@@ -348,6 +351,8 @@ core::expected<node_settings> node_config::parse_settings(int argc,
   in.read("retrain.monitor.consecutive-breaches", mon.consecutive_breaches);
   in.read("retrain.monitor.cooldown", mon.cooldown);
   in.read("retrain.monitor.snapshot-interval", mon.snapshot_interval);
+  mon.flush_interval = std::chrono::milliseconds{2};
+  in.read("retrain.monitor.flush-interval", mon.flush_interval);
   in.read("retrain.monitor.max-restarts", mon.max_restarts);
   in.read("retrain.monitor.restart-window", mon.restart_window);
   auto& job = result.job;

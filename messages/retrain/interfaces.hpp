@@ -82,7 +82,9 @@ using supervisor_actor = caf::typed_actor<
   /// Returns totals over every monitor, after applying what was routed.
   caf::replies_to<atom::stats>::with<monitor_stats>,
   /// A monitor's counters, answering `atom::stats`.
-  caf::reacts_to<monitor_stats>>;
+  caf::reacts_to<monitor_stats>,
+  /// Timer: send the runs of events held for `flush-interval`.
+  caf::reacts_to<atom::tick>>;
 
 /// The registry: serializes version bumps and persists them.
 using registry_actor = caf::typed_actor<

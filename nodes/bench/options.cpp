@@ -11,7 +11,7 @@ const char* usage() {
          "       retrain-bench remote --node=HOST:PORT --models M --events N\n"
          "                            --kinds K [--batch B] [--in-flight W]\n"
          "       retrain-bench memory --models M\n"
-         "common: [--threads T] [--scheduler sharing|stealing]\n"
+         "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
          "        [--log-level LEVEL]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
@@ -79,6 +79,8 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
       err = number(out.in_flight, 1);
     else if (key == "rate")
       err = number(out.rate, 0);
+    else if (key == "flush-ms")
+      err = number(out.flush_ms, 0);
     else if (key == "threads")
       err = number(out.threads, 0);
     else if (key == "scheduler")

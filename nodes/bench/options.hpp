@@ -19,6 +19,8 @@ struct options {
   uint64_t in_flight = 4;
   /// Events offered per second; 0 means as fast as acknowledgements allow.
   uint64_t rate = 0;
+  /// `retrain.monitor.flush-interval` in ms (the node's default: 2).
+  uint64_t flush_ms = 2;
   /// Scheduler threads (0: one per core).
   uint64_t threads = 0;
   /// `sharing` or `stealing`.

@@ -299,8 +299,9 @@ struct local_node {
 };
 
 caf::error start_local(caf::actor_system& sys, local_node& node,
-                       bool with_coordinator) {
+                       const options& opt, bool with_coordinator) {
   auto mcfg = monitor_config::defaults(); // alpha 0.2, the seed's thresholds
+  mcfg.flush_interval = std::chrono::milliseconds{opt.flush_ms};
   std::chrono::milliseconds timeout{std::chrono::minutes{1}};
   if (with_coordinator) {
     node.dir = make_temp_dir();
@@ -337,7 +338,7 @@ uint64_t rss_bytes() {
 
 caf::error run_local(caf::actor_system& sys, const options& opt) {
   local_node node;
-  if (auto err = start_local(sys, node, true))
+  if (auto err = start_local(sys, node, opt, true))
     return err;
   // With a fixed rate, also how long events wait until applied.
   std::unique_ptr<latency_probe> probe;
@@ -366,7 +367,7 @@ caf::error run_remote(caf::actor_system& sys, const options& opt) {
 
 caf::error run_memory(caf::actor_system& sys, const options& opt) {
   local_node node;
-  if (auto err = start_local(sys, node, false))
+  if (auto err = start_local(sys, node, opt, false))
     return err;
   auto before = rss_bytes();
   auto o = opt;

@@ -86,6 +86,7 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
     [](atom::status) { return std::vector<model_status>{}; },
     [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
+    [](atom::tick) {},
   };
 }
 
