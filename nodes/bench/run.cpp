@@ -22,6 +22,7 @@
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/latency_probe.hpp"
+#include "retrain/log.hpp"
 #include "retrain/node_config.hpp"
 #include "retrain/registry.hpp"
 #include "retrain/registry_store.hpp"
@@ -347,6 +348,9 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
     latency_probe::install(probe.get());
   }
   auto out = produce(sys, opt, node.in, node.coordinator);
+  // Jobs may still run while the temporary directory goes away: keep their
+  // complaints from following the result line.
+  log().set_level(spdlog::level::off);
   auto err = report(opt, out, probe.get());
   latency_probe::install(nullptr);
   return err;
