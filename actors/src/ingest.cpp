@@ -71,8 +71,9 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
       auto& st = self->state;
       ingest_ack ack;
-      metric_batch valid;
-      valid.events.reserve(batch.events.size());
+      // Valid events move forward in place; only a batch with refused events
+      // is compacted.
+      std::size_t kept = 0;
       for (std::size_t i = 0; i < batch.events.size(); ++i) {
         auto& ev = batch.events[i];
         if (auto err = st.check(ev)) {
@@ -80,13 +81,18 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
             ack.first_error = "event " + std::to_string(i) + ": " + *err;
           continue;
         }
-        valid.events.push_back(std::move(ev));
+        if (kept != i)
+          batch.events[kept] = std::move(ev);
+        ++kept;
       }
+      auto total = batch.events.size();
+      batch.events.resize(kept);
+      metric_batch valid{std::move(batch.events)};
       st.rejected += ack.rejected;
       if (ack.rejected > 0)
         log().warn("{}#{} rejected {} of {} events; first: {}",
-                   ingest_state::name, self->id(), ack.rejected,
-                   batch.events.size(), ack.first_error);
+                   ingest_state::name, self->id(), ack.rejected, total,
+                   ack.first_error);
       if (valid.events.empty())
         return ack;
       auto rp = self->make_response_promise<ingest_ack>();
