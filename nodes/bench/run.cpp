@@ -288,9 +288,25 @@ std::filesystem::path make_temp_dir() {
 // with two workers that simulate zero-length training.
 struct local_node {
   std::filesystem::path dir;
+  registry_actor reg;
   dispatcher_actor coordinator;
+  std::vector<retrain_worker_actor> workers;
   supervisor_actor sup;
   monitor_node_actor in;
+
+  /// Stops the coordinator and its workers, which use `dir`.
+  void stop_coordinator(caf::actor_system& sys) {
+    if (!coordinator)
+      return;
+    caf::scoped_actor self{sys};
+    for (auto& w : workers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+    for (auto& w : workers)
+      self->wait_for(w);
+    self->wait_for(coordinator, reg);
+  }
 
   ~local_node() {
     std::error_code err;
@@ -312,15 +328,17 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
     auto job_store = registry_store::open(node.dir.string());
     if (!job_store)
       return caf::make_error(ec::storage_failure, job_store.error().message);
-    auto reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
+    node.reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
     job_config jcfg;
     jcfg.simulated_duration = std::chrono::milliseconds{0};
     jcfg.data_dir = node.dir.string();
     node.coordinator = sys.spawn<caf::detached>(
-      dispatcher, std::move(*job_store), reg, jcfg, timeout);
-    for (int i = 0; i < 2; ++i)
+      dispatcher, std::move(*job_store), node.reg, jcfg, timeout);
+    for (int i = 0; i < 2; ++i) {
+      node.workers.push_back(spawn_retrain_worker(sys, jcfg));
       caf::anon_send(node.coordinator, atom::enlist::value,
-                     spawn_retrain_worker(sys, jcfg));
+                     node.workers.back());
+    }
   }
   node.sup = sys.spawn(supervisor, mcfg, node.coordinator);
   node.in = sys.spawn(ingest, node.sup, mcfg, timeout);
@@ -348,10 +366,11 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
     latency_probe::install(probe.get());
   }
   auto out = produce(sys, opt, node.in, node.coordinator);
-  // Jobs may still run while the temporary directory goes away: keep their
-  // complaints from following the result line.
+  // Jobs may still run: stop them before the temporary directory goes
+  // away, and keep their complaints from following the result line.
   log().set_level(spdlog::level::off);
   auto err = report(opt, out, probe.get());
+  node.stop_coordinator(sys);
   latency_probe::install(nullptr);
   return err;
 }
