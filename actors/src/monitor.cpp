@@ -1,5 +1,6 @@
 #include "retrain/monitor.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "retrain/latency_probe.hpp"
@@ -53,6 +54,12 @@ monitor_snapshot monitor_state::snapshot() const {
   result.triggers = triggers;
   result.standing_down = standing_down;
   result.line_busy = gate.busy();
+  // Sized once: a snapshot goes out every interval for every busy model.
+  auto watched = static_cast<std::size_t>(
+    std::count_if(strategies.begin(), strategies.end(),
+                  [](const auto& x) { return x != nullptr; }));
+  result.kinds.reserve(watched);
+  result.strategies.reserve(watched);
   for (std::size_t i = 0; i < strategies.size(); ++i) {
     if (strategies[i]) {
       result.kinds.push_back(static_cast<metric_kind>(i));
