@@ -40,6 +40,65 @@ std::optional<std::string> ingest_state::check(metric_event& ev) {
   return std::nullopt;
 }
 
+namespace {
+
+using self_ptr = monitor_node_actor::stateful_pointer<ingest_state>;
+
+// Checks every event of `batch`, keeping the valid ones (moved forward in
+// place) and recording each refusal in `rejects` when given.
+ingest_ack check_batch(self_ptr self, metric_batch& batch,
+                       std::vector<event_reject>* rejects) {
+  auto& st = self->state;
+  ingest_ack ack;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    auto& ev = batch.events[i];
+    if (auto err = st.check(ev)) {
+      if (ack.rejected++ == 0)
+        ack.first_error = "event " + std::to_string(i) + ": " + *err;
+      if (rejects)
+        rejects->push_back(event_reject{i, std::move(*err)});
+      continue;
+    }
+    if (kept != i)
+      batch.events[kept] = std::move(ev);
+    ++kept;
+  }
+  auto total = batch.events.size();
+  batch.events.resize(kept);
+  st.rejected += ack.rejected;
+  if (ack.rejected > 0)
+    log().warn("{}#{} rejected {} of {} events; first: {}", ingest_state::name,
+               self->id(), ack.rejected, total, ack.first_error);
+  return ack;
+}
+
+// Hands the valid events to the supervisor and answers with `make(ack)` once
+// it has acknowledged them.
+template <class Result, class Make>
+caf::result<Result>
+route(self_ptr self, ingest_ack ack, metric_batch valid, Make make) {
+  if (valid.events.empty())
+    return make(std::move(ack));
+  auto rp = self->make_response_promise<Result>();
+  self->request(self->state.supervisor, self->state.timeout, std::move(valid))
+    .then(
+      [=](ingest_ack& routed) mutable {
+        auto& st = self->state;
+        st.accepted += routed.accepted;
+        st.rejected += routed.rejected;
+        if (ack.rejected == 0)
+          ack.first_error = std::move(routed.first_error);
+        ack.accepted = routed.accepted;
+        ack.rejected += routed.rejected;
+        rp.deliver(make(std::move(ack)));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+} // namespace
+
 monitor_node_actor::behavior_type
 ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
        supervisor_actor supervisor, const monitor_config& config,
@@ -69,47 +128,17 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
       caf::anon_send(st.supervisor, std::move(batch));
     },
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
-      auto& st = self->state;
-      ingest_ack ack;
-      // Valid events move forward in place; only a batch with refused events
-      // is compacted.
-      std::size_t kept = 0;
-      for (std::size_t i = 0; i < batch.events.size(); ++i) {
-        auto& ev = batch.events[i];
-        if (auto err = st.check(ev)) {
-          if (ack.rejected++ == 0)
-            ack.first_error = "event " + std::to_string(i) + ": " + *err;
-          continue;
-        }
-        if (kept != i)
-          batch.events[kept] = std::move(ev);
-        ++kept;
-      }
-      auto total = batch.events.size();
-      batch.events.resize(kept);
-      metric_batch valid{std::move(batch.events)};
-      st.rejected += ack.rejected;
-      if (ack.rejected > 0)
-        log().warn("{}#{} rejected {} of {} events; first: {}",
-                   ingest_state::name, self->id(), ack.rejected, total,
-                   ack.first_error);
-      if (valid.events.empty())
-        return ack;
-      auto rp = self->make_response_promise<ingest_ack>();
-      self->request(st.supervisor, st.timeout, std::move(valid))
-        .then(
-          [=](ingest_ack& routed) mutable {
-            auto& st = self->state;
-            st.accepted += routed.accepted;
-            st.rejected += routed.rejected;
-            if (ack.rejected == 0)
-              ack.first_error = std::move(routed.first_error);
-            ack.accepted = routed.accepted;
-            ack.rejected += routed.rejected;
-            rp.deliver(std::move(ack));
-          },
-          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      auto ack = check_batch(self, batch, nullptr);
+      return route<ingest_ack>(self, std::move(ack), std::move(batch),
+                               [](ingest_ack x) { return x; });
+    },
+    [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
+      auto rejects = std::make_shared<std::vector<event_reject>>();
+      auto ack = check_batch(self, batch, rejects.get());
+      return route<batch_report>(
+        self, std::move(ack), std::move(batch), [rejects](ingest_ack x) {
+          return batch_report{std::move(x), std::move(*rejects)};
+        });
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);

@@ -14,6 +14,9 @@ using status = caf::atom_constant<caf::atom("status")>;
 /// Asks for totals over monitors (`monitor_stats`).
 using stats = caf::atom_constant<caf::atom("stats")>;
 
+/// Asks ingest to apply a batch and report every refused event.
+using explain = caf::atom_constant<caf::atom("explain")>;
+
 /// Asks the coordinator for its jobs.
 using jobs = caf::atom_constant<caf::atom("jobs")>;
 

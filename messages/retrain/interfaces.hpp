@@ -7,6 +7,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "retrain/atoms.hpp"
+#include "retrain/batch_report.hpp"
 #include "retrain/coordinator_status.hpp"
 #include "retrain/ingest_ack.hpp"
 #include "retrain/job_info.hpp"
@@ -35,6 +36,9 @@ using ingest_actor = caf::typed_actor<
 
 /// What a monitor node publishes: the ingest contract plus status.
 using monitor_node_actor = ingest_actor::extend<
+  /// Applies a batch like `metric_batch` and reports why each refused event
+  /// was refused (what `retrain-ctl replay` shows per line).
+  caf::replies_to<atom::explain, metric_batch>::with<batch_report>,
   /// Returns the status of every monitored model.
   caf::replies_to<atom::status>::with<std::vector<model_status>>,
   /// Returns totals over every monitor, once all events acknowledged so far

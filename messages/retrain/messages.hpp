@@ -3,6 +3,7 @@
 /// The whole retrain wire contract.
 
 #include "retrain/atoms.hpp"
+#include "retrain/batch_report.hpp"
 #include "retrain/coordinator_status.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/ingest_ack.hpp"

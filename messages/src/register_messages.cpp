@@ -27,6 +27,8 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<metric_event>("retrain::metric_event")
     .add_message_type<metric_batch>("retrain::metric_batch")
     .add_message_type<ingest_ack>("retrain::ingest_ack")
+    .add_message_type<event_reject>("retrain::event_reject")
+    .add_message_type<batch_report>("retrain::batch_report")
     .add_message_type<trigger_reason>("retrain::trigger_reason")
     .add_message_type<retrain_trigger>("retrain::retrain_trigger")
     .add_message_type<job_state>("retrain::job_state")

@@ -165,14 +165,6 @@ std::optional<std::string> parse_csv_line(const std::string& text,
   return std::nullopt;
 }
 
-// Why the node refuses `ev`, by the same rules ingest applies.
-std::optional<std::string> local_reason(const metric_event& ev) {
-  auto id = core::parse_model_id(ev.model);
-  if (!id)
-    return id.error().message;
-  return check_value(ev.kind, ev.value);
-}
-
 template <class T, class Handle, class... Ts>
 std::optional<T> ask(connection<Handle>& conn, const remote_options& opts,
                      std::string& error, Ts&&... xs) {
@@ -268,8 +260,11 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
     std::string reason;
   };
   std::vector<reject> rejects;
+  // Events refused after ingest: counted, but not tied to a line (their
+  // entry in `rejects` has line 0).
+  uint64_t unplaced = 0;
   uint64_t accepted = 0;
-  connection<ingest_actor> conn{opts, opts.node, "node"};
+  connection<monitor_node_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   constexpr size_t batch_size = 1000;
@@ -279,25 +274,24 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   auto flush = [&]() -> bool {
     if (batch.events.empty())
       return true;
-    auto sent = batch.events;
-    auto ack = ask<ingest_ack>(conn, opts, error, std::move(batch));
+    auto report = ask<batch_report>(conn, opts, error, atom::explain::value,
+                                    std::move(batch));
     batch.events.clear();
-    if (!ack)
+    if (!report)
       return false;
-    accepted += ack->accepted;
-    if (ack->rejected > 0) {
-      // The node counts; the same rules tell which lines and why.
-      uint64_t explained = 0;
-      for (size_t i = 0; i < sent.size(); ++i) {
-        if (auto reason = local_reason(sent[i])) {
-          rejects.push_back({lines[i], *reason});
-          ++explained;
-        }
-      }
-      if (explained < ack->rejected)
-        rejects.push_back(
-          {0, std::to_string(ack->rejected - explained)
-                + " more refused by the node, first: " + ack->first_error});
+    auto& ack = report->ack;
+    accepted += ack.accepted;
+    // Ingest names every event it refused; later refusals (a quarantined
+    // model) come as a count and the first reason.
+    for (auto& r : report->rejects)
+      rejects.push_back({lines.at(r.index), std::move(r.reason)});
+    if (ack.rejected > report->rejects.size()) {
+      auto more = ack.rejected - report->rejects.size();
+      unplaced += more;
+      rejects.push_back({0, std::to_string(more)
+                              + " events refused by the node after "
+                                "ingest, first: "
+                              + ack.first_error});
     }
     lines.clear();
     return true;
@@ -333,19 +327,26 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
                 refused);
   std::sort(rejects.begin(), rejects.end(),
             [](auto& x, auto& y) { return x.line < y.line; });
+  auto rejected_total = [&] {
+    // Line-0 entries stand for `unplaced` events between them.
+    uint64_t placed = 0;
+    for (auto& r : rejects)
+      placed += r.line != 0 ? 1 : 0;
+    return placed + unplaced;
+  };
   if (opts.json) {
     json::array arr;
     for (auto& r : rejects)
       arr.push_back(json::object{{"line", r.line}, {"reason", r.reason}});
     out << json::serialize(json::object{{"accepted", accepted},
-                                        {"rejected", rejects.size()},
+                                        {"rejected", rejected_total()},
                                         {"rejects", std::move(arr)}})
         << '\n';
   } else {
     for (auto& r : rejects)
       out << "line " << r.line << ": rejected: " << r.reason << '\n';
     out << "replayed " << args[0] << ": " << accepted << " accepted, "
-        << rejects.size() << " rejected\n";
+        << rejected_total() << " rejected\n";
   }
   return ok;
 }

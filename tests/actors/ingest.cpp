@@ -60,6 +60,28 @@ CAF_TEST(bad events are refused with the first reason and the rest applied) {
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
 }
 
+CAF_TEST(explain reports the reason of every refused event) {
+  metric_batch batch;
+  batch.events = {
+    event("cv:good:1.0.0", metric_kind::accuracy, 0.95),
+    event("cv:good:1.0.0", metric_kind::accuracy, 1.5),
+    event("cv", metric_kind::accuracy, 0.9),
+    event("cv:good:1.0.0", metric_kind::latency_ms, 12.0),
+  };
+  auto report = ask<batch_report>(in, atom::explain::value, batch);
+  CAF_CHECK_EQUAL(report.ack.accepted, 2u);
+  CAF_CHECK_EQUAL(report.ack.rejected, 2u);
+  CAF_REQUIRE_EQUAL(report.rejects.size(), 2u);
+  CAF_CHECK_EQUAL(report.rejects[0].index, 1u);
+  CAF_CHECK_EQUAL(report.rejects[0].reason,
+                  "accuracy value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(report.rejects[1].index, 2u);
+  CAF_CHECK_EQUAL(report.rejects[1].reason,
+                  "model id 'cv': expected <project>:<name>:<semver>, e.g. "
+                  "cv:anomaly_detector:1.2.0");
+  CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
+}
+
 CAF_TEST(each kind of bad input has its own reason) {
   auto reason = [&](metric_event ev) {
     metric_batch batch;

@@ -871,17 +871,9 @@ class BadCsvTest(NodeTestCase):
         self.wait_events_applied(node, {"cv:x:1.0.0": 2500 - len(bad)})
 
 
-    # Bug: lines the node refuses by rules retrain-ctl cannot check itself
-    # (here: accuracy watched by ddm takes only 0 or 1) are reported as one
-    # "line 0: rejected: N more refused by the node" entry, and the rejected
-    # count is the number of entries (1), not of lines. Reproduce:
-    #   retrain-node --retrain.strategy.accuracy=ddm ... &
-    #   retrain-ctl replay examples/drift.csv
-    #   -> "line 0: rejected: 240 more refused by the node, first: event 0: ..."
-    #      "replayed ...: 300 accepted, 1 rejected"   (240 lines were refused)
-    # The node acknowledges only a count and the first error (ingest_ack), so
-    # retrain-ctl cannot tell which lines: the ack needs per-event reasons.
-    @unittest.expectedFailure
+    # Lines the node refuses by its own rules (here: accuracy watched by
+    # ddm takes only 0 or 1) are reported with their numbers: replay asks
+    # ingest for the reason of every refused event.
     def test_node_side_rejects_have_line_numbers(self):
         node = self.start_node("--retrain.strategy.accuracy=ddm")
         path = self.write("outcomes.csv", "model,kind,value\n"

@@ -123,6 +123,8 @@ CAF_TEST(internal messages) {
   coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
   check_round_trip(cs);
   check_round_trip(job_state::running);
+  check_round_trip(
+    batch_report{ingest_ack{3, 1, "event 2: why"}, {event_reject{2, "why"}}});
 }
 
 CAF_TEST(errors render readably) {

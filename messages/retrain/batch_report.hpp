@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "retrain/ingest_ack.hpp"
+
+namespace retrain {
+
+/// Why one event of a batch was refused.
+struct event_reject {
+  /// 0-based position in the batch.
+  uint64_t index = 0;
+  std::string reason;
+};
+
+/// @relates event_reject
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_reject& x) {
+  return f(caf::meta::type_name("event_reject"), x.index, x.reason);
+}
+
+/// The answer to `(atom::explain, metric_batch)`: the usual acknowledgement
+/// plus the reason for every event ingest refused (refusals after ingest,
+/// such as a quarantined model, are counted in `ack` only).
+struct batch_report {
+  ingest_ack ack;
+  std::vector<event_reject> rejects;
+};
+
+/// @relates batch_report
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_report& x) {
+  return f(caf::meta::type_name("batch_report"), x.ack, x.rejects);
+}
+
+} // namespace retrain
