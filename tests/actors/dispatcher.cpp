@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct fixture : actor_fixture {
-  temp_dir dir;
+  temp_dir dir{"retrain-dispatcher"};
   registry_actor reg;
   dispatcher_actor disp;
   std::shared_ptr<std::vector<retrain_job>> jobs_a

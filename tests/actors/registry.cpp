@@ -25,6 +25,8 @@
 #include "retrain/registry.hpp"
 #include "retrain/registry_store.hpp"
 
+#include "temp_dir.hpp"
+
 using namespace retrain;
 
 namespace fs = std::filesystem;
@@ -39,28 +41,6 @@ core::model_id mid(const std::string& str) {
     CAF_FAIL("bad model id in test: " << str);
   return *result;
 }
-
-// A fresh directory below the system's temp dir, removed afterwards.
-struct temp_dir {
-  fs::path path;
-
-  temp_dir() {
-    auto tmpl
-      = (fs::temp_directory_path() / "retrain-registry-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed for " << tmpl);
-    path = tmpl;
-  }
-
-  ~temp_dir() {
-    std::error_code err;
-    fs::remove_all(path, err);
-  }
-
-  std::string str() const {
-    return path.string();
-  }
-};
 
 // Runs `sql` on the database file through a connection of its own.
 void raw_exec(const std::string& db_path, const std::string& sql) {
@@ -81,7 +61,7 @@ bool contains(const std::string& str, const std::string& part) {
 }
 
 struct store_fixture {
-  temp_dir dir;
+  retrain::test::temp_dir dir{"retrain-registry"};
   std::unique_ptr<registry_store> store;
 
   store_fixture() {
@@ -203,7 +183,7 @@ std::string context_text(const caf::error& err) {
 }
 
 struct actor_fixture : test_coordinator_fixture<registry_test_config> {
-  temp_dir dir;
+  retrain::test::temp_dir dir{"retrain-registry"};
   std::string db_path;
   registry_actor reg;
   std::ostringstream log_lines;
@@ -436,23 +416,23 @@ CAF_TEST(versions and jobs survive a reopen) {
 }
 
 CAF_TEST(open creates missing data dirs) {
-  auto nested = (dir.path / "a" / "b").string();
+  auto nested = (dir.path() / "a" / "b").string();
   auto opened = registry_store::open(nested);
   CAF_REQUIRE(opened);
-  CAF_CHECK_EQUAL((*opened)->path(), (dir.path / "a" / "b" / "registry.db"));
-  CAF_CHECK(fs::exists(dir.path / "a" / "b" / "registry.db"));
+  CAF_CHECK_EQUAL((*opened)->path(), (dir.path() / "a" / "b" / "registry.db"));
+  CAF_CHECK(fs::exists(dir.path() / "a" / "b" / "registry.db"));
 }
 
 CAF_TEST(an unusable data dir gives a clear error) {
   // A regular file where a directory must go: fails even for root.
-  auto blocker = dir.path / "blocker";
+  auto blocker = dir.path() / "blocker";
   std::ofstream{blocker} << "not a directory";
   auto below = (blocker / "data").string();
   auto err = open_error(below);
   CAF_CHECK(contains(err, below));
   CAF_CHECK(contains(err, "cannot create the data dir"));
   // A directory where the database file must go.
-  auto taken = dir.path / "taken";
+  auto taken = dir.path() / "taken";
   fs::create_directories(taken / "registry.db");
   err = open_error(taken.string());
   CAF_CHECK(contains(err, (taken / "registry.db").string()));
@@ -460,7 +440,7 @@ CAF_TEST(an unusable data dir gives a clear error) {
   CAF_CHECK_EQUAL(open_error(""), "registry db: the data dir is empty");
   // A directory without write permission (root may write anyway).
   if (geteuid() != 0) {
-    auto locked = dir.path / "locked";
+    auto locked = dir.path() / "locked";
     fs::create_directories(locked);
     fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
     err = open_error(locked.string());
@@ -471,7 +451,7 @@ CAF_TEST(an unusable data dir gives a clear error) {
 }
 
 CAF_TEST(a file that is no database gives a clear error) {
-  auto junk = dir.path / "junk";
+  auto junk = dir.path() / "junk";
   fs::create_directories(junk);
   std::ofstream{junk / "registry.db"} << std::string(4096, 'x');
   auto err = open_error(junk.string());
@@ -613,7 +593,7 @@ CAF_TEST_FIXTURE_SCOPE_END()
 // -- detached, as nodes run it ------------------------------------------------
 
 CAF_TEST(a detached registry serves requests) {
-  temp_dir dir;
+  retrain::test::temp_dir dir{"retrain-registry"};
   registry_test_config cfg;
   caf::actor_system sys{cfg};
   auto store = registry_store::open(dir.str());

@@ -33,6 +33,10 @@ public:
     return path_;
   }
 
+  std::string str() const {
+    return path_.string();
+  }
+
 private:
   std::filesystem::path path_;
 };

@@ -14,6 +14,8 @@
 
 #include "retrain/messages.hpp"
 
+#include "temp_dir.hpp"
+
 namespace retrain::test {
 
 /// A config with every retrain message registered.
@@ -42,27 +44,6 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
     res.receive([&](T& x) { result = std::move(x); },
                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
     return result;
-  }
-};
-
-/// A fresh directory that is removed again at the end of the test.
-struct temp_dir {
-  std::filesystem::path path;
-
-  temp_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path()
-           / ("retrain-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-
-  std::string str() const {
-    return path.string();
   }
 };
 
