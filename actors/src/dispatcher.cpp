@@ -4,6 +4,7 @@
 
 #include <caf/system_messages.hpp>
 
+#include "retrain/core/job_policy.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/ec.hpp"
@@ -100,16 +101,17 @@ void requeue(self_ptr self, active_job& job, bool front) {
   announce(self, job.record);
 }
 
-void on_failure(self_ptr self, active_job& job, const std::string& error) {
+void give_up(self_ptr self, active_job& job, const std::string& error) {
+  job.record.error = error;
+  log().error("{}#{} job {} {}: failed after {} attempts: {}",
+              dispatcher_state::name, self->id(), job.record.id,
+              job.record.model, job.record.attempts, error);
+  finish(self, job.record.id, job_state::failed);
+}
+
+void retry_later(self_ptr self, active_job& job, const std::string& error) {
   auto& st = self->state;
   job.record.error = error;
-  if (job.record.attempts >= st.config.max_attempts) {
-    log().error("{}#{} job {} {}: failed after {} attempts: {}",
-                dispatcher_state::name, self->id(), job.record.id,
-                job.record.model, job.record.attempts, error);
-    finish(self, job.record.id, job_state::failed);
-    return;
-  }
   auto delay = st.retry_backoff.delay(job.record.attempts, st.rng);
   auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
   log().warn("{}#{} job {} {}: attempt {} failed ({}), retry in {} ms",
@@ -121,6 +123,17 @@ void on_failure(self_ptr self, active_job& job, const std::string& error) {
   persist(self, job);
   announce(self, job.record);
   self->delayed_send(self, delay_ms, atom::retry::value, job.record.id);
+}
+
+// The running attempt of `job` failed (or its version could not be
+// registered): retry or give up.
+void on_failure(self_ptr self, active_job& job, const std::string& error) {
+  auto action = core::decide_result(false, true, job.record.attempts,
+                                    self->state.config.max_attempts);
+  if (action == core::result_action::fail)
+    give_up(self, job, error);
+  else
+    retry_later(self, job, error);
 }
 
 void on_success(self_ptr self, active_job& job, const job_result& result) {
@@ -166,31 +179,34 @@ void on_trigger(self_ptr self, retrain_trigger& trigger) {
     return;
   }
   auto line = id->line();
-  if (auto i = st.latest.find(line); i != st.latest.end()) {
-    auto latest = core::parse_semver(i->second);
-    if (latest && core::compare(id->version, *latest) < 0) {
-      ++st.superseded;
-      log().info("{}#{} trigger from {} dropped: superseded by {}",
-                 dispatcher_state::name, self->id(), trigger.model, i->second);
-      return;
-    }
-  }
-  if (auto i = st.by_line.find(line); i != st.by_line.end()) {
-    auto& job = st.jobs[i->second];
-    ++job.record.merged;
-    persist(self, job);
-    log().info("{}#{} trigger from {} merged into job {} ({} merged)",
-               dispatcher_state::name, self->id(), trigger.model, i->second,
-               job.record.merged);
-    return;
-  }
-  job_record rec;
-  rec.model = trigger.model;
-  rec.line = line;
   std::optional<core::semver> latest;
   if (auto i = st.latest.find(line); i != st.latest.end())
     if (auto v = core::parse_semver(i->second))
       latest = std::move(*v);
+  auto active = st.by_line.find(line);
+  switch (
+    core::decide_trigger(id->version, latest, active != st.by_line.end())) {
+    case core::trigger_action::drop_superseded:
+      ++st.superseded;
+      log().info("{}#{} trigger from {} dropped: superseded by {}",
+                 dispatcher_state::name, self->id(), trigger.model,
+                 core::to_string(*latest));
+      return;
+    case core::trigger_action::merge: {
+      auto& job = st.jobs[active->second];
+      ++job.record.merged;
+      persist(self, job);
+      log().info("{}#{} trigger from {} merged into job {} ({} merged)",
+                 dispatcher_state::name, self->id(), trigger.model,
+                 active->second, job.record.merged);
+      return;
+    }
+    case core::trigger_action::create:
+      break;
+  }
+  job_record rec;
+  rec.model = trigger.model;
+  rec.line = line;
   auto base = core::retrain_base(latest, id->version);
   rec.base_version = core::to_string(base);
   rec.next_version = core::to_string(core::next_version(base));
@@ -234,20 +250,28 @@ void on_result(self_ptr self, job_result& result) {
   auto& job = i->second;
   bool current = job.record.state == job_state::running
                  && result.attempt == job.record.attempts;
-  if (result.success) {
-    // A success counts even from an attempt given up on (its worker's node
-    // was declared lost): registration is idempotent by job id.
-    if (!current)
-      st.ready.erase(std::remove(st.ready.begin(), st.ready.end(),
-                                 result.job_id),
-                     st.ready.end());
-    on_success(self, job, result);
-  } else if (current) {
-    on_failure(self, job, result.error);
-  } else {
-    log().info("{}#{} job {}: failure of stale attempt {} ignored",
-               dispatcher_state::name, self->id(), result.job_id,
-               result.attempt);
+  switch (core::decide_result(result.success, current, job.record.attempts,
+                              st.config.max_attempts)) {
+    case core::result_action::register_version:
+      // A success counts even from an attempt given up on (its worker's
+      // node was declared lost): registration is idempotent by job id.
+      if (!current)
+        st.ready.erase(std::remove(st.ready.begin(), st.ready.end(),
+                                   result.job_id),
+                       st.ready.end());
+      on_success(self, job, result);
+      break;
+    case core::result_action::retry:
+      retry_later(self, job, result.error);
+      break;
+    case core::result_action::fail:
+      give_up(self, job, result.error);
+      break;
+    case core::result_action::ignore:
+      log().info("{}#{} job {}: failure of stale attempt {} ignored",
+                 dispatcher_state::name, self->id(), result.job_id,
+                 result.attempt);
+      break;
   }
   assign(self);
 }
