@@ -82,8 +82,8 @@ void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
     return;
   self->monitor(st.dispatcher);
   self
-    ->request(st.dispatcher, st.config.snapshot_interval * 10,
-              atom::subscribe::value, caf::actor_cast<supervisor_actor>(self))
+    ->request(st.dispatcher, st.config.request_timeout, atom::subscribe::value,
+              caf::actor_cast<supervisor_actor>(self))
     .then(
       [=](std::vector<line_state>& lines) {
         auto& st = self->state;
@@ -365,7 +365,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
         auto restarts = entry.restarts;
         auto lost = entry.lost;
         self
-          ->request(entry.handle, std::chrono::seconds{5}, atom::status::value)
+          ->request(entry.handle, st.config.request_timeout,
+                    atom::status::value)
           .then(
             [=](model_status& ms) mutable {
               ms.restarts = restarts;

@@ -42,6 +42,9 @@ struct monitor_config {
   /// is quarantined.
   uint32_t max_restarts = 5;
   std::chrono::milliseconds restart_window{std::chrono::minutes{1}};
+  /// Timeout of the supervisor's requests (status, subscribing); nodes set
+  /// it from `retrain.request-timeout`.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds{10}};
   /// Per kind: how it is watched, or nothing (not watched).
   std::array<std::optional<kind_watch>, metric_kind_count> kinds;
 

@@ -344,6 +344,7 @@ core::expected<node_settings> node_config::parse_settings(int argc,
   in.read("retrain.coordinator", coordinator);
   in.read("retrain.workers", result.workers);
   in.read("retrain.request-timeout", result.request_timeout);
+  result.monitor.request_timeout = result.request_timeout;
   in.read("retrain.log-level", result.log_level);
   auto& mon = result.monitor;
   in.read("retrain.monitor.alpha", mon.alpha);
