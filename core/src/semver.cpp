@@ -17,47 +17,45 @@ bool is_ident_char(char c) {
          || c == '-';
 }
 
-// Column offset of the version within the text the user wrote, so that
-// errors point into the whole model id.
-thread_local std::size_t column_offset = 0;
-
-std::string at(std::string_view what, std::size_t pos) {
-  return std::string{what} + " at column "
-         + std::to_string(pos + column_offset + 1);
+// Says where: `offset` is the column offset of the version within the text
+// the user wrote, so that errors point into a whole model id.
+std::string at(std::string_view what, std::size_t pos, std::size_t offset) {
+  return std::string{what} + " at column " + std::to_string(pos + offset + 1);
 }
 
 // Parses a numeric core field starting at `pos`; advances `pos`.
 expected<uint64_t> parse_number(std::string_view str, std::size_t& pos,
-                                std::string_view field) {
+                                std::string_view field, std::size_t offset) {
   auto first = pos;
   uint64_t result = 0;
   while (pos < str.size() && is_digit(str[pos])) {
     auto digit = static_cast<uint64_t>(str[pos] - '0');
     if (result > (std::numeric_limits<uint64_t>::max() - digit) / 10)
-      return fail(at(std::string{field} + " is too large", first));
+      return fail(at(std::string{field} + " is too large", first, offset));
     result = result * 10 + digit;
     ++pos;
   }
   if (pos == first) {
     auto found = pos < str.size() ? "'" + std::string(1, str[pos]) + "'"
                                   : std::string{"end of input"};
-    return fail(
-      at("expected " + std::string{field} + " number, found " + found, pos));
+    return fail(at("expected " + std::string{field} + " number, found " + found,
+                   pos, offset));
   }
   if (pos - first > 1 && str[first] == '0')
-    return fail(at(std::string{field} + " has a leading zero", first));
+    return fail(at(std::string{field} + " has a leading zero", first, offset));
   return result;
 }
 
 // Checks dot-separated identifiers in str[first, last).
 std::optional<std::string>
 check_identifiers(std::string_view str, std::size_t first, std::size_t last,
-                  std::string_view what, bool numeric_no_leading_zero) {
+                  std::string_view what, bool numeric_no_leading_zero,
+                  std::size_t offset) {
   auto begin = first;
   for (auto i = first; i <= last; ++i) {
     if (i == last || str[i] == '.') {
       if (i == begin)
-        return at("empty " + std::string{what} + " identifier", begin);
+        return at("empty " + std::string{what} + " identifier", begin, offset);
       if (numeric_no_leading_zero && i - begin > 1 && str[begin] == '0') {
         bool numeric = true;
         for (auto j = begin; j < i; ++j)
@@ -65,13 +63,13 @@ check_identifiers(std::string_view str, std::size_t first, std::size_t last,
         if (numeric)
           return at("numeric " + std::string{what}
                       + " identifier has a leading zero",
-                    begin);
+                    begin, offset);
       }
       begin = i + 1;
     } else if (!is_ident_char(str[i])) {
       return at("invalid character '" + std::string(1, str[i]) + "' in "
                   + std::string{what} + " (allowed: [0-9A-Za-z-.])",
-                i);
+                i, offset);
     }
   }
   return std::nullopt;
@@ -111,24 +109,13 @@ int compare_identifier(std::string_view x, std::string_view y) {
   return c < 0 ? -1 : (c == 0 ? 0 : 1);
 }
 
-expected<semver> parse_semver_impl(std::string_view str);
-
 } // namespace
-
-expected<semver> parse_semver(std::string_view str, std::size_t offset) {
-  column_offset = offset;
-  auto result = parse_semver_impl(str);
-  column_offset = 0;
-  return result;
-}
 
 expected<semver> parse_semver(std::string_view str) {
   return parse_semver(str, 0);
 }
 
-namespace {
-
-expected<semver> parse_semver_impl(std::string_view str) {
+expected<semver> parse_semver(std::string_view str, std::size_t offset) {
   if (str.empty())
     return fail("empty version (expected MAJOR.MINOR.PATCH, e.g. 1.2.0)");
   semver result;
@@ -140,21 +127,21 @@ expected<semver> parse_semver_impl(std::string_view str) {
     }
     return fail(at("expected '.' after " + std::string{after}
                      + " (format MAJOR.MINOR.PATCH)",
-                   pos));
+                   pos, offset));
   };
-  auto major = parse_number(str, pos, "major");
+  auto major = parse_number(str, pos, "major", offset);
   if (!major)
     return major.error();
   result.major = *major;
   if (auto err = expect_dot("major"))
     return *err;
-  auto minor = parse_number(str, pos, "minor");
+  auto minor = parse_number(str, pos, "minor", offset);
   if (!minor)
     return minor.error();
   result.minor = *minor;
   if (auto err = expect_dot("minor"))
     return *err;
-  auto patch = parse_number(str, pos, "patch");
+  auto patch = parse_number(str, pos, "patch", offset);
   if (!patch)
     return patch.error();
   result.patch = *patch;
@@ -162,25 +149,25 @@ expected<semver> parse_semver_impl(std::string_view str) {
     auto first = ++pos;
     while (pos < str.size() && str[pos] != '+')
       ++pos;
-    if (auto err = check_identifiers(str, first, pos, "pre-release", true))
+    if (auto err = check_identifiers(str, first, pos, "pre-release", true,
+                                     offset))
       return fail(*err);
     result.pre_release = std::string{str.substr(first, pos - first)};
   }
   if (pos < str.size() && str[pos] == '+') {
     auto first = ++pos;
     pos = str.size();
-    if (auto err = check_identifiers(str, first, pos, "build metadata", false))
+    if (auto err = check_identifiers(str, first, pos, "build metadata", false,
+                                     offset))
       return fail(*err);
     result.build = std::string{str.substr(first, pos - first)};
   }
   if (pos != str.size())
     return fail(at("unexpected '" + std::string(1, str[pos])
                      + "' after patch (expected '-', '+' or end)",
-                   pos));
+                   pos, offset));
   return result;
 }
-
-} // namespace
 
 std::string to_string(const semver& x) {
   auto result = std::to_string(x.major) + '.' + std::to_string(x.minor) + '.'
