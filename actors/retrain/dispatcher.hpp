@@ -23,7 +23,6 @@ namespace retrain {
 /// A job that is queued or running.
 struct active_job {
   job_record record;
-  trigger_reason reason;
   /// The worker running it, if running.
   caf::actor_addr worker;
   /// Whether its success is being registered right now.

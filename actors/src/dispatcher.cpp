@@ -62,7 +62,7 @@ void assign(self_ptr self) {
     msg.version = job.record.base_version;
     msg.next_version = job.record.next_version;
     msg.attempt = job.record.attempts;
-    msg.reason = job.reason;
+    msg.reason = job.record.reason;
     log().info("{}#{} job {} {}: attempt {} on worker {}",
                dispatcher_state::name, self->id(), id, job.record.model,
                job.record.attempts, to_string(addr));
@@ -228,7 +228,6 @@ void on_trigger(self_ptr self, retrain_trigger& trigger) {
   st.ready.push_back(rec.id);
   auto& job = st.jobs[rec.id];
   job.record = std::move(rec);
-  job.reason = std::move(trigger.reason);
   announce(self, job.record);
   assign(self);
 }
@@ -325,7 +324,6 @@ void restore(self_ptr self) {
                  dispatcher_state::name, self->id(), id, rec.model);
     auto& job = st.jobs[id];
     job.record = std::move(rec);
-    job.reason.strategy = job.record.reason;
     job.record.state = job_state::queued;
     persist(self, job);
     st.by_line[job.record.line] = id;

@@ -107,7 +107,7 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
                           + std::to_string(job.attempt) + ": model " + job.model
                           + ", version " + job.version + " -> "
                           + job.next_version + ", reason "
-                          + to_string(job.reason)))
+                          + job.reason))
     return done("cannot write log file '" + result.log_file + "'");
   process_outcome outcome;
   if (cfg.command.empty()) {

@@ -5,8 +5,6 @@
 
 #include <caf/meta/type_name.hpp>
 
-#include "retrain/trigger_reason.hpp"
-
 namespace retrain {
 
 /// One attempt of a retrain job, as the dispatcher hands it to a worker.
@@ -22,7 +20,9 @@ struct retrain_job {
   std::string next_version;
   /// 1 for the first attempt.
   uint32_t attempt = 1;
-  trigger_reason reason;
+  /// Why the job exists, as the registry records it, e.g.
+  /// `ewma_threshold accuracy statistic=0.87 threshold=0.92 samples=40`.
+  std::string reason;
 };
 
 /// @relates retrain_job

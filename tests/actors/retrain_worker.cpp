@@ -35,7 +35,7 @@ retrain_job make_job(uint64_t id = 7, uint32_t attempt = 2) {
   job.version = "1.2.0";
   job.next_version = "1.3.0";
   job.attempt = attempt;
-  job.reason.strategy = "ewma_threshold";
+  job.reason = "ewma_threshold";
   return job;
 }
 

@@ -101,7 +101,8 @@ CAF_TEST(internal messages) {
                         40};
   check_round_trip(reason);
   check_round_trip(retrain_trigger{"cv:a:1.0.0", reason, 17});
-  check_round_trip(retrain_job{42, "cv:a:1.0.0", "1.0.0", "1.0.1", 3, reason});
+  check_round_trip(
+    retrain_job{42, "cv:a:1.0.0", "1.0.0", "1.0.1", 3, to_string(reason)});
   check_round_trip(job_result{42, 3, false, 137, "", "timeout after 5s",
                               5'000'000'000, "/tmp/x/jobs/42-3.log"});
   check_round_trip(job_info{42, "cv:a:1.0.0", job_state::succeeded, 2, "1.0.1",
