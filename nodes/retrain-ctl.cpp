@@ -15,7 +15,8 @@ commands:
   send MODEL KIND VALUE      send one metric event (acknowledged)
   replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
                              batches; prints rejected lines with reasons
-  status                     monitored models: per kind statistic, samples, state
+  status                     the coordinator's queue and workers, then the
+                             monitored models: per kind statistic, samples, state
   jobs                       retrain jobs: id, model, state, attempts, version
   versions LINE              registered versions of <project>:<name>
   backtest --strategy NAME [--param KEY=VALUE ...] FILE
