@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "retrain/core/slot_index.hpp"
 #include "retrain/interfaces.hpp"
 #include "retrain/monitor_config.hpp"
 
@@ -20,8 +20,8 @@ struct ingest_state {
   supervisor_actor supervisor;
   /// Kinds whose strategy takes per-prediction outcomes (0 or 1 only).
   std::array<bool, metric_kind_count> binary{};
-  /// Model ids already validated, so each is parsed once.
-  std::unordered_set<std::string> known_models;
+  /// Hashes of the model ids already checked.
+  core::hash_set checked_ids;
   std::chrono::milliseconds timeout{10000};
   uint64_t accepted = 0;
   uint64_t rejected = 0;

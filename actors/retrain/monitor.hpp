@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -8,7 +9,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "retrain/core/model_id.hpp"
+#include "retrain/core/semver.hpp"
 #include "retrain/core/strategy.hpp"
 #include "retrain/core/trigger_gate.hpp"
 #include "retrain/interfaces.hpp"
@@ -16,10 +17,22 @@
 
 namespace retrain {
 
+/// What every monitor of a node shares: one strategy prototype per watched
+/// kind (cloned on a model's first value of that kind, so parameters are
+/// parsed once per node and unwatched kinds cost nothing) and the cooldown.
+struct monitor_setup {
+  std::array<std::unique_ptr<core::strategy>, metric_kind_count> prototypes;
+  std::chrono::milliseconds cooldown{0};
+
+  /// Builds the prototypes of `config`, which must be valid.
+  static std::shared_ptr<const monitor_setup>
+  make(const monitor_config& config);
+};
+
 /// What a new monitor starts from.
 struct monitor_start {
-  core::model_id id;
-  monitor_config config;
+  std::string model;
+  std::shared_ptr<const monitor_setup> setup;
   /// The state of a crashed predecessor, if any.
   std::optional<monitor_snapshot> snapshot;
   /// Latest registered version of the line, if known: an older model stands
@@ -38,23 +51,22 @@ struct monitor_start {
 ///   any --job_update succeeded with a newer version--> standing down
 /// ```
 /// Standing down keeps applying events (status stays useful) but never
-/// triggers again.
+/// triggers again. Kept small: a node holds one per model.
 struct monitor_state {
   static inline const char* name = "monitor";
 
   std::string model;
-  core::model_id id;
+  std::shared_ptr<const monitor_setup> setup;
+  /// Created on the first value of a kind.
   std::array<std::unique_ptr<core::strategy>, metric_kind_count> strategies;
   core::trigger_gate gate;
-  bool standing_down = false;
   uint64_t events = 0;
   uint64_t triggers = 0;
   /// Evaluations on the wrong side of a threshold (the seed's rule).
   uint64_t breaches = 0;
+  bool standing_down = false;
   /// Whether state changed since the last snapshot.
   bool dirty = false;
-  bool tick_scheduled = false;
-  std::chrono::milliseconds snapshot_interval{1000};
   /// A weak reference: the supervisor owns its monitors, not the other way
   /// round, so that a stopped supervisor takes its monitors with it.
   caf::actor_addr supervisor;
@@ -66,9 +78,15 @@ struct monitor_state {
       self->send(sup, std::forward<T>(x));
   }
 
+  /// The strategy of `kind`, created on first use; null if not watched.
+  core::strategy* strategy_of(metric_kind kind);
+
   /// Applies one event; returns a trigger to send, if any.
-  std::optional<retrain_trigger> apply(const metric_event& ev,
+  std::optional<retrain_trigger> apply(const run_event& ev,
                                        core::trigger_gate::time_point now);
+
+  /// Stands down if `latest` is newer than this model's version.
+  bool stand_down_for(const core::semver& latest);
 
   monitor_snapshot snapshot() const;
 

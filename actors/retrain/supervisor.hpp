@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -13,35 +15,56 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/slot_index.hpp"
 #include "retrain/interfaces.hpp"
+#include "retrain/monitor.hpp"
 #include "retrain/monitor_config.hpp"
 
 namespace retrain {
 
-/// One model id the supervisor knows.
-struct monitored_model {
-  core::model_id id;
-  /// The running monitor; null while quarantined.
-  monitor_actor handle;
-  /// Its last snapshot, to restart from.
-  std::optional<monitor_snapshot> snapshot;
-  /// Crash times within the restart window, oldest first. A vector: an
-  /// empty std::deque already allocates ~600 bytes, for every model.
+/// What the supervisor keeps of a model only once it had trouble: crashes,
+/// lost and refused events.
+struct model_trouble {
+  /// Crash times within the restart window, oldest first.
   std::vector<std::chrono::steady_clock::time_point> crashes;
-  /// Events sent to the current incarnation plus those its snapshot holds.
-  uint64_t sent = 0;
   /// Events lost in crashes (applied after the last snapshot, or queued).
   uint64_t lost = 0;
   /// Events refused while quarantined.
   uint64_t refused = 0;
   uint32_t restarts = 0;
+};
+
+/// One model id the supervisor knows. Kept small: a node holds one per
+/// model, for good.
+struct monitored_model {
+  std::string model;
+  /// The running monitor; null while quarantined.
+  monitor_actor handle;
+  /// Its last snapshot, serialized (a few dozen bytes), to restart from.
+  std::vector<char> snapshot;
+  /// Events sent to the current incarnation plus those its snapshot holds.
+  uint64_t sent = 0;
+  /// Events the snapshot holds.
+  uint64_t snapshot_events = 0;
+  /// Index of this model's pending run, valid while `generation` equals
+  /// the supervisor's.
+  uint64_t generation = 0;
+  uint32_t run = 0;
+  /// The next model of the same line, a slot in `supervisor_state::models`.
+  uint32_t next_in_line = core::slot_index::npos;
+  /// Null until the model had trouble.
+  std::unique_ptr<model_trouble> trouble;
   bool quarantined = false;
   /// Whether the current stats round waits for this monitor.
   bool stats_pending = false;
-  /// Index of this model's pending run, valid while `generation` equals
-  /// the supervisor's.
-  uint32_t run = 0;
-  uint64_t generation = 0;
+  /// Whether its monitor got something since the last snapshot sweep.
+  bool changed = false;
+
+  model_trouble& troubles() {
+    if (!trouble)
+      trouble = std::make_unique<model_trouble>();
+    return *trouble;
+  }
 };
 
 /// One `atom::stats` query over every monitor.
@@ -59,15 +82,22 @@ struct stats_round {
 /// last snapshot (events arriving meanwhile go to the new one); after
 /// `max_restarts` crashes within `restart_window` the model is quarantined:
 /// its events are refused with a reason and it shows in status.
+///
+/// Once per snapshot interval it asks the monitors that got events or news
+/// since the last sweep for snapshots: one timer per node, not per model.
 struct supervisor_state {
   static inline const char* name = "supervisor";
 
   monitor_config config;
-  std::unordered_map<std::string, monitored_model> models;
-  /// The models of each line (entries of `models`, which never go away).
-  std::unordered_map<std::string, std::vector<monitored_model*>> by_line;
-  /// Model id by monitor address, to handle down messages.
-  std::unordered_map<caf::actor_addr, std::string> by_addr;
+  std::shared_ptr<const monitor_setup> setup;
+  /// Every model seen, by slot; entries never go away.
+  std::deque<monitored_model> models;
+  /// Slots by model id, by line (the first model of each line; the others
+  /// chain through `next_in_line`) and by the actor id of the running
+  /// monitor.
+  core::slot_index by_model;
+  core::slot_index by_line;
+  core::slot_index by_actor;
   /// Latest registered version and busy flag per line.
   std::unordered_map<std::string, core::semver> latest;
   std::unordered_set<std::string> busy_lines;
@@ -78,13 +108,16 @@ struct supervisor_state {
   /// Triggers dropped because `held` was full.
   uint64_t triggers_dropped = 0;
 
-  /// Runs of events not yet sent, one per model, in order of first event;
-  /// an entry's `run` indexes it while its `generation` is this one.
-  std::vector<std::pair<monitored_model*, metric_batch>> runs;
+  /// Runs of events not yet sent, one per model (by slot), in order of first
+  /// event; an entry's `run` indexes it while its `generation` is this one.
+  std::vector<std::pair<uint32_t, metric_run>> runs;
   uint64_t generation = 1;
   /// Events the last flush sent per run, to size new runs.
   size_t run_hint = 1;
   bool flush_scheduled = false;
+  /// Slots changed since the last sweep.
+  std::vector<uint32_t> changed;
+  bool sweep_scheduled = false;
 
   /// A run this long goes out at once.
   static constexpr size_t max_run = 256;
@@ -94,6 +127,12 @@ struct supervisor_state {
 
   /// Bound of `held`.
   static constexpr size_t max_held_triggers = 10'000;
+
+  /// The slot of `model`, or `npos`.
+  uint32_t find(std::string_view model) const;
+
+  /// The slot whose running monitor is `x`, or `npos`.
+  uint32_t find(const caf::actor_addr& x) const;
 };
 
 /// Spawns and supervises monitors; forwards triggers to `dispatcher`, which

@@ -3,15 +3,13 @@
 #include <caf/send.hpp>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/slot_index.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 
 namespace retrain {
 
 namespace {
-
-// Bound on the cache of validated ids; past it ids are parsed every time.
-constexpr size_t max_known_models = 1'000'000;
 
 int64_t unix_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -22,12 +20,14 @@ int64_t unix_now_ns() {
 } // namespace
 
 std::optional<std::string> ingest_state::check(metric_event& ev) {
-  if (known_models.count(ev.model) == 0) {
-    auto id = core::parse_model_id(ev.model);
-    if (!id)
-      return id.error().message;
-    if (known_models.size() < max_known_models)
-      known_models.insert(ev.model);
+  // Ids are checked once: the set keeps only their hashes (16 bytes per
+  // model). A collision would let a malformed id through to the
+  // supervisor, which checks every new id again and refuses it.
+  auto hash = core::hash_key(ev.model);
+  if (!checked_ids.contains(hash)) {
+    if (auto err = core::check_model_id(ev.model))
+      return err;
+    checked_ids.insert(hash);
   }
   if (auto err = check_value(ev.kind, ev.value))
     return err;

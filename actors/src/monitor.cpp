@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "retrain/core/model_id.hpp"
 #include "retrain/latency_probe.hpp"
 #include "retrain/log.hpp"
 
@@ -18,11 +19,31 @@ int64_t unix_now_ns() {
 
 } // namespace
 
+std::shared_ptr<const monitor_setup>
+monitor_setup::make(const monitor_config& config) {
+  auto result = std::make_shared<monitor_setup>();
+  result->cooldown = config.cooldown;
+  for (std::size_t i = 0; i < metric_kind_count; ++i) {
+    if (!config.kinds[i])
+      continue;
+    // The config was validated at start, so this cannot fail.
+    if (auto s = config.make_strategy(static_cast<metric_kind>(i)))
+      result->prototypes[i] = std::move(*s);
+  }
+  return result;
+}
+
+core::strategy* monitor_state::strategy_of(metric_kind kind) {
+  auto i = static_cast<std::size_t>(kind);
+  if (!strategies[i] && setup->prototypes[i])
+    strategies[i] = setup->prototypes[i]->clone();
+  return strategies[i].get();
+}
+
 std::optional<retrain_trigger>
-monitor_state::apply(const metric_event& ev,
-                     core::trigger_gate::time_point now) {
+monitor_state::apply(const run_event& ev, core::trigger_gate::time_point now) {
   ++events;
-  auto& strategy = strategies[static_cast<std::size_t>(ev.kind)];
+  auto strategy = strategy_of(ev.kind);
   if (!strategy)
     return std::nullopt; // a kind this node does not watch
   // Binary strategies watch errors: for quality kinds 1 means correct.
@@ -47,11 +68,22 @@ monitor_state::apply(const metric_event& ev,
   return result;
 }
 
+bool monitor_state::stand_down_for(const core::semver& latest) {
+  if (standing_down)
+    return false;
+  auto id = core::parse_model_id(model);
+  if (!id || core::compare(id->version, latest) >= 0)
+    return false;
+  standing_down = true;
+  return true;
+}
+
 monitor_snapshot monitor_state::snapshot() const {
   monitor_snapshot result;
   result.model = model;
   result.events = events;
   result.triggers = triggers;
+  result.breaches = breaches;
   result.standing_down = standing_down;
   result.line_busy = gate.busy();
   // Sized once: a snapshot goes out every interval for every busy model.
@@ -97,56 +129,38 @@ monitor_actor::behavior_type
 monitor(monitor_actor::stateful_pointer<monitor_state> self,
         monitor_start start, supervisor_actor supervisor) {
   auto& st = self->state;
-  st.id = std::move(start.id);
-  st.model = st.id.str();
+  st.model = std::move(start.model);
+  st.setup = std::move(start.setup);
   st.supervisor = supervisor.address();
-  st.snapshot_interval = start.config.snapshot_interval;
-  st.gate = core::trigger_gate{start.config.cooldown};
-  for (std::size_t i = 0; i < metric_kind_count; ++i) {
-    if (!start.config.kinds[i])
-      continue;
-    // The config was validated at start, so this cannot fail.
-    auto s = start.config.make_strategy(static_cast<metric_kind>(i));
-    if (s)
-      st.strategies[i] = std::move(*s);
-  }
+  st.gate = core::trigger_gate{st.setup->cooldown};
   if (start.snapshot) {
     auto& snap = *start.snapshot;
     st.events = snap.events;
     st.triggers = snap.triggers;
+    st.breaches = snap.breaches;
     st.standing_down = snap.standing_down;
     for (std::size_t i = 0; i < snap.kinds.size(); ++i) {
-      auto& s = st.strategies[static_cast<std::size_t>(snap.kinds[i])];
+      auto s = st.strategy_of(snap.kinds[i]);
       if (s && !s->restore(snap.strategies[i]))
         log().warn("{}#{} {}: snapshot of {} does not fit, starting fresh",
                    monitor_state::name, self->id(), st.model,
                    to_string(snap.kinds[i]));
     }
   }
-  if (start.latest && core::compare(st.id.version, *start.latest) < 0)
-    st.standing_down = true;
+  if (start.latest)
+    st.stand_down_for(*start.latest);
   st.gate.line_busy(start.line_busy);
-  // Snapshots go out only while something changes, so idle monitors cost
-  // no timers.
-  auto touch = [self] {
-    auto& st = self->state;
-    st.dirty = true;
-    if (!st.tick_scheduled) {
-      st.tick_scheduled = true;
-      self->delayed_send(self, st.snapshot_interval, atom::tick::value);
-    }
-  };
   return {
-    [=](metric_batch& batch) {
+    [=](metric_run& run) {
       auto& st = self->state;
       auto now = self->clock().now();
-      touch();
+      st.dirty = true;
       if (auto probe = latency_probe::installed();
-          probe && !batch.events.empty())
-        probe->record(unix_now_ns() - batch.events.front().observed_at_ns,
-                      batch.events.size());
+          probe && !run.events.empty())
+        probe->record(unix_now_ns() - run.events.front().observed_at_ns,
+                      run.events.size());
       bool fired = false;
-      for (auto& ev : batch.events) {
+      for (auto& ev : run.events) {
         if (auto trigger = st.apply(ev, now)) {
           log().info("{}#{} {}: trigger: {}", monitor_state::name, self->id(),
                      st.model, to_string(trigger->reason));
@@ -162,20 +176,17 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     },
     [=](line_state& line) {
       auto& st = self->state;
-      touch();
+      st.dirty = true;
       st.gate.line_busy(line.busy);
-      if (line.latest.empty() || st.standing_down)
+      if (line.latest.empty())
         return;
       auto version = core::parse_semver(line.latest);
-      if (version && core::compare(st.id.version, *version) < 0) {
-        st.standing_down = true;
+      if (version && st.stand_down_for(*version))
         log().info("{}#{} {}: standing down, {} is registered",
                    monitor_state::name, self->id(), st.model, line.latest);
-      }
     },
     [=](atom::tick) {
       auto& st = self->state;
-      st.tick_scheduled = false;
       if (st.dirty) {
         st.dirty = false;
         st.tell_supervisor(self, st.snapshot());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
 
@@ -11,45 +13,134 @@
 
 namespace retrain {
 
+uint32_t supervisor_state::find(std::string_view model) const {
+  return by_model.find(core::hash_key(model), [&](uint32_t slot) {
+    return models[slot].model == model;
+  });
+}
+
+uint32_t supervisor_state::find(const caf::actor_addr& x) const {
+  if (!x)
+    return core::slot_index::npos;
+  auto id = x.id();
+  return by_actor.find(core::hash_key(id), [&](uint32_t slot) {
+    auto& handle = models[slot].handle;
+    return handle && handle.id() == id;
+  });
+}
+
 namespace {
 
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
 void flush(self_ptr self);
 
-// Spawns the monitor of `entry`, from its snapshot if it has one.
-void spawn_monitor(self_ptr self, const std::string& model,
-                   monitored_model& entry) {
+std::vector<char> serialize(self_ptr self, monitor_snapshot& snap) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{self->system(), buf};
+  if (auto err = sink(snap)) {
+    log().error("{}#{} {}: cannot serialize a snapshot: {}",
+                supervisor_state::name, self->id(), snap.model,
+                self->system().render(err));
+    return {};
+  }
+  // Exactly sized: one is kept per model.
+  return std::vector<char>(buf.begin(), buf.end());
+}
+
+std::optional<monitor_snapshot> deserialize(self_ptr self,
+                                            const monitored_model& entry) {
+  if (entry.snapshot.empty())
+    return std::nullopt;
+  monitor_snapshot result;
+  caf::binary_deserializer source{self->system(), entry.snapshot};
+  if (auto err = source(result)) {
+    log().error("{}#{} {}: cannot read its snapshot: {}",
+                supervisor_state::name, self->id(), entry.model,
+                self->system().render(err));
+    return std::nullopt;
+  }
+  result.model = entry.model;
+  return result;
+}
+
+// Notes that the monitor of `slot` changed and makes sure a sweep comes.
+void mark_changed(self_ptr self, uint32_t slot) {
   auto& st = self->state;
+  auto& entry = st.models[slot];
+  if (entry.changed)
+    return;
+  entry.changed = true;
+  st.changed.push_back(slot);
+  if (!st.sweep_scheduled) {
+    st.sweep_scheduled = true;
+    self->delayed_send(self, st.config.snapshot_interval, atom::sweep::value);
+  }
+}
+
+// Asks every monitor that changed since the last sweep for a snapshot.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  flush(self);
+  auto changed = std::move(st.changed);
+  st.changed.clear();
+  for (auto slot : changed) {
+    auto& entry = st.models[slot];
+    entry.changed = false;
+    if (entry.handle)
+      self->send(entry.handle, atom::tick::value);
+  }
+}
+
+// Spawns the monitor of `slot`, from its snapshot if it has one.
+void spawn_monitor(self_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  auto& entry = st.models[slot];
   monitor_start start;
-  start.id = entry.id;
-  start.config = st.config;
-  start.snapshot = entry.snapshot;
-  auto line = entry.id.line();
+  start.model = entry.model;
+  start.setup = st.setup;
+  start.snapshot = deserialize(self, entry);
+  auto line = std::string{core::model_line_of(entry.model)};
   if (auto i = st.latest.find(line); i != st.latest.end())
     start.latest = i->second;
   start.line_busy = st.busy_lines.count(line) > 0;
   entry.handle = self->spawn(monitor, std::move(start),
                              caf::actor_cast<supervisor_actor>(self));
   self->monitor(entry.handle);
-  st.by_addr[entry.handle.address()] = model;
-  entry.sent = entry.snapshot ? entry.snapshot->events : 0;
+  st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
+  entry.sent = entry.snapshot_events;
 }
 
-// Finds or creates the entry of `model`; nullptr if the id is malformed
+// Finds or creates the entry of `model`; `npos` if the id is malformed
 // (ingest checks ids, so this only guards against direct senders).
-monitored_model* find_or_spawn(self_ptr self, const std::string& model) {
+uint32_t find_or_spawn(self_ptr self, const std::string& model) {
   auto& st = self->state;
-  if (auto i = st.models.find(model); i != st.models.end())
-    return &i->second;
-  auto id = core::parse_model_id(model);
-  if (!id)
-    return nullptr;
-  auto& entry = st.models[model];
-  entry.id = std::move(*id);
-  st.by_line[entry.id.line()].push_back(&entry);
-  spawn_monitor(self, model, entry);
-  return &entry;
+  auto hash = core::hash_key(model);
+  auto slot = st.by_model.find(
+    hash, [&](uint32_t i) { return st.models[i].model == model; });
+  if (slot != core::slot_index::npos)
+    return slot;
+  if (core::check_model_id(model))
+    return core::slot_index::npos;
+  slot = static_cast<uint32_t>(st.models.size());
+  st.models.emplace_back();
+  auto& entry = st.models.back();
+  entry.model = model;
+  st.by_model.insert(hash, slot);
+  auto line = core::model_line_of(model);
+  auto line_hash = core::hash_key(line);
+  auto head = st.by_line.find(line_hash, [&](uint32_t i) {
+    return core::model_line_of(st.models[i].model) == line;
+  });
+  if (head == core::slot_index::npos) {
+    st.by_line.insert(line_hash, slot);
+  } else {
+    entry.next_in_line = st.models[head].next_in_line;
+    st.models[head].next_in_line = slot;
+  }
+  spawn_monitor(self, slot);
+  return slot;
 }
 
 // Records the state of a line and tells the monitors of that line.
@@ -66,10 +157,16 @@ void apply_line_state(self_ptr self, line_state x) {
     if (core::compare(latest, *v) < 0)
       latest = *v;
   }
-  if (auto i = st.by_line.find(x.line); i != st.by_line.end())
-    for (auto entry : i->second)
-      if (entry->handle)
-        self->send(entry->handle, x);
+  auto slot = st.by_line.find(core::hash_key(x.line), [&](uint32_t i) {
+    return core::model_line_of(st.models[i].model) == x.line;
+  });
+  for (; slot != core::slot_index::npos;
+       slot = st.models[slot].next_in_line) {
+    if (st.models[slot].handle) {
+      self->send(st.models[slot].handle, x);
+      mark_changed(self, slot);
+    }
+  }
 }
 
 // Starts using `dispatcher`: subscribes, resyncs the state of every line
@@ -138,12 +235,13 @@ void start_stats_round(self_ptr self) {
   flush(self);
   st.stats.emplace();
   st.stats->promises.swap(st.stats_waiting);
-  for (auto& [model, entry] : st.models) {
+  for (auto& entry : st.models) {
     if (!entry.handle) {
       ++st.stats->totals.models;
-      if (entry.snapshot) {
-        st.stats->totals.events += entry.snapshot->events;
-        st.stats->totals.triggers += entry.snapshot->triggers;
+      if (auto snap = deserialize(self, entry)) {
+        st.stats->totals.events += snap->events;
+        st.stats->totals.triggers += snap->triggers;
+        st.stats->totals.breaches += snap->breaches;
       }
       continue;
     }
@@ -163,12 +261,12 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
     st.dispatcher = nullptr;
     return;
   }
-  auto i = st.by_addr.find(msg.source);
-  if (i == st.by_addr.end())
+  auto slot = st.find(msg.source);
+  if (slot == core::slot_index::npos)
     return;
-  auto model = std::move(i->second);
-  st.by_addr.erase(i);
-  auto& entry = st.models[model];
+  st.by_actor.erase(core::hash_key(msg.source.id()), slot);
+  auto& entry = st.models[slot];
+  entry.handle = nullptr;
   if (entry.stats_pending) {
     // Left out of the current stats round.
     entry.stats_pending = false;
@@ -179,46 +277,50 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
       || msg.reason == caf::exit_reason::normal)
     return;
   // Everything sent after the last snapshot is gone with the monitor.
-  auto kept = entry.snapshot ? entry.snapshot->events : 0;
-  entry.lost += entry.sent > kept ? entry.sent - kept : 0;
+  auto& trouble = entry.troubles();
+  auto kept = entry.snapshot_events;
+  trouble.lost += entry.sent > kept ? entry.sent - kept : 0;
   auto now = self->clock().now();
-  auto& crashes = entry.crashes;
+  auto& crashes = trouble.crashes;
   auto recent = std::find_if(crashes.begin(), crashes.end(), [&](auto t) {
     return t + st.config.restart_window > now;
   });
   crashes.erase(crashes.begin(), recent);
   crashes.push_back(now);
-  if (entry.crashes.size() > st.config.max_restarts) {
+  if (crashes.size() > st.config.max_restarts) {
     entry.quarantined = true;
-    entry.handle = nullptr;
     log().error("{}#{} {}: quarantined after {} crashes within {} ms "
                 "(last: {}); its events are refused",
-                supervisor_state::name, self->id(), model, entry.crashes.size(),
-                st.config.restart_window.count(), to_string(msg.reason));
+                supervisor_state::name, self->id(), entry.model,
+                crashes.size(), st.config.restart_window.count(),
+                to_string(msg.reason));
     return;
   }
-  ++entry.restarts;
+  ++trouble.restarts;
   log().warn("{}#{} {}: monitor crashed ({}), restarting from {} "
              "({} events lost)",
-             supervisor_state::name, self->id(), model, to_string(msg.reason),
-             entry.snapshot ? "its last snapshot" : "scratch", entry.lost);
-  spawn_monitor(self, model, entry);
+             supervisor_state::name, self->id(), entry.model,
+             to_string(msg.reason),
+             entry.snapshot.empty() ? "scratch" : "its last snapshot",
+             trouble.lost);
+  spawn_monitor(self, slot);
 }
 
 // Sends the events held for one model to its monitor.
-void send_run(self_ptr self, std::pair<monitored_model*, metric_batch>& run) {
+void send_run(self_ptr self, std::pair<uint32_t, metric_run>& run) {
   auto n = run.second.events.size();
   if (n == 0)
     return;
-  auto entry = run.first;
-  if (entry->handle) {
-    entry->sent += n;
-    self->send(entry->handle, std::move(run.second));
+  auto& entry = self->state.models[run.first];
+  if (entry.handle) {
+    entry.sent += n;
+    self->send(entry.handle, std::move(run.second));
+    mark_changed(self, run.first);
   } else {
     // Quarantined while its events waited.
-    entry->lost += n;
+    entry.troubles().lost += n;
   }
-  run.second.events = std::vector<metric_event>{};
+  run.second.events = std::vector<run_event>{};
 }
 
 // Sends every held run.
@@ -245,7 +347,8 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
   auto& st = self->state;
   ingest_ack ack;
   for (auto& ev : batch.events) {
-    auto entry = find_or_spawn(self, ev.model);
+    auto slot = find_or_spawn(self, ev.model);
+    auto entry = slot == core::slot_index::npos ? nullptr : &st.models[slot];
     if (!entry || entry->quarantined) {
       if (ack.rejected++ == 0)
         ack.first_error = "model " + ev.model
@@ -253,18 +356,19 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
                                      "monitor crashes"
                                    : " is not a valid model id");
       if (entry)
-        ++entry->refused;
+        ++entry->troubles().refused;
       continue;
     }
     ++ack.accepted;
     if (entry->generation != st.generation) {
       entry->generation = st.generation;
       entry->run = static_cast<uint32_t>(st.runs.size());
-      st.runs.emplace_back(entry, metric_batch{});
+      st.runs.emplace_back(slot, metric_run{});
       st.runs.back().second.events.reserve(st.run_hint);
     }
     auto& run = st.runs[entry->run];
-    run.second.events.push_back(std::move(ev));
+    run.second.events.push_back(
+      run_event{ev.kind, ev.value, ev.observed_at_ns});
     if (run.second.events.size() >= supervisor_state::max_run)
       send_run(self, run);
   }
@@ -277,14 +381,13 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
   return ack;
 }
 
-model_status quarantined_status(const std::string& model,
-                                const monitored_model& entry) {
+model_status quarantined_status(self_ptr self, const monitored_model& entry) {
   model_status result;
-  result.model = model;
+  result.model = entry.model;
   result.state = "quarantined";
-  if (entry.snapshot) {
-    result.events = entry.snapshot->events;
-    result.triggers = entry.snapshot->triggers;
+  if (auto snap = deserialize(self, entry)) {
+    result.events = snap->events;
+    result.triggers = snap->triggers;
   }
   return result;
 }
@@ -294,6 +397,7 @@ model_status quarantined_status(const std::string& model,
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, dispatcher_actor dispatcher) {
+  self->state.setup = monitor_setup::make(config);
   self->state.config = std::move(config);
   use_dispatcher(self, std::move(dispatcher));
   self->set_down_handler(
@@ -304,6 +408,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       self->state.flush_scheduled = false;
       flush(self);
     },
+    [=](atom::sweep) { sweep(self); },
     [=](retrain_trigger& trigger) {
       auto& st = self->state;
       if (st.dispatcher) {
@@ -328,13 +433,15 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     [=](monitor_snapshot& snap) {
       auto& st = self->state;
-      auto i = st.models.find(snap.model);
-      if (i == st.models.end())
-        return;
       // Only the current incarnation's snapshots count.
-      if (self->current_sender() != i->second.handle.address())
+      auto slot = st.find(
+        caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (slot == core::slot_index::npos)
         return;
-      i->second.snapshot = std::move(snap);
+      auto& entry = st.models[slot];
+      snap.model.clear(); // the entry has it
+      entry.snapshot_events = snap.events;
+      entry.snapshot = serialize(self, snap);
     },
     [=](job_update& update) {
       apply_line_state(self, line_state{update.line, is_active(update.state),
@@ -346,11 +453,13 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       auto rp = self->make_response_promise<std::vector<model_status>>();
       auto result = std::make_shared<std::vector<model_status>>();
       auto pending = std::make_shared<size_t>(0);
-      for (auto& [model, entry] : st.models) {
+      for (auto& entry : st.models) {
         if (!entry.handle) {
-          result->push_back(quarantined_status(model, entry));
-          result->back().restarts = entry.restarts;
-          result->back().lost = entry.lost;
+          result->push_back(quarantined_status(self, entry));
+          if (entry.trouble) {
+            result->back().restarts = entry.trouble->restarts;
+            result->back().lost = entry.trouble->lost;
+          }
           continue;
         }
         ++*pending;
@@ -359,11 +468,11 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
         rp.deliver(std::move(*result));
         return rp;
       }
-      for (auto& [model, entry] : st.models) {
+      for (auto& entry : st.models) {
         if (!entry.handle)
           continue;
-        auto restarts = entry.restarts;
-        auto lost = entry.lost;
+        auto restarts = entry.trouble ? entry.trouble->restarts : 0;
+        auto lost = entry.trouble ? entry.trouble->lost : 0;
         self
           ->request(entry.handle, st.config.request_timeout,
                     atom::status::value)
@@ -395,11 +504,11 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     [=](monitor_stats& ms) {
       auto& st = self->state;
-      auto i = st.by_addr.find(
+      auto slot = st.find(
         caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (!st.stats || i == st.by_addr.end())
+      if (!st.stats || slot == core::slot_index::npos)
         return;
-      auto& entry = st.models[i->second];
+      auto& entry = st.models[slot];
       if (!entry.stats_pending)
         return;
       entry.stats_pending = false;

@@ -67,36 +67,70 @@ expected<std::string> parse_model_line(std::string_view str) {
   return std::string{str};
 }
 
-expected<model_id> parse_model_id(std::string_view str) {
+namespace {
+
+// The parts of a model id, as views into the checked string.
+struct id_parts {
+  std::string_view project;
+  std::string_view name;
+  semver version;
+};
+
+// Splits and checks `str`; allocates only to describe a failure.
+expected<id_parts> split_model_id(std::string_view str) {
   if (str.size() > max_id_length)
     return fail("model id of " + std::to_string(str.size())
                 + " bytes is longer than " + std::to_string(max_id_length));
-  auto prefix = "model id " + quoted(str) + ": ";
+  auto prefix = [str] { return "model id " + quoted(str) + ": "; };
   auto first = str.find(':');
   auto second = first == std::string_view::npos ? first
                                                 : str.find(':', first + 1);
   if (second == std::string_view::npos)
-    return fail(prefix
+    return fail(prefix()
                 + "expected <project>:<name>:<semver>, e.g. "
                   "cv:anomaly_detector:1.2.0");
   if (str.find(':', second + 1) != std::string_view::npos)
-    return fail(prefix + "too many ':' (expected <project>:<name>:<semver>)");
-  model_id result;
-  auto project = str.substr(0, first);
-  auto name = str.substr(first + 1, second - first - 1);
+    return fail(prefix()
+                + "too many ':' (expected <project>:<name>:<semver>)");
+  id_parts result;
+  result.project = str.substr(0, first);
+  result.name = str.substr(first + 1, second - first - 1);
   auto version = str.substr(second + 1);
-  if (auto err = check_part(project, "project", 0))
-    return fail(prefix + *err);
-  if (auto err = check_part(name, "name", first + 1))
-    return fail(prefix + *err);
+  if (auto err = check_part(result.project, "project", 0))
+    return fail(prefix() + *err);
+  if (auto err = check_part(result.name, "name", first + 1))
+    return fail(prefix() + *err);
   auto parsed = parse_semver(version, second + 1);
   if (!parsed)
-    return fail(prefix + "version " + quoted(version) + ": "
+    return fail(prefix() + "version " + quoted(version) + ": "
                 + parsed.error().message);
-  result.project = std::string{project};
-  result.name = std::string{name};
   result.version = std::move(*parsed);
   return result;
+}
+
+} // namespace
+
+expected<model_id> parse_model_id(std::string_view str) {
+  auto parts = split_model_id(str);
+  if (!parts)
+    return fail(std::move(parts.error().message));
+  model_id result;
+  result.project = std::string{parts->project};
+  result.name = std::string{parts->name};
+  result.version = std::move(parts->version);
+  return result;
+}
+
+std::optional<std::string> check_model_id(std::string_view str) {
+  auto parts = split_model_id(str);
+  if (!parts)
+    return std::move(parts.error().message);
+  return std::nullopt;
+}
+
+std::string_view model_line_of(std::string_view id) {
+  auto last = id.rfind(':');
+  return last == std::string_view::npos ? id : id.substr(0, last);
 }
 
 } // namespace retrain::core

@@ -35,7 +35,12 @@ using linkup = caf::atom_constant<caf::atom("linkup")>;
 /// A link's timer to try reaching the coordinator again.
 using reconnect = caf::atom_constant<caf::atom("reconnect")>;
 
-/// A monitor's periodic timer for snapshots.
+/// A timer: the supervisor's flush of held runs; to a monitor, "send your
+/// snapshot if anything changed".
 using tick = caf::atom_constant<caf::atom("tick")>;
+
+/// The supervisor's periodic timer that asks changed monitors for
+/// snapshots.
+using sweep = caf::atom_constant<caf::atom("sweep")>;
 
 } // namespace retrain::atom

@@ -16,6 +16,7 @@
 #include "retrain/line_state.hpp"
 #include "retrain/metric_batch.hpp"
 #include "retrain/metric_event.hpp"
+#include "retrain/metric_run.hpp"
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
 #include "retrain/monitor_snapshot.hpp"
@@ -53,11 +54,12 @@ using retrain_worker_actor = caf::typed_actor<
 /// One monitor: the EWMA state and strategies of one model id.
 using monitor_actor = caf::typed_actor<
   /// Applies a run of events of this model.
-  caf::reacts_to<metric_batch>,
+  caf::reacts_to<metric_run>,
   /// The state of this model's line: quiet while a job is active, stand
   /// down once a newer version is registered.
   caf::reacts_to<line_state>,
-  /// Periodic snapshot to the supervisor.
+  /// Sends a snapshot to the supervisor if anything changed since the last
+  /// (the supervisor asks changed monitors once per snapshot interval).
   caf::reacts_to<atom::tick>,
   /// Returns this model's status.
   caf::replies_to<atom::status>::with<model_status>,
@@ -88,7 +90,9 @@ using supervisor_actor = caf::typed_actor<
   /// A monitor's counters, answering `atom::stats`.
   caf::reacts_to<monitor_stats>,
   /// Timer: send the runs of events held for `flush-interval`.
-  caf::reacts_to<atom::tick>>;
+  caf::reacts_to<atom::tick>,
+  /// Timer: ask the monitors that changed for snapshots.
+  caf::reacts_to<atom::sweep>>;
 
 /// The registry: serializes version bumps and persists them.
 using registry_actor = caf::typed_actor<

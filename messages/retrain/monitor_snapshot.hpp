@@ -31,6 +31,8 @@ struct monitor_snapshot {
   /// Events applied so far.
   uint64_t events = 0;
   uint64_t triggers = 0;
+  /// Evaluations on the wrong side of a threshold so far.
+  uint64_t breaches = 0;
   bool standing_down = false;
   bool line_busy = false;
   std::vector<metric_kind> kinds;
@@ -41,7 +43,7 @@ struct monitor_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
-           x.triggers, x.standing_down, x.line_busy, x.kinds, x.strategies);
+           x.triggers, x.breaches, x.standing_down, x.line_busy, x.kinds, x.strategies);
 }
 
 } // namespace retrain

@@ -26,6 +26,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<metric_kind>("retrain::metric_kind")
     .add_message_type<metric_event>("retrain::metric_event")
     .add_message_type<metric_batch>("retrain::metric_batch")
+    .add_message_type<run_event>("retrain::run_event")
+    .add_message_type<metric_run>("retrain::metric_run")
     .add_message_type<ingest_ack>("retrain::ingest_ack")
     .add_message_type<event_reject>("retrain::event_reject")
     .add_message_type<batch_report>("retrain::batch_report")

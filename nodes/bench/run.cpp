@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <unistd.h>
+#include <thread>
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
@@ -65,7 +66,8 @@ struct producer_state {
   static inline const char* name = "bench_producer";
 
   options opt;
-  std::vector<std::string> ids;
+  /// Model ids by index, made before the clock starts.
+  std::shared_ptr<const std::vector<std::string>> ids;
   monitor_node_actor target;
   dispatcher_actor coordinator;
   std::shared_ptr<outcome> out;
@@ -138,7 +140,7 @@ void send_batch(producer_ptr self, uint64_t count) {
     auto e = seed_recipe::event(st.next + i, opt.models, opt.kinds, opt.events);
     auto& ev = batch.events[i];
     // An owned id per event, as the seed's `MetricEvent` has.
-    ev.model = st.ids[e.model];
+    ev.model = (*st.ids)[e.model];
     ev.kind = recipe_kinds[e.kind];
     ev.value = e.value;
     ev.observed_at_ns = now;
@@ -171,17 +173,24 @@ void send_batches(producer_ptr self, uint64_t limit) {
     send_batch(self, std::min(st.opt.batch, limit - st.next));
 }
 
+std::shared_ptr<const std::vector<std::string>> make_ids(uint64_t models) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  ids->reserve(models);
+  for (uint64_t m = 0; m < models; ++m)
+    ids->push_back(seed_recipe::model_id(m));
+  return ids;
+}
+
 caf::behavior producer(producer_ptr self, options opt,
                        monitor_node_actor target, dispatcher_actor coordinator,
+                       std::shared_ptr<const std::vector<std::string>> ids,
                        std::shared_ptr<outcome> out) {
   auto& st = self->state;
   st.opt = std::move(opt);
   st.target = std::move(target);
   st.coordinator = std::move(coordinator);
+  st.ids = std::move(ids);
   st.out = std::move(out);
-  st.ids.reserve(st.opt.models);
-  for (uint64_t m = 0; m < st.opt.models; ++m)
-    st.ids.push_back(seed_recipe::model_id(m));
   return {
     [=](go_atom) {
       auto& st = self->state;
@@ -219,10 +228,13 @@ caf::behavior producer(producer_ptr self, options opt,
 
 // Runs the producer against `target` and returns what it measured.
 outcome produce(caf::actor_system& sys, const options& opt,
-                monitor_node_actor target, dispatcher_actor coordinator) {
+                monitor_node_actor target, dispatcher_actor coordinator,
+                std::shared_ptr<const std::vector<std::string>> ids = nullptr) {
+  if (!ids)
+    ids = make_ids(opt.models);
   auto out = std::make_shared<outcome>();
   auto prod = sys.spawn(producer, opt, std::move(target),
-                        std::move(coordinator), out);
+                        std::move(coordinator), std::move(ids), out);
   caf::scoped_actor self{sys};
   self->request(prod, caf::infinite, go_atom::value)
     .receive([](bool) {},
@@ -392,14 +404,26 @@ caf::error run_memory(caf::actor_system& sys, const options& opt) {
   local_node node;
   if (auto err = start_local(sys, node, opt, false))
     return err;
+  // The producer's copy of the ids is not the node's: made before measuring.
+  auto ids = make_ids(opt.models);
   auto before = rss_bytes();
   auto o = opt;
   o.events = opt.models; // one event per model
   o.kinds = 1;
   o.rate = 0;
-  auto out = produce(sys, o, node.in, dispatcher_actor{});
+  auto out = produce(sys, o, node.in, dispatcher_actor{}, ids);
   if (!out.error.empty())
     return caf::make_error(ec::unreachable, out.error);
+  // Counted once every monitor sent the supervisor its snapshot: a node
+  // keeps one per model.
+  std::this_thread::sleep_for(monitor_config::defaults().snapshot_interval
+                              + std::chrono::milliseconds{500});
+  {
+    // The answer comes after every monitor handled what it was sent before.
+    caf::scoped_actor self{sys};
+    self->request(node.in, caf::infinite, atom::stats::value)
+      .receive([](monitor_stats&) {}, [](caf::error&) {});
+  }
   auto after = rss_bytes();
   auto grown = after > before ? after - before : 0;
   std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f\n",

@@ -26,13 +26,13 @@ struct fixture : actor_fixture {
     cfg.cooldown = cooldown;
     cfg.watch_threshold(metric_kind::accuracy, 0.9);
     monitor_start start;
-    start.id = *core::parse_model_id(model);
-    start.config = cfg;
+    start.model = model;
+    start.setup = monitor_setup::make(cfg);
     return sys.spawn(monitor, std::move(start), sup);
   }
 
   void feed(const monitor_actor& mon, std::vector<double> values) {
-    self->send(mon, run_of(model, metric_kind::accuracy, std::move(values)));
+    self->send(mon, run_of(metric_kind::accuracy, std::move(values)));
     drain();
   }
 
@@ -117,16 +117,17 @@ CAF_TEST(an older registered version does not ) {
   CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
 }
 
-CAF_TEST(snapshots go out while state changes) {
+CAF_TEST(snapshots go out when asked and state changed) {
   auto mon = spawn_monitor(1, 1, 0ms);
   feed(mon, {0.95, 0.96});
   CAF_CHECK_EQUAL(seen->snapshots.size(), 0u);
-  advance_time(1s);
+  self->send(mon, atom::tick::value);
   drain();
   CAF_REQUIRE_EQUAL(seen->snapshots.size(), 1u);
+  CAF_CHECK_EQUAL(seen->snapshots[0].model, model);
   CAF_CHECK_EQUAL(seen->snapshots[0].events, 2u);
-  // Nothing changed: no timer, no snapshot.
-  advance_time(5s);
+  // Nothing changed: no snapshot.
+  self->send(mon, atom::tick::value);
   drain();
   CAF_CHECK_EQUAL(seen->snapshots.size(), 1u);
   // A trigger is snapshotted at once.
@@ -143,8 +144,8 @@ CAF_TEST(per prediction outcomes feed binary detectors the error indicator) {
   cfg.kinds[static_cast<size_t>(metric_kind::accuracy)] = w;
   cfg.cooldown = 0ms;
   monitor_start start;
-  start.id = *core::parse_model_id(model);
-  start.config = cfg;
+  start.model = model;
+  start.setup = monitor_setup::make(cfg);
   auto mon = sys.spawn(monitor, std::move(start), sup);
   // Mostly correct predictions: no drift.
   std::vector<double> good;

@@ -35,7 +35,7 @@ struct fixture : actor_fixture {
   }
 
   ingest_ack feed(const std::string& model, std::vector<double> values) {
-    return ask<ingest_ack>(sup, run_of(model, metric_kind::accuracy,
+    return ask<ingest_ack>(sup, batch_of(model, metric_kind::accuracy,
                                        std::move(values)));
   }
 
@@ -48,8 +48,14 @@ struct fixture : actor_fixture {
     return {};
   }
 
+  monitored_model& entry(const std::string& model) {
+    auto slot = state().find(model);
+    CAF_REQUIRE_NOT_EQUAL(slot, core::slot_index::npos);
+    return state().models[slot];
+  }
+
   void crash(const std::string& model) {
-    auto handle = state().models.at(model).handle;
+    auto handle = entry(model).handle;
     CAF_REQUIRE(handle);
     caf::anon_send_exit(handle, caf::exit_reason::kill);
     drain();
@@ -72,13 +78,13 @@ CAF_TEST(one monitor per model id spawned on first event) {
 
 CAF_TEST(a crashed monitor restarts from its last snapshot) {
   feed(model_a, {0.95, 0.96, 0.97});
-  advance_time(1s); // snapshot interval: the monitor saves 3 events
+  advance_time(1s); // snapshot sweep: the monitor saves 3 events
   drain();
+  CAF_CHECK_EQUAL(entry(model_a).snapshot_events, 3u);
   feed(model_a, {0.91, 0.92}); // applied, but after the snapshot
-  auto old_handle = state().models.at(model_a).handle;
+  auto old_handle = entry(model_a).handle;
   crash(model_a);
-  auto& entry = state().models.at(model_a);
-  CAF_CHECK_NOT_EQUAL(entry.handle, old_handle);
+  CAF_CHECK_NOT_EQUAL(entry(model_a).handle, old_handle);
   auto st = status_of(model_a);
   CAF_CHECK_EQUAL(st.state, "watching");
   CAF_CHECK_EQUAL(st.restarts, 1u);
@@ -97,9 +103,9 @@ CAF_TEST(a monitor crashing too often is quarantined) {
   feed(model_a, {0.95});
   crash(model_a);
   crash(model_a);
-  CAF_CHECK(!state().models.at(model_a).quarantined);
+  CAF_CHECK(!entry(model_a).quarantined);
   crash(model_a);
-  CAF_CHECK(state().models.at(model_a).quarantined);
+  CAF_CHECK(entry(model_a).quarantined);
   auto ack = feed(model_a, {0.95, 0.96});
   CAF_CHECK_EQUAL(ack.accepted, 0u);
   CAF_CHECK_EQUAL(ack.rejected, 2u);
@@ -118,7 +124,7 @@ CAF_TEST(crashes outside the restart window do not add up) {
   advance_time(61s);
   drain();
   crash(model_a);
-  CAF_CHECK(!state().models.at(model_a).quarantined);
+  CAF_CHECK(!entry(model_a).quarantined);
 }
 
 CAF_TEST(triggers are held until a coordinator is reached) {
@@ -163,6 +169,66 @@ CAF_TEST(a returning coordinator resyncs the state of every line) {
   feed(model_a, {0.5});
   CAF_CHECK_EQUAL(seen2->triggers.size(), 1u);
   anon_send_exit(disp2, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST(snapshots are asked only of monitors that changed) {
+  feed(model_a, {0.95});
+  feed(model_b, {0.95});
+  advance_time(1s);
+  drain();
+  CAF_CHECK_EQUAL(entry(model_a).snapshot_events, 1u);
+  CAF_CHECK_EQUAL(entry(model_b).snapshot_events, 1u);
+  auto snapshot_b = entry(model_b).snapshot;
+  feed(model_a, {0.96, 0.97});
+  advance_time(1s);
+  drain();
+  CAF_CHECK_EQUAL(entry(model_a).snapshot_events, 3u);
+  // Untouched: b's monitor was not asked (its snapshot is the same bytes).
+  CAF_CHECK(entry(model_b).snapshot == snapshot_b);
+  // Nothing changed: no sweep timer is left running.
+  CAF_CHECK(!state().sweep_scheduled);
+}
+
+CAF_TEST(news of a line reaches every version of it and only it) {
+  const std::string old_a = "cv:a:0.9.0";
+  feed(model_a, {0.95});
+  feed(old_a, {0.95});
+  feed(model_b, {0.95});
+  CAF_CHECK_EQUAL(state().models.size(), 3u);
+  self->send(sup, job_update{1, "cv:a", job_state::succeeded, "1.0.0"});
+  drain();
+  CAF_CHECK_EQUAL(status_of(old_a).state, "standing-down");
+  CAF_CHECK_EQUAL(status_of(model_a).state, "watching");
+  CAF_CHECK_EQUAL(status_of(model_b).state, "watching");
+  self->send(sup, job_update{2, "cv:a", job_state::running, ""});
+  drain();
+  CAF_CHECK_EQUAL(status_of(model_a).state, "job-active");
+  CAF_CHECK_EQUAL(status_of(model_b).state, "watching");
+  // A model of the line seen later starts standing down at once.
+  const std::string older_a = "cv:a:0.8.0";
+  feed(older_a, {0.5});
+  CAF_CHECK_EQUAL(status_of(older_a).state, "standing-down");
+}
+
+CAF_TEST(thousands of models each keep their own state) {
+  for (int i = 0; i < 3000; ++i) {
+    metric_batch batch;
+    auto id = "p:m" + std::to_string(i) + ":1.0.0";
+    batch.events.push_back(event(id, metric_kind::accuracy, 0.95));
+    if (i % 3 == 0)
+      batch.events.push_back(event(id, metric_kind::accuracy, 0.96));
+    self->send(sup, std::move(batch));
+  }
+  drain();
+  CAF_CHECK_EQUAL(state().models.size(), 3000u);
+  CAF_CHECK_EQUAL(status_of("p:m0:1.0.0").events, 2u);
+  CAF_CHECK_EQUAL(status_of("p:m1:1.0.0").events, 1u);
+  CAF_CHECK_EQUAL(status_of("p:m2997:1.0.0").events, 2u);
+  CAF_CHECK_EQUAL(status_of("p:m2999:1.0.0").events, 1u);
+  CAF_CHECK_EQUAL(state().find("p:m3000:1.0.0"), core::slot_index::npos);
+  auto totals = ask<monitor_stats>(sup, atom::stats::value);
+  CAF_CHECK_EQUAL(totals.models, 3000u);
+  CAF_CHECK_EQUAL(totals.events, 4000u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -68,6 +68,7 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
     [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
     [](atom::tick) {},
+    [](atom::sweep) {},
   };
 }
 
@@ -111,11 +112,19 @@ inline metric_event event(std::string model, metric_kind kind, double value) {
 }
 
 /// Builds a batch of one kind for one model.
-inline metric_batch run_of(const std::string& model, metric_kind kind,
-                           std::vector<double> values) {
+inline metric_batch batch_of(const std::string& model, metric_kind kind,
+                             std::vector<double> values) {
   metric_batch result;
   for (auto x : values)
     result.events.push_back(event(model, kind, x));
+  return result;
+}
+
+/// A run of `values` of `kind`, as the supervisor sends it to a monitor.
+inline metric_run run_of(metric_kind kind, std::vector<double> values) {
+  metric_run result;
+  for (auto x : values)
+    result.events.push_back(run_event{kind, x, 1});
   return result;
 }
 

@@ -55,6 +55,10 @@ public:
 
   bool restore(const strategy_snapshot& x) override;
 
+  std::unique_ptr<strategy> clone() const override {
+    return std::make_unique<ewma_threshold>(*this);
+  }
+
   std::size_t memory_bound() const noexcept override {
     return sizeof(*this);
   }

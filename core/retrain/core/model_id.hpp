@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,13 @@ struct model_id {
 /// only `[a-z0-9_.-]`; the version is a semver 2.0.0 version. On failure the
 /// message quotes the id and says which part is wrong and at which column.
 expected<model_id> parse_model_id(std::string_view str);
+
+/// Validates a model id as `parse_model_id` does, without allocating
+/// unless it is malformed; returns the message on failure.
+std::optional<std::string> check_model_id(std::string_view str);
+
+/// The line `<project>:<name>` of a valid model id.
+std::string_view model_line_of(std::string_view id);
 
 /// Parses and validates a model line `<project>:<name>`.
 expected<std::string> parse_model_line(std::string_view str);

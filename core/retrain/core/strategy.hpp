@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +82,10 @@ public:
 
   /// Upper bound of the memory this instance ever uses, in bytes.
   virtual std::size_t memory_bound() const noexcept = 0;
+
+  /// A copy with the same parameters and state: monitors clone a fresh
+  /// prototype instead of parsing parameters once per model.
+  virtual std::unique_ptr<strategy> clone() const = 0;
 };
 
 } // namespace retrain::core

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -35,6 +36,10 @@ public:
 
   std::size_t memory_bound() const noexcept override {
     return sizeof(Derived);
+  }
+
+  std::unique_ptr<strategy> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
   }
 
 protected:
