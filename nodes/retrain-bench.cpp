@@ -17,10 +17,11 @@
 
 int main(int argc, char** argv) {
   using namespace retrain::bench;
-  if (argc >= 2
-      && (std::string{argv[1]} == "--help" || std::string{argv[1]} == "-h")) {
-    std::fputs(usage(), stdout);
-    return 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string{argv[i]} == "--help" || std::string{argv[i]} == "-h") {
+      std::fputs(usage(), stdout);
+      return 0;
+    }
   }
   options opt;
   if (auto err = parse(argc, argv, opt)) {

@@ -115,9 +115,17 @@ struct supervisor_state {
   /// Events the last flush sent per run, to size new runs.
   size_t run_hint = 1;
   bool flush_scheduled = false;
+  /// When the oldest held event arrived (while `flush_scheduled`).
+  caf::actor_clock::time_point held_since;
   /// Slots changed since the last sweep.
   std::vector<uint32_t> changed;
+  /// The sweep under way: its slots and how many were asked so far.
+  std::vector<uint32_t> sweeping;
+  size_t sweep_pos = 0;
+  /// Whether a sweep is scheduled or under way.
   bool sweep_scheduled = false;
+  /// Monitors asked per step of a sweep.
+  static constexpr size_t sweep_chunk = 1024;
 
   /// A run this long goes out at once.
   static constexpr size_t max_run = 256;

@@ -17,6 +17,20 @@ int64_t unix_now_ns() {
     .count();
 }
 
+// Records how long each event of `run` waited; events of one batch share
+// their time, so equal neighbours go in together.
+void record_latency(latency_probe& probe, const metric_run& run) {
+  auto now = unix_now_ns();
+  auto& evs = run.events;
+  for (std::size_t i = 0; i < evs.size();) {
+    auto j = i + 1;
+    while (j < evs.size() && evs[j].observed_at_ns == evs[i].observed_at_ns)
+      ++j;
+    probe.record(now - evs[i].observed_at_ns, j - i);
+    i = j;
+  }
+}
+
 } // namespace
 
 std::shared_ptr<const monitor_setup>
@@ -155,10 +169,8 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       auto& st = self->state;
       auto now = self->clock().now();
       st.dirty = true;
-      if (auto probe = latency_probe::installed();
-          probe && !run.events.empty())
-        probe->record(unix_now_ns() - run.events.front().observed_at_ns,
-                      run.events.size());
+      if (auto probe = latency_probe::installed())
+        record_latency(*probe, run);
       bool fired = false;
       for (auto& ev : run.events) {
         if (auto trigger = st.apply(ev, now)) {

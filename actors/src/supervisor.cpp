@@ -78,18 +78,34 @@ void mark_changed(self_ptr self, uint32_t slot) {
   }
 }
 
-// Asks every monitor that changed since the last sweep for a snapshot.
+// Asks the monitors that changed since the last sweep for snapshots, a
+// chunk at a time: the rest follows after the answers that came in
+// meanwhile, so a sweep over a million monitors never has a million
+// snapshots queued at once.
 void sweep(self_ptr self) {
   auto& st = self->state;
+  if (st.sweep_pos == 0) {
+    flush(self);
+    st.sweeping.swap(st.changed);
+    st.changed.clear();
+    for (auto slot : st.sweeping)
+      st.models[slot].changed = false;
+  }
+  auto end = std::min(st.sweeping.size(),
+                      st.sweep_pos + supervisor_state::sweep_chunk);
+  for (; st.sweep_pos < end; ++st.sweep_pos)
+    if (auto& handle = st.models[st.sweeping[st.sweep_pos]].handle)
+      self->send(handle, atom::tick::value);
+  if (st.sweep_pos < st.sweeping.size()) {
+    self->send(self, atom::sweep::value);
+    return;
+  }
+  st.sweeping.clear();
+  st.sweep_pos = 0;
   st.sweep_scheduled = false;
-  flush(self);
-  auto changed = std::move(st.changed);
-  st.changed.clear();
-  for (auto slot : changed) {
-    auto& entry = st.models[slot];
-    entry.changed = false;
-    if (entry.handle)
-      self->send(entry.handle, atom::tick::value);
+  if (!st.changed.empty()) {
+    st.sweep_scheduled = true;
+    self->delayed_send(self, st.config.snapshot_interval, atom::sweep::value);
   }
 }
 
@@ -328,6 +344,8 @@ void flush(self_ptr self) {
   auto& st = self->state;
   if (st.runs.empty())
     return;
+  // A pending timer then finds a fresh window (or nothing) to flush.
+  st.held_since = self->clock().now();
   size_t events = 0;
   for (auto& run : st.runs) {
     events += run.second.events.size();
@@ -372,11 +390,19 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
     if (run.second.events.size() >= supervisor_state::max_run)
       send_run(self, run);
   }
-  if (st.config.flush_interval.count() == 0) {
+  if (st.config.flush_interval.count() == 0 || st.runs.empty()) {
     flush(self);
-  } else if (!st.runs.empty() && !st.flush_scheduled) {
+    return ack;
+  }
+  auto now = self->clock().now();
+  if (!st.flush_scheduled) {
     st.flush_scheduled = true;
+    st.held_since = now;
     self->delayed_send(self, st.config.flush_interval, atom::tick::value);
+  } else if (now - st.held_since >= st.config.flush_interval) {
+    // Under load the timer waits behind batches in the mailbox: the oldest
+    // held event is due, so everything goes now.
+    flush(self);
   }
   return ack;
 }
