@@ -33,7 +33,8 @@ struct monitor_config {
   uint64_t consecutive_breaches = 3;
   /// Quiet time after a trigger.
   std::chrono::milliseconds cooldown{std::chrono::minutes{1}};
-  /// How often a monitor sends its state to the supervisor.
+  /// How often the supervisor asks the monitors that changed for their
+  /// state.
   std::chrono::milliseconds snapshot_interval{std::chrono::seconds{1}};
   /// How long the supervisor may hold events to send each monitor longer
   /// runs; 0 sends every batch's runs at once. Nodes default to 2 ms.

@@ -67,7 +67,8 @@ const key_info plain_keys[] = {
   {"retrain.monitor", "cooldown", value_type::duration,
    "quiet time after a trigger (default: 1min)"},
   {"retrain.monitor", "snapshot-interval", value_type::duration,
-   "how often monitors save their state for restarts (default: 1s)"},
+   "how often the state of changed monitors is saved for restarts "
+   "(default: 1s)"},
   {"retrain.monitor", "flush-interval", value_type::duration,
    "longest time events wait to be sent to their monitor in longer runs; "
    "0 = at once (default: 2ms)"},
