@@ -99,6 +99,17 @@ CAF_TEST(a crashed monitor restarts from its last snapshot) {
   CAF_CHECK_EQUAL(status_of(model_a).events, 4u);
 }
 
+CAF_TEST(a restarted monitor keeps its breach count) {
+  feed(model_a, {0.5, 0.6}); // two breaches; the first triggers
+  advance_time(1s);
+  drain();
+  crash(model_a);
+  auto totals = ask<monitor_stats>(sup, atom::stats::value);
+  CAF_CHECK_EQUAL(totals.events, 2u);
+  CAF_CHECK_EQUAL(totals.triggers, 1u);
+  CAF_CHECK_EQUAL(totals.breaches, 2u);
+}
+
 CAF_TEST(a monitor crashing too often is quarantined) {
   feed(model_a, {0.95});
   crash(model_a);
