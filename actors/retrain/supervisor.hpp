@@ -55,8 +55,9 @@ struct monitored_model {
   /// Null until the model had trouble.
   std::unique_ptr<model_trouble> trouble;
   bool quarantined = false;
-  /// Whether the current stats round waits for this monitor.
+  /// Whether the current stats and status rounds wait for this monitor.
   bool stats_pending = false;
+  bool status_pending = false;
   /// Whether its monitor got something since the last snapshot sweep.
   bool changed = false;
 
@@ -67,12 +68,23 @@ struct monitored_model {
   }
 };
 
-/// One `atom::stats` query over every monitor.
-struct stats_round {
-  /// Monitors yet to answer.
-  size_t pending = 0;
-  monitor_stats totals;
-  std::vector<caf::response_promise> promises;
+/// A question put to every monitor (`atom::stats`, `atom::status`) as plain
+/// messages, each monitor answering with a message of its own: one
+/// supervisor waiting on a response handler per monitor is slow in CAF 0.17
+/// and timed out at 100,000 models.
+template <class Result>
+struct monitor_query {
+  struct round_type {
+    /// Monitors yet to answer.
+    size_t pending = 0;
+    Result result;
+    std::vector<caf::response_promise> promises;
+  };
+  /// The round under way, if any.
+  std::optional<round_type> round;
+  /// Queries that came during a round; they get the next, which starts
+  /// after them and so covers everything routed before them.
+  std::vector<caf::response_promise> waiting;
 };
 
 /// State of the supervisor of one monitor node.
@@ -129,9 +141,8 @@ struct supervisor_state {
 
   /// A run this long goes out at once.
   static constexpr size_t max_run = 256;
-  /// The stats query under way, if any, and those waiting for the next.
-  std::optional<stats_round> stats;
-  std::vector<caf::response_promise> stats_waiting;
+  monitor_query<monitor_stats> stats;
+  monitor_query<std::vector<model_status>> status;
 
   /// Bound of `held`.
   static constexpr size_t max_held_triggers = 10'000;

@@ -117,10 +117,14 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
   start.model = entry.model;
   start.setup = st.setup;
   start.snapshot = deserialize(self, entry);
-  auto line = std::string{core::model_line_of(entry.model)};
-  if (auto i = st.latest.find(line); i != st.latest.end())
-    start.latest = i->second;
-  start.line_busy = st.busy_lines.count(line) > 0;
+  if (!st.latest.empty() || !st.busy_lines.empty()) {
+    auto line = std::string{core::model_line_of(entry.model)};
+    if (auto i = st.latest.find(line); i != st.latest.end())
+      start.latest = i->second;
+    start.line_busy = st.busy_lines.count(line) > 0;
+  }
+  // Lazy: initialized with its first message, not through a scheduler
+  // round trip of its own.
   entry.handle = self->spawn(monitor, std::move(start),
                              caf::actor_cast<supervisor_actor>(self));
   self->monitor(entry.handle);
@@ -228,44 +232,147 @@ void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
   st.held.clear();
 }
 
-void start_stats_round(self_ptr self);
-
-// Delivers the current stats round once every monitor answered, then starts
-// the next if queries wait.
-void finish_stats_round(self_ptr self) {
-  auto& st = self->state;
-  if (!st.stats || st.stats->pending > 0)
-    return;
-  for (auto& rp : st.stats->promises)
-    rp.deliver(st.stats->totals);
-  st.stats.reset();
-  if (!st.stats_waiting.empty())
-    start_stats_round(self);
+model_status quarantined_status(self_ptr self, const monitored_model& entry) {
+  model_status result;
+  result.model = entry.model;
+  result.state = "quarantined";
+  if (auto snap = deserialize(self, entry)) {
+    result.events = snap->events;
+    result.triggers = snap->triggers;
+  }
+  return result;
 }
 
-// Asks every running monitor for its counters. Each answers after the runs
-// sent to it before, so the totals cover every event routed so far.
-// Quarantined models count with what their last snapshot holds.
-void start_stats_round(self_ptr self) {
+// How each query is put, answered and summed up.
+struct stats_query {
+  using result_type = monitor_stats;
+  using atom_type = atom::stats;
+  static monitor_query<monitor_stats>& of(supervisor_state& st) {
+    return st.stats;
+  }
+  static bool& pending(monitored_model& entry) {
+    return entry.stats_pending;
+  }
+  // Quarantined models count with what their last snapshot holds.
+  static void add_quarantined(self_ptr self, const monitored_model& entry,
+                              monitor_stats& totals) {
+    ++totals.models;
+    if (auto snap = deserialize(self, entry)) {
+      totals.events += snap->events;
+      totals.triggers += snap->triggers;
+      totals.breaches += snap->breaches;
+    }
+  }
+  static void add(const monitored_model&, monitor_stats& ms,
+                  monitor_stats& totals) {
+    totals.models += ms.models;
+    totals.events += ms.events;
+    totals.triggers += ms.triggers;
+    totals.breaches += ms.breaches;
+  }
+};
+
+struct status_query {
+  using result_type = std::vector<model_status>;
+  using atom_type = atom::status;
+  static monitor_query<result_type>& of(supervisor_state& st) {
+    return st.status;
+  }
+  static bool& pending(monitored_model& entry) {
+    return entry.status_pending;
+  }
+  static void add_quarantined(self_ptr self, const monitored_model& entry,
+                              result_type& rows) {
+    rows.push_back(quarantined_status(self, entry));
+    if (entry.trouble) {
+      rows.back().restarts = entry.trouble->restarts;
+      rows.back().lost = entry.trouble->lost;
+    }
+  }
+  static void add(const monitored_model& entry, model_status& ms,
+                  result_type& rows) {
+    if (entry.trouble) {
+      ms.restarts = entry.trouble->restarts;
+      ms.lost = entry.trouble->lost;
+    }
+    rows.push_back(std::move(ms));
+  }
+};
+
+template <class Query>
+void start_round(self_ptr self);
+
+// Delivers the current round once every monitor answered, then starts the
+// next if queries wait.
+template <class Query>
+void finish_round(self_ptr self) {
+  auto& q = Query::of(self->state);
+  if (!q.round || q.round->pending > 0)
+    return;
+  for (auto& rp : q.round->promises)
+    rp.deliver(q.round->result);
+  q.round.reset();
+  if (!q.waiting.empty())
+    start_round<Query>(self);
+}
+
+// Asks every running monitor. Each answers after the runs sent to it
+// before, so the round covers every event routed so far.
+template <class Query>
+void start_round(self_ptr self) {
   auto& st = self->state;
+  auto& q = Query::of(st);
   flush(self);
-  st.stats.emplace();
-  st.stats->promises.swap(st.stats_waiting);
+  q.round.emplace();
+  q.round->promises.swap(q.waiting);
   for (auto& entry : st.models) {
     if (!entry.handle) {
-      ++st.stats->totals.models;
-      if (auto snap = deserialize(self, entry)) {
-        st.stats->totals.events += snap->events;
-        st.stats->totals.triggers += snap->triggers;
-        st.stats->totals.breaches += snap->breaches;
-      }
+      Query::add_quarantined(self, entry, q.round->result);
       continue;
     }
-    entry.stats_pending = true;
-    ++st.stats->pending;
-    self->send(entry.handle, atom::stats::value);
+    Query::pending(entry) = true;
+    ++q.round->pending;
+    self->send(entry.handle, typename Query::atom_type{});
   }
-  finish_stats_round(self);
+  finish_round<Query>(self);
+}
+
+// Takes a query: it joins the next round.
+template <class Query>
+caf::result<typename Query::result_type> ask_monitors(self_ptr self) {
+  auto& q = Query::of(self->state);
+  auto rp = self->make_response_promise<typename Query::result_type>();
+  q.waiting.push_back(rp);
+  if (!q.round)
+    start_round<Query>(self);
+  return rp;
+}
+
+// Takes a monitor's answer to the current round.
+template <class Query, class Answer>
+void on_answer(self_ptr self, Answer& answer) {
+  auto& st = self->state;
+  auto& q = Query::of(st);
+  auto slot = st.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+  if (!q.round || slot == core::slot_index::npos)
+    return;
+  auto& entry = st.models[slot];
+  if (!Query::pending(entry))
+    return;
+  Query::pending(entry) = false;
+  Query::add(entry, answer, q.round->result);
+  --q.round->pending;
+  finish_round<Query>(self);
+}
+
+// Leaves a monitor that went down out of the current round.
+template <class Query>
+void on_gone(self_ptr self, monitored_model& entry) {
+  if (!Query::pending(entry))
+    return;
+  Query::pending(entry) = false;
+  --Query::of(self->state).round->pending;
+  finish_round<Query>(self);
 }
 
 void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
@@ -283,12 +390,8 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   st.by_actor.erase(core::hash_key(msg.source.id()), slot);
   auto& entry = st.models[slot];
   entry.handle = nullptr;
-  if (entry.stats_pending) {
-    // Left out of the current stats round.
-    entry.stats_pending = false;
-    --st.stats->pending;
-    finish_stats_round(self);
-  }
+  on_gone<stats_query>(self, entry);
+  on_gone<status_query>(self, entry);
   if (msg.reason == caf::exit_reason::user_shutdown
       || msg.reason == caf::exit_reason::normal)
     return;
@@ -407,16 +510,6 @@ ingest_ack route(self_ptr self, metric_batch& batch) {
   return ack;
 }
 
-model_status quarantined_status(self_ptr self, const monitored_model& entry) {
-  model_status result;
-  result.model = entry.model;
-  result.state = "quarantined";
-  if (auto snap = deserialize(self, entry)) {
-    result.events = snap->events;
-    result.triggers = snap->triggers;
-  }
-  return result;
-}
 
 } // namespace
 
@@ -474,77 +567,13 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
                                         update.version});
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
-      auto& st = self->state;
-      flush(self);
-      auto rp = self->make_response_promise<std::vector<model_status>>();
-      auto result = std::make_shared<std::vector<model_status>>();
-      auto pending = std::make_shared<size_t>(0);
-      for (auto& entry : st.models) {
-        if (!entry.handle) {
-          result->push_back(quarantined_status(self, entry));
-          if (entry.trouble) {
-            result->back().restarts = entry.trouble->restarts;
-            result->back().lost = entry.trouble->lost;
-          }
-          continue;
-        }
-        ++*pending;
-      }
-      if (*pending == 0) {
-        rp.deliver(std::move(*result));
-        return rp;
-      }
-      for (auto& entry : st.models) {
-        if (!entry.handle)
-          continue;
-        auto restarts = entry.trouble ? entry.trouble->restarts : 0;
-        auto lost = entry.trouble ? entry.trouble->lost : 0;
-        self
-          ->request(entry.handle, st.config.request_timeout,
-                    atom::status::value)
-          .then(
-            [=](model_status& ms) mutable {
-              ms.restarts = restarts;
-              ms.lost = lost;
-              result->push_back(std::move(ms));
-              if (--*pending == 0)
-                rp.deliver(std::move(*result));
-            },
-            [=](caf::error&) mutable {
-              // A monitor that crashed meanwhile is simply left out.
-              if (--*pending == 0)
-                rp.deliver(std::move(*result));
-            });
-      }
-      return rp;
+      return ask_monitors<status_query>(self);
     },
+    [=](model_status& ms) { on_answer<status_query>(self, ms); },
     [=](atom::stats) -> caf::result<monitor_stats> {
-      auto& st = self->state;
-      auto rp = self->make_response_promise<monitor_stats>();
-      // A query during a round waits for the next one, which starts after
-      // it and so covers everything routed before the query.
-      st.stats_waiting.push_back(rp);
-      if (!st.stats)
-        start_stats_round(self);
-      return rp;
+      return ask_monitors<stats_query>(self);
     },
-    [=](monitor_stats& ms) {
-      auto& st = self->state;
-      auto slot = st.find(
-        caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (!st.stats || slot == core::slot_index::npos)
-        return;
-      auto& entry = st.models[slot];
-      if (!entry.stats_pending)
-        return;
-      entry.stats_pending = false;
-      st.stats->totals.models += ms.models;
-      st.stats->totals.events += ms.events;
-      st.stats->totals.triggers += ms.triggers;
-      st.stats->totals.breaches += ms.breaches;
-      --st.stats->pending;
-      finish_stats_round(self);
-    },
+    [=](monitor_stats& ms) { on_answer<stats_query>(self, ms); },
   };
 }
 

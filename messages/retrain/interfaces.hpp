@@ -89,6 +89,8 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<atom::stats>::with<monitor_stats>,
   /// A monitor's counters, answering `atom::stats`.
   caf::reacts_to<monitor_stats>,
+  /// A monitor's status, answering `atom::status`.
+  caf::reacts_to<model_status>,
   /// Timer: send the runs of events held for `flush-interval`.
   caf::reacts_to<atom::tick>,
   /// Timer: ask the monitors that changed for snapshots.

@@ -221,6 +221,30 @@ CAF_TEST(news of a line reaches every version of it and only it) {
   CAF_CHECK_EQUAL(status_of(older_a).state, "standing-down");
 }
 
+CAF_TEST(a monitor lost during a status query is left out of it) {
+  feed(model_a, {0.95});
+  feed(model_b, {0.96});
+  auto first = self->request(sup, caf::infinite, atom::status::value);
+  auto second = self->request(sup, caf::infinite, atom::status::value);
+  // b dies before the supervisor hears of it: the first round asks it and
+  // waits, then learns it is gone.
+  auto b = entry(model_b).handle;
+  caf::anon_send_exit(b, caf::exit_reason::kill);
+  expect((caf::exit_msg), to(b));
+  drain();
+  std::vector<model_status> rows;
+  first.receive([&](std::vector<model_status>& x) { rows = std::move(x); },
+                [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].model, model_a);
+  // The second query, taken during the first round, gets a round of its
+  // own, which sees the restarted monitor.
+  second.receive([&](std::vector<model_status>& x) { rows = std::move(x); },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(status_of(model_b).restarts, 1u);
+}
+
 CAF_TEST(thousands of models each keep their own state) {
   for (int i = 0; i < 3000; ++i) {
     metric_batch batch;

@@ -67,6 +67,7 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
     [](atom::status) { return std::vector<model_status>{}; },
     [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
+    [](model_status&) {},
     [](atom::tick) {},
     [](atom::sweep) {},
   };

@@ -1004,6 +1004,27 @@ class ConfigFileTest(NodeTestCase):
         self.assertEqual(job["state"], "succeeded", job)
 
 
+class ManyModelsTest(NodeTestCase):
+    """A node with 100,000 models still answers `status` with all of them
+    (asking every monitor used to time out at this size)."""
+
+    def test_status_lists_every_model(self):
+        node = self.start_node()
+        n = 100_000
+        lines = ["model,kind,value"]
+        lines += [f"load:m{i}:1.0.0,accuracy,0.95" for i in range(n)]
+        lines += ["load:m7:1.0.0,accuracy,0.96"]
+        path = self.write("many.csv", "\n".join(lines) + "\n")
+        res = self.replay(node, path)
+        self.assertIn(f"{n + 1} accepted, 0 rejected", res.stdout)
+        expected = {f"load:m{i}:1.0.0": 1 for i in range(n)}
+        expected["load:m7:1.0.0"] = 2
+        models = self.wait_events_applied(node, expected)
+        self.assertEqual(len(models), n)
+        self.assertEqual(models["load:m99999:1.0.0"]["state"], "watching")
+        self.assertEqual(models["load:m7:1.0.0"]["kinds"][0]["samples"], 2)
+
+
 class NodeConfigTest(unittest.TestCase):
     """A node refuses a bad configuration at start with exit code 2."""
 
