@@ -14,7 +14,8 @@ constexpr const char* usage_text
 commands:
   send MODEL KIND VALUE      send one metric event (acknowledged)
   replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
-                             batches; prints rejected lines with reasons
+                             batches (FILE - reads stdin); prints rejected
+                             lines with reasons
   status                     the coordinator's queue and workers, then the
                              monitored models: per kind statistic, samples, state
   jobs                       retrain jobs: id, model, state, attempts, version

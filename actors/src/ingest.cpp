@@ -1,5 +1,7 @@
 #include "retrain/ingest.hpp"
 
+#include <algorithm>
+
 #include <caf/send.hpp>
 
 #include "retrain/core/model_id.hpp"
@@ -45,9 +47,11 @@ namespace {
 using self_ptr = monitor_node_actor::stateful_pointer<ingest_state>;
 
 // Checks every event of `batch`, keeping the valid ones (moved forward in
-// place) and recording each refusal in `rejects` when given.
+// place). With `rejects`, records each refusal there and the original
+// position of each kept event in `kept_at`.
 ingest_ack check_batch(self_ptr self, metric_batch& batch,
-                       std::vector<event_reject>* rejects) {
+                       std::vector<event_reject>* rejects = nullptr,
+                       std::vector<uint64_t>* kept_at = nullptr) {
   auto& st = self->state;
   ingest_ack ack;
   std::size_t kept = 0;
@@ -60,6 +64,8 @@ ingest_ack check_batch(self_ptr self, metric_batch& batch,
         rejects->push_back(event_reject{i, std::move(*err)});
       continue;
     }
+    if (kept_at)
+      kept_at->push_back(i);
     if (kept != i)
       batch.events[kept] = std::move(ev);
     ++kept;
@@ -73,25 +79,55 @@ ingest_ack check_batch(self_ptr self, metric_batch& batch,
   return ack;
 }
 
-// Hands the valid events to the supervisor and answers with `make(ack)` once
-// it has acknowledged them.
-template <class Result, class Make>
-caf::result<Result>
-route(self_ptr self, ingest_ack ack, metric_batch valid, Make make) {
+// Adds what the supervisor made of the valid events to what ingest made of
+// the batch.
+void merge(ingest_state& st, ingest_ack& ack, ingest_ack& routed) {
+  st.accepted += routed.accepted;
+  st.rejected += routed.rejected;
+  if (ack.rejected == 0)
+    ack.first_error = std::move(routed.first_error);
+  ack.accepted = routed.accepted;
+  ack.rejected += routed.rejected;
+}
+
+// Hands the valid events to the supervisor and answers once it has
+// acknowledged them.
+caf::result<ingest_ack> route(self_ptr self, ingest_ack ack,
+                              metric_batch valid) {
   if (valid.events.empty())
-    return make(std::move(ack));
-  auto rp = self->make_response_promise<Result>();
+    return ack;
+  auto rp = self->make_response_promise<ingest_ack>();
   self->request(self->state.supervisor, self->state.timeout, std::move(valid))
     .then(
       [=](ingest_ack& routed) mutable {
-        auto& st = self->state;
-        st.accepted += routed.accepted;
-        st.rejected += routed.rejected;
-        if (ack.rejected == 0)
-          ack.first_error = std::move(routed.first_error);
-        ack.accepted = routed.accepted;
-        ack.rejected += routed.rejected;
-        rp.deliver(make(std::move(ack)));
+        merge(self->state, ack, routed);
+        rp.deliver(std::move(ack));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// Same, naming every refused event by its position in the original batch,
+// whether ingest or the supervisor refused it.
+caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
+  batch_report report;
+  std::vector<uint64_t> kept_at;
+  report.ack = check_batch(self, batch, &report.rejects, &kept_at);
+  if (batch.events.empty())
+    return report;
+  auto rp = self->make_response_promise<batch_report>();
+  self
+    ->request(self->state.supervisor, self->state.timeout,
+              atom::explain::value, std::move(batch))
+    .then(
+      [=](batch_report& routed) mutable {
+        merge(self->state, report.ack, routed.ack);
+        for (auto& r : routed.rejects)
+          report.rejects.push_back(
+            event_reject{kept_at.at(r.index), std::move(r.reason)});
+        std::sort(report.rejects.begin(), report.rejects.end(),
+                  [](auto& x, auto& y) { return x.index < y.index; });
+        rp.deliver(std::move(report));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
@@ -128,17 +164,11 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
       caf::anon_send(st.supervisor, std::move(batch));
     },
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
-      auto ack = check_batch(self, batch, nullptr);
-      return route<ingest_ack>(self, std::move(ack), std::move(batch),
-                               [](ingest_ack x) { return x; });
+      auto ack = check_batch(self, batch);
+      return route(self, std::move(ack), std::move(batch));
     },
     [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
-      auto rejects = std::make_shared<std::vector<event_reject>>();
-      auto ack = check_batch(self, batch, rejects.get());
-      return route<batch_report>(
-        self, std::move(ack), std::move(batch), [rejects](ingest_ack x) {
-          return batch_report{std::move(x), std::move(*rejects)};
-        });
+      return explain(self, batch);
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);

@@ -464,18 +464,24 @@ void flush(self_ptr self) {
 // first appearance: each event costs one lookup of its model id, as the
 // entry remembers its run. Runs go out when full, at the end of the batch
 // without a flush interval, else when the interval is over.
-ingest_ack route(self_ptr self, metric_batch& batch) {
+// With `rejects`, every refused event is recorded with its position.
+ingest_ack route(self_ptr self, metric_batch& batch,
+                 std::vector<event_reject>* rejects = nullptr) {
   auto& st = self->state;
   ingest_ack ack;
-  for (auto& ev : batch.events) {
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    auto& ev = batch.events[i];
     auto slot = find_or_spawn(self, ev.model);
     auto entry = slot == core::slot_index::npos ? nullptr : &st.models[slot];
     if (!entry || entry->quarantined) {
+      auto reason = "model " + ev.model
+                    + (entry ? " is quarantined after repeated monitor "
+                               "crashes"
+                             : " is not a valid model id");
       if (ack.rejected++ == 0)
-        ack.first_error = "model " + ev.model
-                          + (entry ? " is quarantined after repeated "
-                                     "monitor crashes"
-                                   : " is not a valid model id");
+        ack.first_error = reason;
+      if (rejects)
+        rejects->push_back(event_reject{i, std::move(reason)});
       if (entry)
         ++entry->troubles().refused;
       continue;
@@ -523,6 +529,11 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
   return {
     [=](metric_batch& batch) -> ingest_ack { return route(self, batch); },
+    [=](atom::explain, metric_batch& batch) -> batch_report {
+      batch_report result;
+      result.ack = route(self, batch, &result.rejects);
+      return result;
+    },
     [=](atom::tick) {
       self->state.flush_scheduled = false;
       flush(self);

@@ -24,8 +24,8 @@ typename Inspector::result_type inspect(Inspector& f, event_reject& x) {
 }
 
 /// The answer to `(atom::explain, metric_batch)`: the usual acknowledgement
-/// plus the reason for every event ingest refused (refusals after ingest,
-/// such as a quarantined model, are counted in `ack` only).
+/// plus the reason for every refused event, whether ingest refused it or
+/// the supervisor (a quarantined model).
 struct batch_report {
   ingest_ack ack;
   std::vector<event_reject> rejects;

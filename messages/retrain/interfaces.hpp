@@ -73,6 +73,8 @@ using supervisor_actor = caf::typed_actor<
   /// Routes valid events (already checked by ingest) to monitors; refuses
   /// those of quarantined models.
   caf::replies_to<metric_batch>::with<ingest_ack>,
+  /// Same, naming every refused event by its position in the batch.
+  caf::replies_to<atom::explain, metric_batch>::with<batch_report>,
   /// A monitor's trigger, forwarded to the dispatcher (held while the
   /// coordinator is unreachable).
   caf::reacts_to<retrain_trigger>,

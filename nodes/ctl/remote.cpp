@@ -248,20 +248,29 @@ int run_send(const remote_options& opts, const std::vector<std::string>& args,
 int run_replay(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   if (args.size() != 1)
-    return fail(err, "usage: retrain-ctl replay FILE.csv", usage);
-  std::error_code ec;
-  if (std::filesystem::is_directory(args[0], ec))
-    return fail(err, "'" + args[0] + "' is a directory, not a CSV file", usage);
-  std::ifstream file{args[0]};
-  if (!file)
-    return fail(err, "cannot open '" + args[0] + "'", usage);
+    return fail(err, "usage: retrain-ctl replay FILE.csv (- for stdin)",
+                usage);
+  // "-" reads standard input, so producers can pipe events in.
+  bool from_stdin = args[0] == "-";
+  std::ifstream file;
+  if (!from_stdin) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(args[0], ec))
+      return fail(err, "'" + args[0] + "' is a directory, not a CSV file",
+                  usage);
+    file.open(args[0]);
+    if (!file)
+      return fail(err, "cannot open '" + args[0] + "'", usage);
+  }
+  std::istream& in = from_stdin ? std::cin : file;
   struct reject {
     size_t line;
     std::string reason;
   };
   std::vector<reject> rejects;
-  // Events refused after ingest: counted, but not tied to a line (their
-  // entry in `rejects` has line 0).
+  // Events the node refused without naming them (a node that does not
+  // name them all): counted, but not tied to a line (their entry in
+  // `rejects` has line 0).
   uint64_t unplaced = 0;
   uint64_t accepted = 0;
   connection<monitor_node_actor> conn{opts, opts.node, "node"};
@@ -281,8 +290,8 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
       return false;
     auto& ack = report->ack;
     accepted += ack.accepted;
-    // Ingest names every event it refused; later refusals (a quarantined
-    // model) come as a count and the first reason.
+    // The node names every event it refused, in ingest or later (a
+    // quarantined model); anything beyond that comes as a count.
     for (auto& r : report->rejects)
       rejects.push_back({lines.at(r.index), std::move(r.reason)});
     if (ack.rejected > report->rejects.size()) {
@@ -298,7 +307,7 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   };
   std::string text;
   size_t line = 0;
-  while (std::getline(file, text)) {
+  while (std::getline(in, text)) {
     ++line;
     // Spreadsheets often save CSV with a UTF-8 byte order mark.
     if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0)
@@ -345,7 +354,8 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   } else {
     for (auto& r : rejects)
       out << "line " << r.line << ": rejected: " << r.reason << '\n';
-    out << "replayed " << args[0] << ": " << accepted << " accepted, "
+    out << "replayed " << (from_stdin ? "stdin" : args[0]) << ": "
+        << accepted << " accepted, "
         << rejected_total() << " rejected\n";
   }
   return ok;

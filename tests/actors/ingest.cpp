@@ -132,4 +132,37 @@ CAF_TEST(binary strategies take only 0 or 1) {
   anon_send_exit(bin, caf::exit_reason::user_shutdown);
 }
 
+CAF_TEST(explain names events of a quarantined model by their position) {
+  // Crash the monitor of cv:q until its model is quarantined (5 restarts
+  // allowed by default).
+  ask<ingest_ack>(in, batch_of("cv:q:1.0.0", metric_kind::accuracy, {0.95}));
+  auto& sup_state
+    = deref<caf::stateful_actor<supervisor_state, supervisor_actor::base>>(sup)
+        .state;
+  for (int i = 0; i < 6; ++i) {
+    auto& entry = sup_state.models[sup_state.find("cv:q:1.0.0")];
+    CAF_REQUIRE(entry.handle);
+    caf::anon_send_exit(entry.handle, caf::exit_reason::kill);
+    drain();
+  }
+  CAF_REQUIRE(sup_state.models[sup_state.find("cv:q:1.0.0")].quarantined);
+  metric_batch batch;
+  batch.events = {
+    event("cv:good:1.0.0", metric_kind::accuracy, 1.5), // ingest refuses
+    event("cv:q:1.0.0", metric_kind::accuracy, 0.9),    // supervisor refuses
+    event("cv:good:1.0.0", metric_kind::accuracy, 0.9),
+    event("cv:q:1.0.0", metric_kind::accuracy, 0.9),
+  };
+  auto report = ask<batch_report>(in, atom::explain::value, batch);
+  CAF_CHECK_EQUAL(report.ack.accepted, 1u);
+  CAF_CHECK_EQUAL(report.ack.rejected, 3u);
+  CAF_REQUIRE_EQUAL(report.rejects.size(), 3u);
+  CAF_CHECK_EQUAL(report.rejects[0].index, 0u);
+  CAF_CHECK_EQUAL(report.rejects[1].index, 1u);
+  CAF_CHECK_EQUAL(report.rejects[1].reason,
+                  "model cv:q:1.0.0 is quarantined after repeated monitor "
+                  "crashes");
+  CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -60,6 +60,9 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
     [](metric_batch& batch) {
       return ingest_ack{batch.events.size(), 0, ""};
     },
+    [](atom::explain, metric_batch& batch) {
+      return batch_report{ingest_ack{batch.events.size(), 0, ""}, {}};
+    },
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
     [](atom::linkup, caf::actor&) {},
     [log](monitor_snapshot& x) { log->snapshots.push_back(std::move(x)); },

@@ -888,6 +888,22 @@ class BadCsvTest(NodeTestCase):
         for r in doc["rejects"]:
             self.assertIn("0 or 1", r["reason"], r)
 
+    # `replay -` reads standard input, so a producer can pipe events in.
+    def test_replay_from_stdin(self):
+        node = self.start_node()
+        text = ("model,kind,value\n"
+                "cv:x:1.0.0,accuracy,0.95\n"
+                "cv:x:1.0.0,accuracy,nope\n"
+                "cv:x:1.0.0,accuracy,0.96\n")
+        res = subprocess.run([binary("retrain-ctl"), node.node,
+                              "replay", "-"], input=text,
+                             capture_output=True, text=True,
+                             timeout=CTL_TIMEOUT_S)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertIn("line 3: rejected:", res.stdout)
+        self.assertIn("replayed stdin: 2 accepted, 1 rejected", res.stdout)
+        self.wait_events_applied(node, {"cv:x:1.0.0": 2})
+
 
 class CtlErrorsTest(NodeTestCase):
     """Exit codes of retrain-ctl: 1 unreachable or refused, 2 bad arguments."""
