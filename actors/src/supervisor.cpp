@@ -123,8 +123,6 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
       start.latest = i->second;
     start.line_busy = st.busy_lines.count(line) > 0;
   }
-  // Lazy: initialized with its first message, not through a scheduler
-  // round trip of its own.
   entry.handle = self->spawn(monitor, std::move(start),
                              caf::actor_cast<supervisor_actor>(self));
   self->monitor(entry.handle);
@@ -365,13 +363,20 @@ void on_answer(self_ptr self, Answer& answer) {
   finish_round<Query>(self);
 }
 
-// Leaves a monitor that went down out of the current round.
+// The monitor the current round waits for went down and was replaced:
+// the new one is asked instead, and a quarantined model counts as such.
 template <class Query>
-void on_gone(self_ptr self, monitored_model& entry) {
+void on_replaced(self_ptr self, monitored_model& entry) {
   if (!Query::pending(entry))
     return;
+  if (entry.handle) {
+    self->send(entry.handle, typename Query::atom_type{});
+    return;
+  }
+  auto& round = *Query::of(self->state).round;
   Query::pending(entry) = false;
-  --Query::of(self->state).round->pending;
+  Query::add_quarantined(self, entry, round.result);
+  --round.pending;
   finish_round<Query>(self);
 }
 
@@ -390,39 +395,45 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   st.by_actor.erase(core::hash_key(msg.source.id()), slot);
   auto& entry = st.models[slot];
   entry.handle = nullptr;
-  on_gone<stats_query>(self, entry);
-  on_gone<status_query>(self, entry);
-  if (msg.reason == caf::exit_reason::user_shutdown
-      || msg.reason == caf::exit_reason::normal)
-    return;
   // Everything sent after the last snapshot is gone with the monitor.
   auto& trouble = entry.troubles();
   auto kept = entry.snapshot_events;
-  trouble.lost += entry.sent > kept ? entry.sent - kept : 0;
-  auto now = self->clock().now();
-  auto& crashes = trouble.crashes;
-  auto recent = std::find_if(crashes.begin(), crashes.end(), [&](auto t) {
-    return t + st.config.restart_window > now;
-  });
-  crashes.erase(crashes.begin(), recent);
-  crashes.push_back(now);
-  if (crashes.size() > st.config.max_restarts) {
-    entry.quarantined = true;
-    log().error("{}#{} {}: quarantined after {} crashes within {} ms "
-                "(last: {}); its events are refused",
-                supervisor_state::name, self->id(), entry.model,
-                crashes.size(), st.config.restart_window.count(),
-                to_string(msg.reason));
-    return;
+  auto lost = entry.sent > kept ? entry.sent - kept : 0;
+  trouble.lost += lost;
+  // Nothing here stops monitors; one that was stopped anyway is restarted
+  // like one that crashed, but does not count towards quarantine.
+  bool crashed = msg.reason != caf::exit_reason::user_shutdown
+                 && msg.reason != caf::exit_reason::normal;
+  if (crashed) {
+    auto now = self->clock().now();
+    auto& crashes = trouble.crashes;
+    auto recent = std::find_if(crashes.begin(), crashes.end(), [&](auto t) {
+      return t + st.config.restart_window > now;
+    });
+    crashes.erase(crashes.begin(), recent);
+    crashes.push_back(now);
+    if (crashes.size() > st.config.max_restarts) {
+      entry.quarantined = true;
+      log().error("{}#{} {}: quarantined after {} crashes within {} ms "
+                  "(last: {}); its events are refused",
+                  supervisor_state::name, self->id(), entry.model,
+                  crashes.size(), st.config.restart_window.count(),
+                  to_string(msg.reason));
+    }
   }
-  ++trouble.restarts;
-  log().warn("{}#{} {}: monitor crashed ({}), restarting from {} "
-             "({} events lost)",
-             supervisor_state::name, self->id(), entry.model,
-             to_string(msg.reason),
-             entry.snapshot.empty() ? "scratch" : "its last snapshot",
-             trouble.lost);
-  spawn_monitor(self, slot);
+  if (!entry.quarantined) {
+    ++trouble.restarts;
+    log().warn("{}#{} {}: monitor {} ({}), restarting from {} ({} events "
+               "lost)",
+               supervisor_state::name, self->id(), entry.model,
+               crashed ? "crashed" : "stopped", to_string(msg.reason),
+               entry.snapshot.empty() ? "scratch" : "its last snapshot", lost);
+    spawn_monitor(self, slot);
+  }
+  // Only now, with the model restarted or quarantined: a round that waited
+  // for the old monitor may finish here and the next one start.
+  on_replaced<stats_query>(self, entry);
+  on_replaced<status_query>(self, entry);
 }
 
 // Sends the events held for one model to its monitor.
