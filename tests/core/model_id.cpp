@@ -2,6 +2,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 #include "retrain/core/model_id.hpp"
 
@@ -87,4 +88,26 @@ CAF_TEST(model lines) {
   CAF_REQUIRE(!bad);
   CAF_CHECK_EQUAL(bad.error().message,
                   "model line 'cv:': name is empty (at column 4)");
+}
+
+CAF_TEST(check_model_id agrees with parse_model_id) {
+  std::vector<std::string> ids{
+    "cv:anomaly_detector:1.2.0", "cv:det:1.0.0-alpha.1+build.5",
+    "cv:Anomaly:1.2.0",          "cv:anomaly",
+    "cv:a:b:1.0.0",              ":a:1.0.0",
+    "cv:a:01.0.0",               "cv:a:1.0",
+    std::string(600, 'a')};
+  for (auto& str : ids) {
+    auto err = check_model_id(str);
+    auto parsed = parse_model_id(str);
+    CAF_CHECK_EQUAL(err.has_value(), !parsed);
+    if (err && !parsed)
+      CAF_CHECK_EQUAL(*err, parsed.error().message);
+  }
+}
+
+CAF_TEST(the line of a model id drops its version) {
+  CAF_CHECK_EQUAL(model_line_of("cv:anomaly_detector:1.2.0"),
+                  "cv:anomaly_detector");
+  CAF_CHECK_EQUAL(model_line_of("cv:det:1.0.0-alpha.1+build.5"), "cv:det");
 }

@@ -118,6 +118,7 @@ CAF_TEST(internal messages) {
   monitor_snapshot snap;
   snap.model = "cv:a:1.0.0";
   snap.events = 7;
+  snap.breaches = 3;
   snap.kinds = {metric_kind::accuracy};
   snap.strategies = {core::strategy_snapshot{"ewma_threshold", {0.9, 7, 0}}};
   check_round_trip(snap);
@@ -126,6 +127,11 @@ CAF_TEST(internal messages) {
   check_round_trip(job_state::running);
   check_round_trip(
     batch_report{ingest_ack{3, 1, "event 2: why"}, {event_reject{2, "why"}}});
+  metric_run run;
+  run.events = {run_event{metric_kind::accuracy, 0.93, 1},
+                run_event{metric_kind::latency_ms, 250.5, -1}};
+  check_round_trip(run);
+  check_round_trip(metric_run{});
 }
 
 CAF_TEST(errors render readably) {
