@@ -15,6 +15,7 @@
 #include <caf/openssl/publish.hpp>
 #include <caf/send.hpp>
 
+#include "allocator.hpp"
 #include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
@@ -155,8 +156,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     log().info("retrain-node looking for the coordinator at {}:{}",
                cfg.coordinator.host, cfg.coordinator.port);
   }
-  log().info("retrain-node ready (role {}, data dir {})", to_string(cfg.role),
-             cfg.data_dir);
+  log().info("retrain-node ready (role {}, data dir {}, {} malloc)",
+             to_string(cfg.role), cfg.data_dir, allocator_name());
   auto sig = wait_for_signal();
   log().info("retrain-node stopping on signal {}", sig);
   for (auto& handle : actors)

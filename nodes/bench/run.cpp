@@ -18,6 +18,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "allocator.hpp"
 #include "bench/seed_recipe.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
@@ -256,13 +257,14 @@ caf::error report(const options& opt, const outcome& out,
                  out.first_error.c_str());
   std::fprintf(stderr,
                "detail: models_seen=%llu applied=%llu triggers=%llu "
-               "batch=%llu in_flight=%llu scheduler=%s acked_after=%.3fs\n",
+               "batch=%llu in_flight=%llu scheduler=%s allocator=%s "
+               "acked_after=%.3fs\n",
                static_cast<unsigned long long>(out.stats.models),
                static_cast<unsigned long long>(out.stats.events),
                static_cast<unsigned long long>(out.stats.triggers),
                static_cast<unsigned long long>(opt.batch),
                static_cast<unsigned long long>(opt.in_flight),
-               opt.scheduler.c_str(), out.acked_seconds);
+               opt.scheduler.c_str(), allocator_name(), out.acked_seconds);
   char latency[64] = "";
   if (probe)
     std::snprintf(latency, sizeof(latency), " p50_ms=%.2f p99_ms=%.2f",
