@@ -16,8 +16,10 @@ commands:
   replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
                              batches (FILE - reads stdin); prints rejected
                              lines with reasons
-  status                     the coordinator's queue and workers, then the
-                             monitored models: per kind statistic, samples, state
+  status [MODEL|LINE]        the coordinator's queue and workers, then the
+                             monitored models (or only MODEL, or every
+                             version of LINE): per kind statistic, samples,
+                             state
   jobs                       retrain jobs: id, model, state, attempts, version
   versions LINE              registered versions of <project>:<name>
   backtest --strategy NAME [--param KEY=VALUE ...] FILE

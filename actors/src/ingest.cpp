@@ -173,6 +173,11 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);
     },
+    [=](atom::status, std::string& which)
+      -> caf::result<std::vector<model_status>> {
+      return self->delegate(self->state.supervisor, atom::status::value,
+                            std::move(which));
+    },
     [=](atom::stats) -> caf::result<monitor_stats> {
       return self->delegate(self->state.supervisor, atom::stats::value);
     },

@@ -8,6 +8,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
 
+#include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 #include "retrain/monitor.hpp"
 
@@ -528,6 +529,62 @@ ingest_ack route(self_ptr self, metric_batch& batch,
 }
 
 
+// The status of one model or of every model of one line: asks only their
+// monitors (a handful), with a request each.
+caf::result<std::vector<model_status>> status_of(self_ptr self,
+                                                 const std::string& which) {
+  auto& st = self->state;
+  std::vector<uint32_t> slots;
+  if (!core::check_model_id(which)) {
+    if (auto slot = st.find(which); slot != core::slot_index::npos)
+      slots.push_back(slot);
+  } else if (core::parse_model_line(which)) {
+    auto slot = st.by_line.find(core::hash_key(which), [&](uint32_t i) {
+      return core::model_line_of(st.models[i].model) == which;
+    });
+    for (; slot != core::slot_index::npos; slot = st.models[slot].next_in_line)
+      slots.push_back(slot);
+  } else {
+    return caf::make_error(ec::invalid_model_line,
+                           "'" + which
+                             + "' is neither a model id "
+                               "(<project>:<name>:<semver>) nor a model line "
+                               "(<project>:<name>)");
+  }
+  // Events routed before the query are applied before the answer.
+  flush(self);
+  auto result = std::make_shared<std::vector<model_status>>();
+  auto pending = std::make_shared<size_t>(0);
+  for (auto slot : slots) {
+    auto& entry = st.models[slot];
+    if (entry.handle)
+      ++*pending;
+    else
+      status_query::add_quarantined(self, entry, *result);
+  }
+  if (*pending == 0)
+    return std::move(*result);
+  auto rp = self->make_response_promise<std::vector<model_status>>();
+  for (auto slot : slots) {
+    auto& entry = st.models[slot];
+    if (!entry.handle)
+      continue;
+    self->request(entry.handle, st.config.request_timeout, atom::status::value)
+      .then(
+        [=](model_status& ms) mutable {
+          status_query::add(self->state.models[slot], ms, *result);
+          if (--*pending == 0)
+            rp.deliver(std::move(*result));
+        },
+        [=](caf::error&) mutable {
+          // A monitor that crashed meanwhile is left out.
+          if (--*pending == 0)
+            rp.deliver(std::move(*result));
+        });
+  }
+  return rp;
+}
+
 } // namespace
 
 supervisor_actor::behavior_type
@@ -592,6 +649,10 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       return ask_monitors<status_query>(self);
     },
     [=](model_status& ms) { on_answer<status_query>(self, ms); },
+    [=](atom::status, std::string& which)
+      -> caf::result<std::vector<model_status>> {
+      return status_of(self, which);
+    },
     [=](atom::stats) -> caf::result<monitor_stats> {
       return ask_monitors<stats_query>(self);
     },

@@ -42,6 +42,10 @@ using monitor_node_actor = ingest_actor::extend<
   caf::replies_to<atom::explain, metric_batch>::with<batch_report>,
   /// Returns the status of every monitored model.
   caf::replies_to<atom::status>::with<std::vector<model_status>>,
+  /// Returns the status of one model (a model id) or of every model of a
+  /// line (`<project>:<name>`); empty when none is known, an
+  /// `invalid_model_line` error when it is neither.
+  caf::replies_to<atom::status, std::string>::with<std::vector<model_status>>,
   /// Returns totals over every monitor, once all events acknowledged so far
   /// are applied.
   caf::replies_to<atom::stats>::with<monitor_stats>>;
@@ -87,6 +91,8 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<job_update>,
   /// Returns the status of every monitored model.
   caf::replies_to<atom::status>::with<std::vector<model_status>>,
+  /// Returns the status of one model or of every model of a line.
+  caf::replies_to<atom::status, std::string>::with<std::vector<model_status>>,
   /// Returns totals over every monitor, after applying what was routed.
   caf::replies_to<atom::stats>::with<monitor_stats>,
   /// A monitor's counters, answering `atom::stats`.

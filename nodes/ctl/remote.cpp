@@ -393,14 +393,26 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
 
 int run_status(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
-  if (!args.empty())
-    return fail(err, "usage: retrain-ctl status", usage);
+  if (args.size() > 1)
+    return fail(err, "usage: retrain-ctl status [MODEL|LINE]", usage);
+  // One model or one line: checked here, so a typo is a bad argument
+  // rather than an empty answer.
+  if (args.size() == 1 && core::check_model_id(args[0])
+      && !core::parse_model_line(args[0]))
+    return fail(err,
+                "'" + args[0]
+                  + "' is neither a model id (<project>:<name>:<semver>) "
+                    "nor a model line (<project>:<name>)",
+                usage);
   connection<monitor_node_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
-  auto models = ask<std::vector<model_status>>(conn, opts, error,
-                                               atom::status::value);
+  auto models
+    = args.empty()
+        ? ask<std::vector<model_status>>(conn, opts, error, atom::status::value)
+        : ask<std::vector<model_status>>(conn, opts, error, atom::status::value,
+                                         args[0]);
   if (!models)
     return fail(err, "status failed: " + error, refused);
   std::sort(models->begin(), models->end(),

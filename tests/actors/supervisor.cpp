@@ -292,6 +292,39 @@ CAF_TEST(the last awaited monitor crashing does not lose held events) {
   drain();
 }
 
+CAF_TEST(status of one model or one line asks only those monitors) {
+  const std::string old_a = "cv:a:0.9.0";
+  feed(model_a, {0.95});
+  feed(old_a, {0.95, 0.96});
+  feed(model_b, {0.97});
+  crash(model_b);
+  crash(model_b);
+  crash(model_b); // quarantined: answered from its snapshot
+  auto one = ask<std::vector<model_status>>(sup, atom::status::value,
+                                            std::string{old_a});
+  CAF_REQUIRE_EQUAL(one.size(), 1u);
+  CAF_CHECK_EQUAL(one[0].events, 2u);
+  auto line = ask<std::vector<model_status>>(sup, atom::status::value,
+                                             std::string{"cv:a"});
+  CAF_CHECK_EQUAL(line.size(), 2u);
+  auto b = ask<std::vector<model_status>>(sup, atom::status::value,
+                                          std::string{"cv:b"});
+  CAF_REQUIRE_EQUAL(b.size(), 1u);
+  CAF_CHECK_EQUAL(b[0].state, "quarantined");
+  CAF_CHECK_EQUAL(b[0].restarts, 2u);
+  CAF_CHECK(ask<std::vector<model_status>>(sup, atom::status::value,
+                                           std::string{"cv:zzz:1.0.0"})
+              .empty());
+  auto bad = self->request(sup, caf::infinite, atom::status::value,
+                           std::string{"not an id"});
+  drain();
+  bad.receive(
+    [](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
+    [](caf::error& err) {
+      CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));
+    });
+}
+
 CAF_TEST(thousands of models each keep their own state) {
   for (int i = 0; i < 3000; ++i) {
     metric_batch batch;

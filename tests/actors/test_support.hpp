@@ -68,6 +68,7 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
     [log](monitor_snapshot& x) { log->snapshots.push_back(std::move(x)); },
     [](job_update&) {},
     [](atom::status) { return std::vector<model_status>{}; },
+    [](atom::status, std::string&) { return std::vector<model_status>{}; },
     [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
     [](model_status&) {},

@@ -1040,6 +1040,24 @@ class ManyModelsTest(NodeTestCase):
         self.assertEqual(models["load:m99999:1.0.0"]["state"], "watching")
         self.assertEqual(models["load:m7:1.0.0"]["kinds"][0]["samples"], 2)
 
+    def test_status_of_one_model_or_line(self):
+        node = self.start_node()
+        text = ("model,kind,value\n"
+                "cv:a:1.0.0,accuracy,0.95\n"
+                "cv:a:1.1.0,accuracy,0.96\n"
+                "cv:b:1.0.0,accuracy,0.97\n")
+        self.replay(node, self.write("three.csv", text))
+        self.wait_events_applied(node, {"cv:a:1.0.0": 1, "cv:a:1.1.0": 1,
+                                        "cv:b:1.0.0": 1})
+        one = self.ctl_json(node.node, "status", "cv:a:1.1.0")
+        self.assertEqual([m["model"] for m in one], ["cv:a:1.1.0"])
+        line = self.ctl_json(node.node, "status", "cv:a")
+        self.assertEqual([m["model"] for m in line], ["cv:a:1.0.0", "cv:a:1.1.0"])
+        self.assertEqual(self.ctl_json(node.node, "status", "cv:c:1.0.0"), [])
+        res = ctl(node.node, "status", "cv:A")
+        self.assertEqual(res.returncode, 2, res)
+        self.assertIn("neither a model id", res.stderr)
+
 
 class NodeConfigTest(unittest.TestCase):
     """A node refuses a bad configuration at start with exit code 2."""
