@@ -9,18 +9,13 @@
 #include "retrain/core/semver.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
+#include "retrain/unix_time.hpp"
 
 namespace retrain {
 
 namespace {
 
 using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
-
-int64_t unix_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 // Writes `job` to the store; a failure is logged loudly (the job carries on
 // in memory so no work is lost while the disk recovers).

@@ -8,18 +8,9 @@
 #include "retrain/core/slot_index.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
+#include "retrain/unix_time.hpp"
 
 namespace retrain {
-
-namespace {
-
-int64_t unix_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
 
 std::optional<std::string> ingest_state::check(metric_event& ev) {
   // Ids are checked once: the set keeps only their hashes (16 bytes per

@@ -6,16 +6,11 @@
 #include "retrain/core/model_id.hpp"
 #include "retrain/latency_probe.hpp"
 #include "retrain/log.hpp"
+#include "retrain/unix_time.hpp"
 
 namespace retrain {
 
 namespace {
-
-int64_t unix_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 // Records how long each event of `run` waited; events of one batch share
 // their time, so equal neighbours go in together.

@@ -11,18 +11,13 @@
 #include "retrain/core/model_id.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
+#include "retrain/unix_time.hpp"
 
 namespace retrain {
 
 namespace {
 
 using self_ptr = registry_actor::stateful_pointer<registry_state>;
-
-int64_t unix_now_ns() {
-  using namespace std::chrono;
-  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 caf::result<model_version> handle_register(self_ptr self,
                                            const register_version& msg) {

@@ -30,6 +30,7 @@
 #include "retrain/registry_store.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
+#include "retrain/unix_time.hpp"
 
 namespace retrain::bench {
 
@@ -43,12 +44,6 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::array<metric_kind, seed_recipe::max_kinds> recipe_kinds{
   metric_kind::accuracy, metric_kind::f1_score, metric_kind::precision,
   metric_kind::recall, metric_kind::latency_ms};
-
-int64_t unix_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// What one run measured.
 struct outcome {
