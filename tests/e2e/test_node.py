@@ -273,6 +273,12 @@ class NodeTestCase(unittest.TestCase):
     def replay(self, node, path, *extra):
         return self.ctl_ok(node.node, "replay", path, *extra)
 
+    def assert_failed(self, job, attempts, error_part):
+        """`job` failed after `attempts` attempts, its error naming why."""
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["attempts"], attempts, job)
+        self.assertIn(error_part, job["error"], job)
+
     def wait_jobs_settled(self, node, count, deadline_s=DEADLINE_S):
         """Waits until `count` jobs exist and none is queued or running."""
         def probe():
@@ -396,10 +402,7 @@ class RetryTest(NodeTestCase):
         self.replay(node, self.drifting_csv())
         (job,) = self.wait_jobs_settled(node, 1)
         self.assertEqual(job["model"], "cv:anomaly_detector:1.2.0")
-        self.assertEqual(job["state"], "failed", job)
-        self.assertEqual(job["attempts"], 3, job)
-        if "error" in job:
-            self.assertIn("exit code 3", job["error"], job)
+        self.assert_failed(job, 3, "exit code 3")
         self.assertEqual(self.versions(node, "cv:anomaly_detector"), [])
 
         # One log per attempt (jobs/ may hold other bookkeeping of the node).
@@ -428,10 +431,7 @@ class TimeoutTest(NodeTestCase):
                 "--retrain.monitor.cooldown=1h")
             self.replay(node, self.drifting_csv())
             (job,) = self.wait_jobs_settled(node, 1)
-            self.assertEqual(job["state"], "failed", job)
-            self.assertEqual(job["attempts"], 1, job)
-            if "error" in job:
-                self.assertIn("timed out", job["error"], job)
+            self.assert_failed(job, 1, "timed out")
             text = self.ctl_ok(node.coordinator, "jobs").stdout
             self.assertIn("timed out", text)
             # Both sleeps (foreground and background) are gone, with the
@@ -451,9 +451,7 @@ class TimeoutTest(NodeTestCase):
                                "--retrain.monitor.cooldown=1h")
         self.replay(node, self.drifting_csv())
         (job,) = self.wait_jobs_settled(node, 1)
-        self.assertEqual(job["state"], "failed", job)
-        if "error" in job:
-            self.assertIn("timed out", job["error"], job)
+        self.assert_failed(job, 1, "timed out")
 
 
 class ProcessGroupTest(NodeTestCase):
@@ -469,9 +467,7 @@ class ProcessGroupTest(NodeTestCase):
                 "--retrain.monitor.cooldown=1h")
             self.replay(node, self.drifting_csv())
             (job,) = self.wait_jobs_settled(node, 1)
-            self.assertEqual(job["state"], "failed", job)
-            if "error" in job:
-                self.assertIn("timed out", job["error"], job)
+            self.assert_failed(job, 1, "timed out")
             wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
             with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
                 self.assertIn("SIGKILL", f.read())
@@ -500,10 +496,7 @@ class ProcessGroupTest(NodeTestCase):
                                "--retrain.monitor.cooldown=1h")
         self.replay(node, self.drifting_csv())
         (job,) = self.wait_jobs_settled(node, 1)
-        self.assertEqual(job["state"], "failed", job)
-        self.assertEqual(job["attempts"], 2, job)
-        if "error" in job:
-            self.assertIn("no-such-trainer", job["error"], job)
+        self.assert_failed(job, 2, "no-such-trainer")
         self.assertIsNone(node.proc.poll(), "the node must keep running")
 
 
