@@ -43,7 +43,8 @@ STEADY = {
     "vision:lane_detector": "vision:lane_detector:0.9.3",
     "ads:ctr_ranker": "ads:ctr_ranker:3.1.0",
 }
-JOB_FIELDS = {"id", "model", "state", "attempts", "version"}
+JOB_FIELDS = {"id", "model", "state", "attempts", "version", "merged", "error",
+              "reason", "created", "updated"}
 VERSION_FIELDS = {"version", "parent", "job_id", "created", "reason", "artifact"}
 
 
@@ -337,8 +338,7 @@ class ReplayTest(NodeTestCase):
             self.assertEqual(job["attempts"], 1, job)
             self.assertEqual(job["version"], next_version, job)
             self.assertIsInstance(job["id"], int)
-            if "reason" in job:
-                self.assertIn(kind, job["reason"], job)
+            self.assertIn(kind, job["reason"], job)
             (version,) = self.versions(node, line)
             self.assertEqual(version["version"], next_version, version)
             self.assertEqual(version["parent"], model.split(":")[2], version)
