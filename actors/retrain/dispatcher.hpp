@@ -23,8 +23,6 @@ namespace retrain {
 /// A job that is queued or running.
 struct active_job {
   job_record record;
-  /// The worker running it, if running.
-  caf::actor_addr worker;
   /// Whether its success is being registered right now.
   bool registering = false;
   /// Whether a retry timer is pending (queued but not ready).
@@ -71,7 +69,6 @@ struct dispatcher_state {
   std::vector<supervisor_actor> subscribers;
   uint64_t succeeded = 0;
   uint64_t failed = 0;
-  uint64_t superseded = 0;
 };
 
 /// Spawns work on enlisted workers. `store` holds the jobs table; versions

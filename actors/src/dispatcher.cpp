@@ -48,7 +48,6 @@ void assign(self_ptr self) {
     auto& job = i->second;
     job.record.state = job_state::running;
     ++job.record.attempts;
-    job.worker = addr;
     slot.job_id = id;
     persist(self, job);
     retrain_job msg;
@@ -87,7 +86,6 @@ void finish(self_ptr self, uint64_t id, job_state state) {
 void requeue(self_ptr self, active_job& job, bool front) {
   auto& st = self->state;
   job.record.state = job_state::queued;
-  job.worker = caf::actor_addr{};
   persist(self, job);
   if (front)
     st.ready.push_front(job.record.id);
@@ -113,7 +111,6 @@ void retry_later(self_ptr self, active_job& job, const std::string& error) {
              dispatcher_state::name, self->id(), job.record.id,
              job.record.model, job.record.attempts, error, delay_ms.count());
   job.record.state = job_state::queued;
-  job.worker = caf::actor_addr{};
   job.waiting_retry = true;
   persist(self, job);
   announce(self, job.record);
@@ -134,6 +131,12 @@ void on_failure(self_ptr self, active_job& job, const std::string& error) {
 void on_success(self_ptr self, active_job& job, const job_result& result) {
   auto& st = self->state;
   job.registering = true;
+  // A success may come from an attempt given up on (its worker's node was
+  // declared lost) while a newer one waits to retry or to run: the job must
+  // not run again while it registers.
+  job.waiting_retry = false;
+  st.ready.erase(std::remove(st.ready.begin(), st.ready.end(), job.record.id),
+                 st.ready.end());
   register_version req{job.record.id, job.record.model, job.record.reason,
                        result.artifact};
   auto id = job.record.id;
@@ -182,7 +185,6 @@ void on_trigger(self_ptr self, retrain_trigger& trigger) {
   switch (
     core::decide_trigger(id->version, latest, active != st.by_line.end())) {
     case core::trigger_action::drop_superseded:
-      ++st.superseded;
       log().info("{}#{} trigger from {} dropped: superseded by {}",
                  dispatcher_state::name, self->id(), trigger.model,
                  core::to_string(*latest));
@@ -247,12 +249,8 @@ void on_result(self_ptr self, job_result& result) {
   switch (core::decide_result(result.success, current, job.record.attempts,
                               st.config.max_attempts)) {
     case core::result_action::register_version:
-      // A success counts even from an attempt given up on (its worker's
-      // node was declared lost): registration is idempotent by job id.
-      if (!current)
-        st.ready.erase(std::remove(st.ready.begin(), st.ready.end(),
-                                   result.job_id),
-                       st.ready.end());
+      // A success counts even from an attempt given up on: registration is
+      // idempotent by job id.
       on_success(self, job, result);
       break;
     case core::result_action::retry:

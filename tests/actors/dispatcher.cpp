@@ -193,4 +193,32 @@ CAF_TEST(a late success of a lost worker completes the job once) {
   CAF_CHECK_EQUAL(versions("cv:a").size(), 1u);
 }
 
+CAF_TEST(a retry timer firing during registration does not run the job again) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0");
+  worker_b = sys.spawn(fake_worker, jobs_b);
+  enlist(worker_b);
+  auto first = jobs_a->at(0);
+  caf::anon_send_exit(worker_a, caf::exit_reason::kill);
+  drain();
+  CAF_REQUIRE_EQUAL(jobs_b->size(), 1u);
+  report(worker_b, jobs_b->at(0), false); // attempt 2 fails: retry later
+  // Attempt 1 succeeds after all; while its version is being registered,
+  // the retry timer of attempt 2 fires.
+  job_result late;
+  late.job_id = first.id;
+  late.attempt = first.attempt;
+  late.success = true;
+  caf::send_as(worker_a, disp, late);
+  expect((job_result), to(disp));
+  self->send(disp, atom::retry::value, first.id);
+  expect((atom::retry, uint64_t), to(disp));
+  drain();
+  CAF_CHECK_EQUAL(jobs_b->size(), 1u); // no third attempt
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 1u);
+  CAF_CHECK_EQUAL(js[0].state, job_state::succeeded);
+  CAF_CHECK_EQUAL(versions("cv:a").size(), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
