@@ -148,7 +148,14 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     st.triggers = snap.triggers;
     st.breaches = snap.breaches;
     st.standing_down = snap.standing_down;
-    for (std::size_t i = 0; i < snap.kinds.size(); ++i) {
+    // Kinds and strategies pair up by position; a snapshot that does not
+    // (it came off the wire or from an older build) restores nothing.
+    auto pairs = snap.kinds.size() == snap.strategies.size()
+                   ? snap.kinds.size()
+                   : 0;
+    for (std::size_t i = 0; i < pairs; ++i) {
+      if (!is_valid(snap.kinds[i]))
+        continue;
       auto s = st.strategy_of(snap.kinds[i]);
       if (s && !s->restore(snap.strategies[i]))
         log().warn("{}#{} {}: snapshot of {} does not fit, starting fresh",

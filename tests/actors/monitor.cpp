@@ -160,4 +160,26 @@ CAF_TEST(per prediction outcomes feed binary detectors the error indicator) {
   CAF_CHECK_EQUAL(seen->triggers[0].reason.kind, metric_kind::accuracy);
 }
 
+CAF_TEST(a snapshot whose parts do not pair up restores no strategy) {
+  monitor_config cfg;
+  cfg.alpha = 1.0;
+  cfg.min_samples = 1;
+  cfg.consecutive_breaches = 1;
+  cfg.watch_threshold(metric_kind::accuracy, 0.9);
+  monitor_snapshot snap;
+  snap.events = 7;
+  snap.kinds = {metric_kind::accuracy, static_cast<metric_kind>(42)};
+  snap.strategies = {core::strategy_snapshot{"ewma_threshold", {}}};
+  monitor_start start;
+  start.model = model;
+  start.setup = monitor_setup::make(cfg);
+  start.snapshot = snap;
+  auto mon = sys.spawn(monitor, std::move(start), sup);
+  auto st = ask<model_status>(mon, atom::status::value);
+  CAF_CHECK_EQUAL(st.events, 7u);
+  CAF_CHECK(st.kinds.empty()); // fresh: no samples
+  feed(mon, {0.5});
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
