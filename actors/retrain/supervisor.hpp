@@ -150,6 +150,10 @@ struct supervisor_state {
   /// The slot of `model`, or `npos`.
   uint32_t find(std::string_view model) const;
 
+  /// The slot of the first model seen of `line` (the others follow through
+  /// `next_in_line`), or `npos`.
+  uint32_t first_of_line(std::string_view line) const;
+
   /// The slot whose running monitor is `x`, or `npos`.
   uint32_t find(const caf::actor_addr& x) const;
 };

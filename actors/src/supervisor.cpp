@@ -20,6 +20,12 @@ uint32_t supervisor_state::find(std::string_view model) const {
   });
 }
 
+uint32_t supervisor_state::first_of_line(std::string_view line) const {
+  return by_line.find(core::hash_key(line), [&](uint32_t slot) {
+    return core::model_line_of(models[slot].model) == line;
+  });
+}
+
 uint32_t supervisor_state::find(const caf::actor_addr& x) const {
   if (!x)
     return core::slot_index::npos;
@@ -135,25 +141,19 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
 // (ingest checks ids, so this only guards against direct senders).
 uint32_t find_or_spawn(self_ptr self, const std::string& model) {
   auto& st = self->state;
-  auto hash = core::hash_key(model);
-  auto slot = st.by_model.find(
-    hash, [&](uint32_t i) { return st.models[i].model == model; });
-  if (slot != core::slot_index::npos)
+  if (auto slot = st.find(model); slot != core::slot_index::npos)
     return slot;
   if (core::check_model_id(model))
     return core::slot_index::npos;
-  slot = static_cast<uint32_t>(st.models.size());
+  auto slot = static_cast<uint32_t>(st.models.size());
   st.models.emplace_back();
   auto& entry = st.models.back();
   entry.model = model;
-  st.by_model.insert(hash, slot);
+  st.by_model.insert(core::hash_key(model), slot);
   auto line = core::model_line_of(model);
-  auto line_hash = core::hash_key(line);
-  auto head = st.by_line.find(line_hash, [&](uint32_t i) {
-    return core::model_line_of(st.models[i].model) == line;
-  });
+  auto head = st.first_of_line(line);
   if (head == core::slot_index::npos) {
-    st.by_line.insert(line_hash, slot);
+    st.by_line.insert(core::hash_key(line), slot);
   } else {
     entry.next_in_line = st.models[head].next_in_line;
     st.models[head].next_in_line = slot;
@@ -176,10 +176,7 @@ void apply_line_state(self_ptr self, line_state x) {
     if (core::compare(latest, *v) < 0)
       latest = *v;
   }
-  auto slot = st.by_line.find(core::hash_key(x.line), [&](uint32_t i) {
-    return core::model_line_of(st.models[i].model) == x.line;
-  });
-  for (; slot != core::slot_index::npos;
+  for (auto slot = st.first_of_line(x.line); slot != core::slot_index::npos;
        slot = st.models[slot].next_in_line) {
     if (st.models[slot].handle) {
       self->send(st.models[slot].handle, x);
@@ -539,10 +536,8 @@ caf::result<std::vector<model_status>> status_of(self_ptr self,
     if (auto slot = st.find(which); slot != core::slot_index::npos)
       slots.push_back(slot);
   } else if (core::parse_model_line(which)) {
-    auto slot = st.by_line.find(core::hash_key(which), [&](uint32_t i) {
-      return core::model_line_of(st.models[i].model) == which;
-    });
-    for (; slot != core::slot_index::npos; slot = st.models[slot].next_in_line)
+    for (auto slot = st.first_of_line(which); slot != core::slot_index::npos;
+         slot = st.models[slot].next_in_line)
       slots.push_back(slot);
   } else {
     return caf::make_error(ec::invalid_model_line,

@@ -67,28 +67,25 @@ bool hash_set::contains(uint64_t hash) const noexcept {
   return false;
 }
 
+void hash_set::place(uint64_t stored_hash) {
+  auto mask = buckets_.size() - 1;
+  auto i = stored_hash & mask;
+  while (buckets_[i] != 0)
+    i = (i + 1) & mask;
+  buckets_[i] = stored_hash;
+}
+
 void hash_set::insert(uint64_t hash) {
   if (contains(hash))
     return;
   if ((size_ + 1) * 2 > buckets_.size()) {
     std::vector<uint64_t> old(buckets_.empty() ? 16 : buckets_.size() * 2);
     old.swap(buckets_);
-    auto mask = buckets_.size() - 1;
-    for (auto h : old) {
-      if (h == 0)
-        continue;
-      auto i = h & mask;
-      while (buckets_[i] != 0)
-        i = (i + 1) & mask;
-      buckets_[i] = h;
-    }
+    for (auto h : old)
+      if (h != 0)
+        place(h);
   }
-  auto h = stored(hash);
-  auto mask = buckets_.size() - 1;
-  auto i = h & mask;
-  while (buckets_[i] != 0)
-    i = (i + 1) & mask;
-  buckets_[i] = h;
+  place(stored(hash));
   ++size_;
 }
 

@@ -84,6 +84,8 @@ private:
     return hash == 0 ? 1 : hash; // 0 marks an empty bucket
   }
 
+  void place(uint64_t stored_hash);
+
   std::vector<uint64_t> buckets_;
   std::size_t size_ = 0;
 };
