@@ -22,7 +22,7 @@ commands:
                              state
   jobs                       retrain jobs: id, model, state, attempts, version
   versions LINE              registered versions of <project>:<name>
-  backtest --strategy NAME [--param KEY=VALUE ...] FILE
+  backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
                              run a strategy offline over one value per line
 
 options:

@@ -47,8 +47,8 @@ struct monitor_start {
 /// ```
 ///   watching --drift (gate open)--> trigger sent, gate closed
 ///      ^                                   |
-///      +-- job_update failed/succeeded ----+   (cooldown still applies)
-///   any --job_update succeeded with a newer version--> standing down
+///      +-- line_state: line idle again ----+   (cooldown still applies)
+///   any --line_state with a newer registered version--> standing down
 /// ```
 /// Standing down keeps applying events (status stays useful) but never
 /// triggers again. Kept small: a node holds one per model.

@@ -49,7 +49,8 @@ public:
   /// Records the version that job `job_id` produced for the line of
   /// `trigger_model`, in one transaction: patch + 1 of the line's latest
   /// version (by semver precedence), or of the version of `trigger_model`
-  /// when the line has none yet; that base becomes the parent. Idempotent by
+  /// when the line has none yet or that version is newer; that base becomes
+  /// the parent. Idempotent by
   /// job id: when `job_id` already has a version, returns it unchanged.
   core::expected<model_version>
   register_version(uint64_t job_id, const core::model_id& trigger_model,

@@ -91,8 +91,8 @@ struct monitor_query {
 ///
 /// Routes events by model id, spawning a monitor on a model's first event
 /// and watching it. A monitor that crashes is restarted at once from its
-/// last snapshot (events arriving meanwhile go to the new one); after
-/// `max_restarts` crashes within `restart_window` the model is quarantined:
+/// last snapshot (events arriving meanwhile go to the new one); a crash
+/// after `max_restarts` restarts within `restart_window` quarantines it:
 /// its events are refused with a reason and it shows in status.
 ///
 /// Once per snapshot interval it asks the monitors that got events or news

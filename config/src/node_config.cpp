@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <functional>
 #include <sstream>
 #include <unistd.h>
@@ -281,14 +282,25 @@ core::expected<node_settings> node_config::parse_settings(int argc,
                                                           char** argv) {
   // Accept --config=FILE as an alias of CAF's --config-file=FILE.
   std::vector<std::string> args;
+  bool help = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--config=", 0) == 0)
       arg = "--config-file=" + arg.substr(9);
     else if (arg == "-h" || arg == "--help" || arg == "-?")
       arg = "--long-help"; // CAF's short help leaves out the retrain keys
+    help = help || arg == "--long-help";
     args.push_back(std::move(arg));
   }
+  // CAF's own text below knows neither the alias nor this node's defaults.
+  if (help)
+    std::cerr << "usage: retrain-node [--config=FILE] [--KEY=VALUE ...]\n"
+                 "  --config=FILE is --config-file=FILE (an INI file such as "
+                 "config/retrain.ini)\n"
+                 "  defaults that differ from CAF's text below: "
+                 "scheduler.policy=sharing,\n"
+                 "  middleman.heartbeat-interval=1s, "
+                 "middleman.connection-timeout=3s\n\n";
   std::string config_file;
   for (auto& arg : args)
     if (arg.rfind("--config-file=", 0) == 0)

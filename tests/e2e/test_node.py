@@ -1079,6 +1079,17 @@ class NodeConfigTest(unittest.TestCase):
         self.assertIn(key, text, f"{args}: message must name {key}")
         self.assertNotIn("retrain-node ready", text, args)
 
+    def test_help(self):
+        code, text = self.run_node("--help")
+        self.assertEqual(code, 0, text)
+        for part in ("--config=FILE", "scheduler.policy=sharing",
+                     "retrain.job.command", "retrain.monitor.flush-interval"):
+            self.assertIn(part, text)
+        self.assertNotIn("retrain-node ready", text)
+
+    def test_half_set_up_tls_is_refused(self):
+        self.assert_refused(["--openssl.certificate=/nonexistent.pem"], "openssl")
+
     def test_bad_values(self):
         self.assert_refused(["--retrain.bogus=1"], "retrain.bogus")
         self.assert_refused(["--retrain.monitor.alpha=1.5"], "retrain.monitor.alpha")
