@@ -22,8 +22,6 @@
 #include "retrain/ingest.hpp"
 #include "retrain/log.hpp"
 #include "retrain/process_runner.hpp"
-#include "retrain/registry.hpp"
-#include "retrain/registry_store.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
 
@@ -100,18 +98,11 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   };
   dispatcher_actor coordinator;
   if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
-    auto reg_store = registry_store::open(cfg.data_dir);
-    if (!reg_store)
-      return caf::make_error(ec::storage_failure, reg_store.error().message);
-    auto job_store = registry_store::open(cfg.data_dir);
-    if (!job_store)
-      return caf::make_error(ec::storage_failure, job_store.error().message);
-    // Both own SQLite connections: detached, so disk waits never stall the
-    // scheduler.
-    auto reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
-    keep(reg);
-    coordinator = sys.spawn<caf::detached>(dispatcher, std::move(*job_store),
-                                           reg, cfg.job, cfg.request_timeout);
+    auto coord = spawn_coordinator(sys, cfg.job, cfg.request_timeout);
+    if (!coord)
+      return caf::make_error(ec::storage_failure, coord.error().message);
+    keep(coord->registry);
+    coordinator = coord->dispatcher;
     keep(coordinator);
     auto port = publish(sys, coordinator, cfg, cfg.coordinator_port,
                         "coordinator");

@@ -13,6 +13,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
+#include "retrain/core/expected.hpp"
 #include "retrain/interfaces.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_record.hpp"
@@ -78,5 +79,19 @@ dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
            std::unique_ptr<registry_store> store, registry_actor registry,
            job_config config, std::chrono::milliseconds timeout);
+
+/// The actors of a coordinator.
+struct coordinator_actors {
+  registry_actor registry;
+  dispatcher_actor dispatcher;
+};
+
+/// Opens the database in `config.data_dir` and spawns the registry and the
+/// dispatcher, each detached with its own SQLite connection, so that disk
+/// waits never stall the scheduler. `timeout` bounds the dispatcher's
+/// requests.
+core::expected<coordinator_actors>
+spawn_coordinator(caf::actor_system& sys, job_config config,
+                  std::chrono::milliseconds timeout);
 
 } // namespace retrain

@@ -38,11 +38,11 @@ retrain_worker_actor::behavior_type retrain_worker(
   retrain_worker_actor::stateful_pointer<retrain_worker_state> self,
   job_config cfg);
 
-/// Spawns `retrain_worker` detached. The caller enlists it with a dispatcher.
 /// Where the workers of a node record the process groups of running
 /// commands: `<data_dir>/jobs/running`.
 std::string running_record_dir(const job_config& cfg);
 
+/// Spawns `retrain_worker` detached. The caller enlists it with a dispatcher.
 retrain_worker_actor spawn_retrain_worker(caf::actor_system& sys,
                                           job_config cfg);
 

@@ -9,6 +9,7 @@
 #include "retrain/core/semver.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
+#include "retrain/registry.hpp"
 #include "retrain/unix_time.hpp"
 
 namespace retrain {
@@ -416,6 +417,23 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
       return result;
     },
   };
+}
+
+core::expected<coordinator_actors>
+spawn_coordinator(caf::actor_system& sys, job_config config,
+                  std::chrono::milliseconds timeout) {
+  auto reg_store = registry_store::open(config.data_dir);
+  if (!reg_store)
+    return core::fail(std::move(reg_store.error().message));
+  auto job_store = registry_store::open(config.data_dir);
+  if (!job_store)
+    return core::fail(std::move(job_store.error().message));
+  coordinator_actors result;
+  result.registry = sys.spawn<caf::detached>(registry, std::move(*reg_store));
+  result.dispatcher
+    = sys.spawn<caf::detached>(dispatcher, std::move(*job_store),
+                               result.registry, std::move(config), timeout);
+  return result;
 }
 
 } // namespace retrain

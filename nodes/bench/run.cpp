@@ -26,8 +26,6 @@
 #include "retrain/latency_probe.hpp"
 #include "retrain/log.hpp"
 #include "retrain/node_config.hpp"
-#include "retrain/registry.hpp"
-#include "retrain/registry_store.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
 #include "retrain/unix_time.hpp"
@@ -331,18 +329,14 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
   std::chrono::milliseconds timeout{std::chrono::minutes{1}};
   if (with_coordinator) {
     node.dir = make_temp_dir();
-    auto reg_store = registry_store::open(node.dir.string());
-    if (!reg_store)
-      return caf::make_error(ec::storage_failure, reg_store.error().message);
-    auto job_store = registry_store::open(node.dir.string());
-    if (!job_store)
-      return caf::make_error(ec::storage_failure, job_store.error().message);
-    node.reg = sys.spawn<caf::detached>(registry, std::move(*reg_store));
     job_config jcfg;
     jcfg.simulated_duration = std::chrono::milliseconds{0};
     jcfg.data_dir = node.dir.string();
-    node.coordinator = sys.spawn<caf::detached>(
-      dispatcher, std::move(*job_store), node.reg, jcfg, timeout);
+    auto coord = spawn_coordinator(sys, jcfg, timeout);
+    if (!coord)
+      return caf::make_error(ec::storage_failure, coord.error().message);
+    node.reg = coord->registry;
+    node.coordinator = coord->dispatcher;
     for (int i = 0; i < 2; ++i) {
       node.workers.push_back(spawn_retrain_worker(sys, jcfg));
       caf::anon_send(node.coordinator, atom::enlist::value,
