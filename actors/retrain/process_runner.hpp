@@ -65,6 +65,10 @@ private:
 /// Renders a duration for humans: `250ms`, `5s`, `1.5s`, `2m30s`.
 std::string render_duration(std::chrono::nanoseconds x);
 
+/// How a reaped child ended: "killed by signal 9 (Killed)" or
+/// "exit code 3".
+std::string render_exit(const process_outcome& x);
+
 /// Kills (SIGKILL) the process group of every command a `process_runner`
 /// is running in this process; returns how many. For a node that stops.
 size_t kill_running_commands();

@@ -436,14 +436,17 @@ process_outcome process_runner::run(const std::vector<std::string>& argv,
   }
   auto outcome = done();
   if (outcome.error.empty()) {
-    auto took = " after " + render_duration(outcome.duration);
-    if (outcome.signal != 0)
-      note(log.get(), "killed by signal " + std::to_string(outcome.signal)
-                        + " (" + strsignal(outcome.signal) + ")" + took);
-    else
-      note(log.get(), "exit code " + std::to_string(outcome.exit_code) + took);
+    note(log.get(), render_exit(outcome) + " after "
+                      + render_duration(outcome.duration));
   }
   return outcome;
+}
+
+std::string render_exit(const process_outcome& x) {
+  if (x.signal != 0)
+    return "killed by signal " + std::to_string(x.signal) + " ("
+           + strsignal(x.signal) + ")";
+  return "exit code " + std::to_string(x.exit_code);
 }
 
 std::string render_duration(std::chrono::nanoseconds x) {

@@ -73,11 +73,8 @@ std::string failure_of(const job_config& cfg, const process_outcome& x) {
   if (x.timed_out)
     return "timed out after " + render_duration(cfg.timeout)
            + (cfg.command.empty() ? "" : ", process group killed");
-  if (x.signal != 0)
-    return "killed by signal " + std::to_string(x.signal) + " ("
-           + strsignal(x.signal) + ")";
-  if (x.exit_code != 0)
-    return "exit code " + std::to_string(x.exit_code);
+  if (x.signal != 0 || x.exit_code != 0)
+    return render_exit(x);
   return {};
 }
 
