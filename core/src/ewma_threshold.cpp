@@ -1,5 +1,7 @@
 #include "retrain/core/ewma_threshold.hpp"
 
+#include <cmath>
+
 namespace retrain::core {
 
 ewma_threshold::ewma_threshold(ewma_threshold_params params) : params_(params) {
@@ -52,6 +54,16 @@ strategy_snapshot ewma_threshold::snapshot() const {
 
 bool ewma_threshold::restore(const strategy_snapshot& x) {
   if (x.strategy != name() || x.values.size() != 6)
+    return false;
+  // Counts are whole, non-negative and exact in a double; the verdict is
+  // one of three; the rest is finite. Anything else is not our snapshot.
+  auto is_count = [](double v) {
+    return v >= 0 && v <= 9007199254740992.0 && v == std::floor(v);
+  };
+  auto& v = x.values;
+  if (!std::isfinite(v[0]) || !is_count(v[1]) || !is_count(v[2])
+      || !(v[3] == 0 || v[3] == 1 || v[3] == 2) || !std::isfinite(v[4])
+      || !(v[5] == 0 || v[5] == 1))
     return false;
   ewma_ = x.values[0];
   samples_ = static_cast<uint64_t>(x.values[1]);

@@ -1,8 +1,11 @@
 #define CAF_SUITE ewma_threshold
 #include <caf/test/unit_test.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "retrain/core/ewma_threshold.hpp"
@@ -137,4 +140,23 @@ CAF_TEST(snapshot and restore resume exactly) {
   CAF_CHECK_EQUAL(a.samples(), b.samples());
   CAF_CHECK(!b.restore(strategy_snapshot{"page_hinkley", {1, 2}}));
   CAF_CHECK(!b.restore(strategy_snapshot{"ewma_threshold", {1, 2}}));
+}
+
+CAF_TEST(restore refuses values no snapshot can hold) {
+  ewma_threshold a{seed_params(0.9)};
+  a.update(0.95);
+  auto good = a.snapshot().values;
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  // ewma, samples, streak, verdict, statistic, breach
+  std::vector<std::pair<size_t, double>> bad{
+    {0, nan}, {1, -1}, {1, 2.5}, {2, nan}, {3, 7}, {4, INFINITY}, {5, 0.5}};
+  for (auto [i, v] : bad) {
+    auto values = good;
+    values[i] = v;
+    ewma_threshold b{seed_params(0.9)};
+    CAF_CHECK(!b.restore(strategy_snapshot{"ewma_threshold", values}));
+    CAF_CHECK_EQUAL(b.samples(), 0u); // unchanged
+  }
+  ewma_threshold c{seed_params(0.9)};
+  CAF_CHECK(c.restore(strategy_snapshot{"ewma_threshold", good}));
 }
