@@ -34,3 +34,15 @@ CAF_TEST(jitter spreads delays within its band) {
   }
   CAF_CHECK(differ);
 }
+
+CAF_TEST(a cap near the largest duration neither overflows nor wraps) {
+  auto huge = backoff::duration::max() - backoff::duration{1};
+  backoff b{std::chrono::hours{1}, huge, 0.5};
+  for (uint32_t attempt = 1; attempt < 80; ++attempt) {
+    auto lo = b.delay(attempt, 0.0);
+    auto hi = b.delay(attempt, 1.0);
+    CAF_REQUIRE_GREATER(lo.count(), 0);
+    CAF_REQUIRE_GREATER_OR_EQUAL(hi, lo);
+  }
+  CAF_CHECK_EQUAL(b.delay(79, 1.0), backoff::duration::max());
+}
