@@ -77,8 +77,8 @@ detection hddm_w::update(double x) {
   }
   drift_ = rose(s1_incr_, s2_incr_, params_.drift_confidence, &result);
   warning_ = !drift_ && rose(s1_incr_, s2_incr_, params_.warning_confidence);
-  // Falls: the cut point is where the bounded average was highest.
-  eps = bound(total_.ibc, params_.drift_confidence);
+  // Falls: the cut point is where the bounded average was highest (same
+  // bound as above).
   if (total_.ewma - eps > decr_cutpoint_) {
     decr_cutpoint_ = total_.ewma - eps;
     s1_decr_ = total_;

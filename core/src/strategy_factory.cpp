@@ -18,6 +18,22 @@ namespace retrain::core {
 
 namespace {
 
+// "a, b, c" of `name(x)` for each x of `xs`.
+template <class Range, class Name>
+std::string join(const Range& xs, Name name) {
+  std::string result;
+  for (auto& x : xs) {
+    if (!result.empty())
+      result += ", ";
+    result += name(x);
+  }
+  return result;
+}
+
+} // namespace
+
+namespace {
+
 std::string show(double x) {
   std::ostringstream out;
   out << x;
@@ -116,12 +132,7 @@ expected<std::unique_ptr<strategy>> make_strategy(std::string_view name,
                                                   const param_map& params) {
   if (auto info = find_strategy(name))
     return info->make(params);
-  std::string known;
-  for (auto& info : strategies()) {
-    if (!known.empty())
-      known += ", ";
-    known += info.name;
-  }
+  auto known = join(strategies(), [](auto& info) { return info.name; });
   return fail("unknown strategy '" + std::string{name} + "' (known: " + known
               + ")");
 }
@@ -210,12 +221,7 @@ std::size_t param_reader::choice(std::string_view key, std::size_t fallback,
   for (std::size_t i = 0; i < choices.size(); ++i)
     if (choices[i] == *str)
       return i;
-  std::string allowed;
-  for (auto c : choices) {
-    if (!allowed.empty())
-      allowed += ", ";
-    allowed += c;
-  }
+  auto allowed = join(choices, [](auto c) { return c; });
   error("parameter " + std::string{key} + "='" + *str + "' is not one of "
         + allowed);
   return fallback;
@@ -227,15 +233,9 @@ param_reader::finish(const std::vector<param_info>& known) {
     bool found = false;
     for (auto& p : known)
       found = found || p.name == key;
-    if (!found) {
-      std::string names;
-      for (auto& p : known) {
-        if (!names.empty())
-          names += ", ";
-        names += p.name;
-      }
-      error("unknown parameter '" + key + "' (known: " + names + ")");
-    }
+    if (!found)
+      error("unknown parameter '" + key + "' (known: "
+            + join(known, [](auto& p) { return p.name; }) + ")");
   }
   return error_;
 }
