@@ -26,6 +26,7 @@
 #include "retrain/registry_store.hpp"
 
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 using namespace retrain;
 
@@ -56,9 +57,7 @@ void raw_exec(const std::string& db_path, const std::string& sql) {
     CAF_FAIL("'" << sql << "' failed: " << text);
 }
 
-bool contains(const std::string& str, const std::string& part) {
-  return str.find(part) != std::string::npos;
-}
+using retrain::test::contains;
 
 struct store_fixture {
   retrain::test::temp_dir dir{"retrain-registry"};
@@ -165,12 +164,6 @@ void check_same(const job_record& x, const job_record& y) {
 
 // -- actor fixture ------------------------------------------------------------
 
-struct registry_test_config : caf::actor_system_config {
-  registry_test_config() {
-    register_messages(*this);
-  }
-};
-
 bool has_code(const caf::error& err, ec code) {
   return err.category() == caf::atom("retrain")
          && err.code() == static_cast<uint8_t>(code);
@@ -182,7 +175,7 @@ std::string context_text(const caf::error& err) {
                                            : std::string{};
 }
 
-struct actor_fixture : test_coordinator_fixture<registry_test_config> {
+struct actor_fixture : test_coordinator_fixture<retrain::test::test_config> {
   retrain::test::temp_dir dir{"retrain-registry"};
   std::string db_path;
   registry_actor reg;
@@ -591,7 +584,7 @@ CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST(a detached registry serves requests) {
   retrain::test::temp_dir dir{"retrain-registry"};
-  registry_test_config cfg;
+  retrain::test::test_config cfg;
   caf::actor_system sys{cfg};
   auto store = registry_store::open(dir.str());
   CAF_REQUIRE(store);
