@@ -37,6 +37,32 @@ void connected(self_ptr self, dispatcher_actor coordinator) {
     self->send(st.coordinator, atom::enlist::value, worker);
 }
 
+// Says why the coordinator could not be reached; the causes a user can fix
+// get their own words.
+void log_failure(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  if (err == caf::sec::incompatible_application_ids) {
+    auto ids = caf::get_or(self->system().config(), "middleman.app-identifiers",
+                           std::vector<std::string>{});
+    std::string mine;
+    for (auto& id : ids)
+      mine += (mine.empty() ? "" : ", ") + id;
+    log().error("{}#{} the coordinator at {}:{} speaks another protocol "
+                "version than this node ({}, expected {}); refused, retrying",
+                coordinator_link_state::name, self->id(), st.host, st.port,
+                mine, protocol_version);
+  } else if (err == caf::sec::disconnect_during_handshake) {
+    log().error("{}#{} the coordinator at {}:{} refused this node during the "
+                "handshake: TLS on one side only, or a certificate from "
+                "another CA; retrying",
+                coordinator_link_state::name, self->id(), st.host, st.port);
+  } else {
+    log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); retrying",
+               coordinator_link_state::name, self->id(), st.host, st.port,
+               self->system().render(err));
+  }
+}
+
 void try_connect(self_ptr self) {
   auto& st = self->state;
   // With TLS configured, connect through CAF's openssl manager.
@@ -67,39 +93,9 @@ void try_connect(self_ptr self) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        if (err == caf::sec::incompatible_application_ids) {
-          if (st.attempts % 20 == 0) {
-            auto ids = caf::get_or(self->system().config(),
-                                   "middleman.app-identifiers",
-                                   std::vector<std::string>{});
-            std::string mine;
-            for (auto& id : ids)
-              mine += (mine.empty() ? "" : ", ") + id;
-            log().error("{}#{} the coordinator at {}:{} speaks another "
-                        "protocol version than this node ({}, expected {}); "
-                        "refused, retrying",
-                        coordinator_link_state::name, self->id(), st.host,
-                        st.port, mine, protocol_version);
-          }
-          schedule_retry(self);
-          return;
-        }
-        if (err == caf::sec::disconnect_during_handshake) {
-          if (st.attempts % 20 == 0)
-            log().error("{}#{} the coordinator at {}:{} refused this node "
-                        "during the handshake: TLS on one side only, or a "
-                        "certificate from another CA; retrying",
-                        coordinator_link_state::name, self->id(), st.host,
-                        st.port);
-          schedule_retry(self);
-          return;
-        }
         // Log the first failure and then every 20th, not every retry.
         if (st.attempts % 20 == 0)
-          log().warn("{}#{} cannot reach the coordinator at {}:{} ({}); "
-                     "retrying",
-                     coordinator_link_state::name, self->id(), st.host, st.port,
-                     self->system().render(err));
+          log_failure(self, err);
         schedule_retry(self);
       });
 }
