@@ -25,9 +25,9 @@ std::optional<std::string> ingest_state::check(metric_event& ev) {
   if (auto err = check_value(ev.kind, ev.value))
     return err;
   auto i = static_cast<std::size_t>(ev.kind);
-  if (binary[i] && ev.value != 0.0 && ev.value != 1.0)
-    return to_string(ev.kind) + " is watched by a per-prediction strategy: "
-           + "value must be 0 or 1 (1 = correct)";
+  if (binary[i])
+    if (auto err = check_outcome(ev.kind, ev.value))
+      return err;
   if (ev.observed_at_ns == 0)
     ev.observed_at_ns = unix_now_ns();
   return std::nullopt;

@@ -55,10 +55,7 @@ monitor_state::apply(const run_event& ev, core::trigger_gate::time_point now) {
   auto strategy = strategy_of(ev.kind);
   if (!strategy)
     return std::nullopt; // a kind this node does not watch
-  // Binary strategies watch errors: for quality kinds 1 means correct.
-  auto x = ev.value;
-  if (strategy->binary() && higher_is_better(ev.kind))
-    x = 1.0 - x;
+  auto x = strategy->binary() ? error_indicator(ev.kind, ev.value) : ev.value;
   auto d = strategy->update(x);
   if (d.breach)
     ++breaches;

@@ -42,6 +42,18 @@ bool higher_is_better(metric_kind x) noexcept;
 /// or nothing.
 std::optional<std::string> check_value(metric_kind x, double value);
 
+/// Checks that `value` is a per-prediction outcome, what a strategy that
+/// watches errors (`strategy::binary()`) takes for `x`: 0 or 1, where 1 is
+/// the better outcome for quality kinds (a correct prediction) and the worse
+/// one for latency (too slow). Returns what is wrong, or nothing.
+std::optional<std::string> check_outcome(metric_kind x, double value);
+
+/// The error indicator of the outcome `value` of `x` (1 = the prediction was
+/// wrong or too slow), which binary strategies are fed.
+inline double error_indicator(metric_kind x, double value) noexcept {
+  return higher_is_better(x) ? 1.0 - value : value;
+}
+
 /// Names of all kinds, comma-separated, for error messages.
 std::string_view metric_kind_names() noexcept;
 

@@ -38,6 +38,14 @@ bool higher_is_better(metric_kind x) noexcept {
   return x != metric_kind::latency_ms;
 }
 
+std::optional<std::string> check_outcome(metric_kind x, double value) {
+  if (value == 0.0 || value == 1.0)
+    return std::nullopt;
+  return std::string{name_of(x)}
+         + " is watched by a per-prediction strategy: value must be 0 or 1 "
+         + (higher_is_better(x) ? "(1 = correct)" : "(1 = too slow)");
+}
+
 std::optional<std::string> check_value(metric_kind x, double value) {
   if (!is_valid(x))
     return "unknown metric kind " + std::to_string(static_cast<int>(x))

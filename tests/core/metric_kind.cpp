@@ -56,3 +56,18 @@ CAF_TEST(value validation) {
                   "unknown metric kind 9 (known: accuracy, precision, recall, "
                   "f1_score, latency_ms)");
 }
+
+CAF_TEST(per prediction outcomes and their error indicator) {
+  CAF_CHECK(!check_outcome(metric_kind::accuracy, 0.0));
+  CAF_CHECK(!check_outcome(metric_kind::accuracy, 1.0));
+  CAF_CHECK_EQUAL(check_outcome(metric_kind::accuracy, 0.5).value_or(""),
+                  "accuracy is watched by a per-prediction strategy: value "
+                  "must be 0 or 1 (1 = correct)");
+  CAF_CHECK_EQUAL(check_outcome(metric_kind::latency_ms, 2.0).value_or(""),
+                  "latency_ms is watched by a per-prediction strategy: value "
+                  "must be 0 or 1 (1 = too slow)");
+  // Detectors count errors: a correct prediction is 0, a slow answer 1.
+  CAF_CHECK_EQUAL(error_indicator(metric_kind::accuracy, 1.0), 0.0);
+  CAF_CHECK_EQUAL(error_indicator(metric_kind::f1_score, 0.0), 1.0);
+  CAF_CHECK_EQUAL(error_indicator(metric_kind::latency_ms, 1.0), 1.0);
+}
