@@ -1002,6 +1002,21 @@ class ConfigFileTest(NodeTestCase):
         nlp = {k["kind"] for k in models["nlp:intent_classifier:2.0.1"]["kinds"]}
         self.assertNotIn("latency_ms", nlp, "an unset threshold means not watched")
 
+    def test_hysteresis_key_reaches_the_monitors(self):
+        # 25 breaching evaluations in a row are needed, counted from the
+        # 5th value (min-samples): 20 values are not enough (with the
+        # default of 3 they would be), 30 are.
+        node = self.start_node("--retrain.monitor.consecutive-breaches=25",
+                               "--retrain.job.simulated-duration=100ms")
+        model = "cv:anomaly_detector:1.2.0"
+        self.replay(node, self.drifting_csv(n=20))
+        models = self.wait_events_applied(node, {model: 20})
+        self.assertEqual(models[model]["triggers"], 0, models[model])
+        self.assertEqual(self.jobs(node), [])
+        self.replay(node, self.drifting_csv(n=10))
+        (job,) = self.wait_jobs_settled(node, 1)
+        self.assertEqual(job["model"], model, job)
+
     def test_command_line_wins(self):
         ini = self.write("node.ini", '[retrain]\nworkers=3\n[retrain.job]\n'
                                      'simulated-duration=100ms\n')
