@@ -48,9 +48,12 @@ struct fixture {
   }
 
   // Checks that `x` survives the binary serializer unchanged, alone and
-  // inside a `caf::message` (which needs the registered type name).
+  // inside a `caf::message` (which needs the registered type name), and
+  // returns the copy. The checks here go through `inspect` on both sides,
+  // so a field `inspect` leaves out passes them: tests compare fields of
+  // the copy too.
   template <class T>
-  void check_round_trip(const T& x) {
+  T check_round_trip(const T& x) {
     auto buf = serialize(x);
     auto y = deserialize<T>(buf);
     CAF_CHECK_EQUAL(serialize(y), buf);
@@ -60,6 +63,7 @@ struct fixture {
     auto msg2 = deserialize<caf::message>(msg_buf);
     CAF_REQUIRE(msg2.template match_elements<T>());
     CAF_CHECK_EQUAL(serialize(msg2.template get_as<T>(0)), buf);
+    return y;
   }
 };
 
@@ -70,13 +74,20 @@ CAF_TEST_FIXTURE_SCOPE(round_trip_tests, fixture)
 CAF_TEST(contract messages) {
   metric_event ev{"cv:anomaly_detector:1.2.0", metric_kind::latency_ms, 123.25,
                   1'700'000'000'123'456'789};
-  check_round_trip(ev);
+  auto ev2 = check_round_trip(ev);
+  CAF_CHECK_EQUAL(ev2.model, ev.model);
+  CAF_CHECK_EQUAL(ev2.kind, ev.kind);
+  CAF_CHECK_EQUAL(ev2.value, ev.value);
+  CAF_CHECK_EQUAL(ev2.observed_at_ns, ev.observed_at_ns);
   metric_batch batch;
   batch.events = {ev, {"a:b:0.0.1-rc.1", metric_kind::f1_score, 0.5, 0}};
-  check_round_trip(batch);
+  CAF_CHECK_EQUAL(check_round_trip(batch).events.size(), 2u);
   check_round_trip(metric_batch{});
-  check_round_trip(
+  auto ack = check_round_trip(
     ingest_ack{998, 2, "event 17: accuracy value nan is not finite"});
+  CAF_CHECK_EQUAL(ack.accepted, 998u);
+  CAF_CHECK_EQUAL(ack.rejected, 2u);
+  CAF_CHECK_EQUAL(ack.first_error, "event 17: accuracy value nan is not finite");
   // Values ingest must see as sent, to refuse or apply them: CAF's own
   // double packing hangs on infinities and garbles these.
   for (auto value : {std::numeric_limits<double>::quiet_NaN(),
@@ -105,8 +116,18 @@ CAF_TEST(internal messages) {
     retrain_job{42, "cv:a:1.0.0", "1.0.0", "1.0.1", 3, to_string(reason)});
   check_round_trip(job_result{42, 3, false, 137, "", "timeout after 5s",
                               5'000'000'000, "/tmp/x/jobs/42-3.log"});
-  check_round_trip(job_info{42, "cv:a:1.0.0", job_state::succeeded, 2, "1.0.1",
-                            5, "", "why", 1, 2});
+  auto info = check_round_trip(job_info{42, "cv:a:1.0.0",
+                                        job_state::succeeded, 2, "1.0.1", 5,
+                                        "oops", "why", 1, 2});
+  CAF_CHECK_EQUAL(info.id, 42u);
+  CAF_CHECK_EQUAL(info.state, job_state::succeeded);
+  CAF_CHECK_EQUAL(info.attempts, 2u);
+  CAF_CHECK_EQUAL(info.version, "1.0.1");
+  CAF_CHECK_EQUAL(info.merged, 5u);
+  CAF_CHECK_EQUAL(info.error, "oops");
+  CAF_CHECK_EQUAL(info.reason, "why");
+  CAF_CHECK_EQUAL(info.created_at_ns, 1);
+  CAF_CHECK_EQUAL(info.updated_at_ns, 2);
   check_round_trip(job_update{42, "cv:a", job_state::failed, ""});
   check_round_trip(register_version{42, "cv:a:1.0.0", "why", "s3://x"});
   check_round_trip(
@@ -121,7 +142,12 @@ CAF_TEST(internal messages) {
   snap.breaches = 3;
   snap.kinds = {metric_kind::accuracy};
   snap.strategies = {core::strategy_snapshot{"ewma_threshold", {0.9, 7, 0}}};
-  check_round_trip(snap);
+  auto snap2 = check_round_trip(snap);
+  CAF_CHECK_EQUAL(snap2.events, 7u);
+  CAF_CHECK_EQUAL(snap2.breaches, 3u);
+  CAF_REQUIRE_EQUAL(snap2.strategies.size(), 1u);
+  CAF_CHECK_EQUAL(snap2.strategies[0].values,
+                  (std::vector<double>{0.9, 7, 0}));
   coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
   check_round_trip(cs);
   check_round_trip(job_state::running);
@@ -130,7 +156,11 @@ CAF_TEST(internal messages) {
   metric_run run;
   run.events = {run_event{metric_kind::accuracy, 0.93, 1},
                 run_event{metric_kind::latency_ms, 250.5, -1}};
-  check_round_trip(run);
+  auto run2 = check_round_trip(run);
+  CAF_REQUIRE_EQUAL(run2.events.size(), 2u);
+  CAF_CHECK_EQUAL(run2.events[1].kind, metric_kind::latency_ms);
+  CAF_CHECK_EQUAL(run2.events[1].value, 250.5);
+  CAF_CHECK_EQUAL(run2.events[1].observed_at_ns, -1);
   check_round_trip(metric_run{});
 }
 
