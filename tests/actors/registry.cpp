@@ -428,6 +428,10 @@ CAF_TEST(an unusable data dir gives a clear error) {
   CAF_CHECK(contains(err, (taken / "registry.db").string()));
   CAF_CHECK(contains(err, "cannot open"));
   CAF_CHECK_EQUAL(open_error(""), "registry db: the data dir is empty");
+  // A directory nobody may create files in, root included.
+  err = open_error("/proc/1");
+  CAF_CHECK(contains(err, "/proc/1/registry.db"));
+  CAF_CHECK(contains(err, "cannot open"));
   // A directory without write permission (root may write anyway).
   if (geteuid() != 0) {
     auto locked = dir.path() / "locked";
