@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,31 +25,12 @@ class RoleNode(test_node.Node):
         super().__init__(data_dir, log_path, args)
         self.role = role
 
-    def start(self):
+    def command(self):
         cmd = [binary("retrain-node"), f"--retrain.role={self.role}",
                f"--retrain.data-dir={self.data_dir}"] + self.args
         if self.role == "monitor" and not any("ingest-port" in a for a in self.args):
             cmd.append("--retrain.ingest-port=0")
-        self._log = open(self.log_path, "ab")
-        self._log_start = self._log.tell()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=self._log, start_new_session=True)
-        end = time.monotonic() + test_node.STARTUP_DEADLINE_S
-        while True:
-            text = self.log_text(since_start=True)
-            if "retrain-node ready" in text:
-                ingest = re.search(r"ingest listening on [^\s:]+:(\d+)", text)
-                coord = re.search(r"coordinator listening on [^\s:]+:(\d+)", text)
-                self.ingest_port = int(ingest.group(1)) if ingest else None
-                self.coordinator_port = int(coord.group(1)) if coord else None
-                return self
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.role} node exited with "
-                                     f"{self.proc.returncode} at start:\n{text}")
-            if time.monotonic() > end:
-                self.kill()
-                raise AssertionError(f"{self.role} node not ready in time:\n{text}")
-            time.sleep(0.05)
+        return cmd
 
     def pause(self):
         self._signal_group(signal.SIGSTOP)

@@ -119,11 +119,17 @@ class Node:
         self.ingest_port = None
         self.coordinator_port = None
 
+    def command(self):
+        """The command line: every role, both ports chosen by the OS."""
+        return [binary("retrain-node"),
+                f"--retrain.data-dir={self.data_dir}",
+                "--retrain.ingest-port=0",
+                "--retrain.coordinator-port=0"] + self.args
+
     def start(self):
-        cmd = [binary("retrain-node"),
-               f"--retrain.data-dir={self.data_dir}",
-               "--retrain.ingest-port=0",
-               "--retrain.coordinator-port=0"] + self.args
+        """Starts the node and waits until it says it is ready; the ports it
+        serves are read from its log (None for one it does not serve)."""
+        cmd = self.command()
         self._log = open(self.log_path, "ab")
         self._log_start = self._log.tell()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -132,12 +138,12 @@ class Node:
         end = time.monotonic() + STARTUP_DEADLINE_S
         while True:
             text = self.log_text(since_start=True)
-            ingest = re.search(r"retrain-node ingest listening on [^\s:]+:(\d+)", text)
-            coord = re.search(r"retrain-node coordinator listening on [^\s:]+:(\d+)", text)
-            ready = "retrain-node ready" in text
-            if ingest and coord and ready:
-                self.ingest_port = int(ingest.group(1))
-                self.coordinator_port = int(coord.group(1))
+            if "retrain-node ready" in text:
+                # Both are logged before "ready".
+                ingest = re.search(r"ingest listening on [^\s:]+:(\d+)", text)
+                coord = re.search(r"coordinator listening on [^\s:]+:(\d+)", text)
+                self.ingest_port = int(ingest.group(1)) if ingest else None
+                self.coordinator_port = int(coord.group(1)) if coord else None
                 return self
             if self.proc.poll() is not None:
                 raise AssertionError(
