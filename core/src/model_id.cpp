@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "quoted.hpp"
+
 namespace retrain::core {
 
 namespace {
@@ -13,22 +15,7 @@ bool is_part_char(char c) {
          || c == '.' || c == '-';
 }
 
-std::string quoted(std::string_view str) {
-  std::string result = "'";
-  for (auto c : str) {
-    if (c >= 0x20 && c < 0x7f) {
-      result += c;
-    } else {
-      static constexpr char hex[] = "0123456789abcdef";
-      auto u = static_cast<unsigned char>(c);
-      result += "\\x";
-      result += hex[u >> 4];
-      result += hex[u & 0xf];
-    }
-  }
-  result += '\'';
-  return result;
-}
+using detail::quoted;
 
 // Checks project or name `part`, which starts at `offset` in the whole id.
 std::optional<std::string>

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "quoted.hpp"
+
 namespace retrain::core {
 
 namespace {
@@ -36,7 +38,7 @@ expected<uint64_t> parse_number(std::string_view str, std::size_t& pos,
     ++pos;
   }
   if (pos == first) {
-    auto found = pos < str.size() ? "'" + std::string(1, str[pos]) + "'"
+    auto found = pos < str.size() ? detail::quoted(str.substr(pos, 1))
                                   : std::string{"end of input"};
     return fail(at("expected " + std::string{field} + " number, found " + found,
                    pos, offset));
@@ -67,7 +69,7 @@ check_identifiers(std::string_view str, std::size_t first, std::size_t last,
       }
       begin = i + 1;
     } else if (!is_ident_char(str[i])) {
-      return at("invalid character '" + std::string(1, str[i]) + "' in "
+      return at("invalid character " + detail::quoted(str.substr(i, 1)) + " in "
                   + std::string{what} + " (allowed: [0-9A-Za-z-.])",
                 i, offset);
     }
@@ -163,8 +165,8 @@ expected<semver> parse_semver(std::string_view str, std::size_t offset) {
     result.build = std::string{str.substr(first, pos - first)};
   }
   if (pos != str.size())
-    return fail(at("unexpected '" + std::string(1, str[pos])
-                     + "' after patch (expected '-', '+' or end)",
+    return fail(at("unexpected " + detail::quoted(str.substr(pos, 1))
+                     + " after patch (expected '-', '+' or end)",
                    pos, offset));
   return result;
 }

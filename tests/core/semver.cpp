@@ -67,3 +67,13 @@ CAF_TEST(errors name the field and column) {
                   "unexpected '~' after patch (expected '-', '+' or end) at "
                   "column 6");
 }
+
+CAF_TEST(control bytes in a version are escaped in errors) {
+  auto v = parse_semver("1.2.\x01");
+  CAF_REQUIRE(!v);
+  CAF_CHECK_EQUAL(v.error().message.find('\x01'), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(v.error().message.find("'\\x01'"), std::string::npos);
+  auto w = parse_semver("1.2.3-a\x1b");
+  CAF_REQUIRE(!w);
+  CAF_CHECK_NOT_EQUAL(w.error().message.find("'\\x1b'"), std::string::npos);
+}
