@@ -17,8 +17,8 @@ BIN_DIR = None
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     "data", "river")
 
-# strategy, parameters, stream, drift indices, first warning index (None: no
-# warning is part of River's printout). Straight from River's docstrings.
+# strategy, parameters, stream, drift indices, first warning index (None:
+# the detector has no warning zone). Straight from River's docstrings.
 CASES = [
     ("page_hinkley", [], "two_distributions_12345.txt", [1006], None),
     ("adwin", [], "two_distributions_12345.txt", [1023], None),
@@ -48,13 +48,15 @@ class RiverExamplesTest(unittest.TestCase):
                 rows = [line.split() for line in res.stdout.splitlines()]
                 self.assertEqual([int(i) for s, i, _ in rows if s == "drift"], drifts)
                 warnings = [int(i) for s, i, _ in rows if s == "warning"]
-                if first_warning is not None:
+                if first_warning is None:
+                    self.assertEqual(warnings, [])  # these detectors never warn
+                else:
                     self.assertEqual(warnings[0], first_warning)
-                # The JSON form says the same.
+                # The JSON form says the same, row for row.
                 res = backtest("--json", *args, path)
                 self.assertEqual(res.returncode, 0, res.stderr)
-                rows = json.loads(res.stdout)
-                self.assertEqual([r["index"] for r in rows if r["state"] == "drift"], drifts)
+                self.assertEqual([(r["state"], r["index"]) for r in json.loads(res.stdout)],
+                                 [(s, int(i)) for s, i, _ in rows])
 
     def test_bad_input_is_refused(self):
         path = os.path.join(DATA, "error_rate_rises_42.txt")
