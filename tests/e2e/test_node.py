@@ -9,6 +9,7 @@ asserts on timing: each waits, with a generous deadline, for an outcome.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -85,6 +86,18 @@ def kill_processes_with_arg(arg):
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+@contextlib.contextmanager
+def sleep_marker():
+    """A unique `sleep` argument for the commands of one test, so that only
+    its processes are looked at; they are killed when the block ends,
+    whatever happened."""
+    marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
+    try:
+        yield marker
+    finally:
+        kill_processes_with_arg(marker)
 
 
 def wait_for(what, probe, deadline_s=DEADLINE_S, interval_s=0.1):
@@ -427,9 +440,7 @@ class TimeoutTest(NodeTestCase):
     timeout."""
 
     def test_hanging_command_is_killed(self):
-        # A unique argument, so that only this test's sleeps are looked at.
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             node = self.start_node(
                 "--retrain.job.command="
                 + caf_list(["sh", "-c", f"sleep {marker} & sleep {marker}; echo never"]),
@@ -447,8 +458,6 @@ class TimeoutTest(NodeTestCase):
             # The command itself logs nothing: it never got past its sleeps.
             with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
                 self.assertNotIn("never", f.read().splitlines())
-        finally:
-            kill_processes_with_arg(marker)
 
 
     def test_simulated_trainer_times_out(self):
@@ -464,8 +473,7 @@ class ProcessGroupTest(NodeTestCase):
     """What a command leaves behind dies with it; a missing program fails."""
 
     def test_sigterm_ignored_until_killed(self):
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             node = self.start_node(
                 "--retrain.job.command="
                 + caf_list(["sh", "-c", f"trap '' TERM; sleep {marker} & sleep {marker}"]),
@@ -477,12 +485,9 @@ class ProcessGroupTest(NodeTestCase):
             wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
             with open(os.path.join(node.data_dir, "jobs", f"{job['id']}-1.log")) as f:
                 self.assertIn("SIGKILL", f.read())
-        finally:
-            kill_processes_with_arg(marker)
 
     def test_background_leftover_does_not_outlive_success(self):
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             node = self.start_node(
                 "--retrain.job.command="
                 + caf_list(["sh", "-c", f"sleep {marker} >/dev/null 2>&1 & echo trained"]),
@@ -491,8 +496,6 @@ class ProcessGroupTest(NodeTestCase):
             (job,) = self.wait_jobs_settled(node, 1)
             self.assertEqual(job["state"], "succeeded", job)
             wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
-        finally:
-            kill_processes_with_arg(marker)
 
     def test_missing_program(self):
         missing = os.path.join(self.tmp, "no-such-trainer")
@@ -600,8 +603,7 @@ class CrashRestartTest(NodeTestCase):
     # <data-dir>/jobs/running; a restarted node kills what its killed
     # predecessor left behind before the job runs again.
     def test_command_does_not_outlive_killed_node(self):
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             args = ("--retrain.job.command=" + caf_list(["sh", "-c", f"sleep {marker}"]),
                     "--retrain.monitor.cooldown=1h")
             node = self.start_node(*args)
@@ -615,8 +617,6 @@ class CrashRestartTest(NodeTestCase):
                               if j["state"] == "running" and j["attempts"] == 2])
             wait_for("one command of the job at most",
                      lambda: len(processes_with_arg(marker)) <= 1, deadline_s=5)
-        finally:
-            kill_processes_with_arg(marker)
 
 
 class DataDirInUseTest(NodeTestCase):
@@ -625,8 +625,7 @@ class DataDirInUseTest(NodeTestCase):
     # A node holds <data-dir>/node.lock; a second one on the same dir
     # refuses to start, naming the dir, and leaves the first one's job alone.
     def test_second_node_on_same_data_dir_is_refused(self):
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             args = ("--retrain.job.command=" + caf_list(["sh", "-c", f"sleep {marker}"]),
                     "--retrain.monitor.cooldown=1h")
             first = self.start_node(*args)
@@ -646,8 +645,6 @@ class DataDirInUseTest(NodeTestCase):
                              "the first node's command must keep running")
             (job,) = self.jobs(first)
             self.assertEqual((job["state"], job["attempts"]), ("running", 1), job)
-        finally:
-            kill_processes_with_arg(marker)
 
 
 class CrashLoopTest(NodeTestCase):
@@ -718,8 +715,7 @@ class ShutdownTest(NodeTestCase):
     # A clean stop takes the running command down with the node (it runs
     # again at the next start, the job being re-queued).
     def test_sigterm_stops_running_command(self):
-        marker = "300." + str(secrets.randbelow(10**9)).zfill(9)
-        try:
+        with sleep_marker() as marker:
             node = self.start_node(
                 "--retrain.job.command=" + caf_list(["sh", "-c", f"sleep {marker}"]),
                 "--retrain.monitor.cooldown=1h")
@@ -730,8 +726,6 @@ class ShutdownTest(NodeTestCase):
             self.assertEqual(node.proc.returncode, 0)
             wait_for("the command to stop with the node",
                      lambda: not processes_with_arg(marker), deadline_s=5)
-        finally:
-            kill_processes_with_arg(marker)
 
 
 class SupersededTest(NodeTestCase):
