@@ -44,6 +44,10 @@ STEADY = {
     "vision:lane_detector": "vision:lane_detector:0.9.3",
     "ads:ctr_ranker": "ads:ctr_ranker:3.1.0",
 }
+# Events per model in examples/drift.csv.
+DRIFT_EVENTS = {"vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
+                "cv:anomaly_detector:1.2.0": 120, "nlp:intent_classifier:2.0.1": 120,
+                "fraud:scorer:1.0.0-rc.1": 60}
 JOB_FIELDS = {"id", "model", "state", "attempts", "version", "merged", "error",
               "reason", "created", "updated"}
 VERSION_FIELDS = {"version", "parent", "job_id", "created", "reason", "artifact"}
@@ -338,11 +342,7 @@ class ReplayTest(NodeTestCase):
         self.assertIn("540 accepted, 0 rejected", out)
 
         # Every event applied (status counts them) and every job done.
-        expected_events = {"vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
-                           "cv:anomaly_detector:1.2.0": 120,
-                           "nlp:intent_classifier:2.0.1": 120,
-                           "fraud:scorer:1.0.0-rc.1": 60}
-        self.wait_events_applied(node, expected_events)
+        self.wait_events_applied(node, DRIFT_EVENTS)
         jobs = self.wait_jobs_settled(node, len(DRIFTING))
 
         by_model = {}
@@ -742,10 +742,7 @@ class SupersededTest(NodeTestCase):
         # drifting models' versions are superseded, so no new job.
         node = self.start_node(*args, data_dir=node.data_dir)
         self.replay(node, DRIFT_CSV)
-        models = self.wait_events_applied(node, {
-            "vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
-            "cv:anomaly_detector:1.2.0": 120, "nlp:intent_classifier:2.0.1": 120,
-            "fraud:scorer:1.0.0-rc.1": 60})
+        models = self.wait_events_applied(node, DRIFT_EVENTS)
         for model, _, _ in DRIFTING.values():
             self.assertEqual(models[model]["state"], "standing-down", models[model])
         for model in STEADY.values():
@@ -991,10 +988,7 @@ class ConfigFileTest(NodeTestCase):
         node = self.start_node("--config=" + os.path.join(ROOT, "config", "retrain.ini"),
                                "--retrain.job.simulated-duration=100ms")
         self.replay(node, DRIFT_CSV)
-        self.wait_events_applied(node, {
-            "vision:lane_detector:0.9.3": 120, "ads:ctr_ranker:3.1.0": 120,
-            "cv:anomaly_detector:1.2.0": 120, "nlp:intent_classifier:2.0.1": 120,
-            "fraud:scorer:1.0.0-rc.1": 60})
+        self.wait_events_applied(node, DRIFT_EVENTS)
         jobs = self.wait_jobs_settled(node, 2)
         self.assertEqual(sorted(j["model"] for j in jobs),
                          ["cv:anomaly_detector:1.2.0", "fraud:scorer:1.0.0-rc.1"], jobs)
