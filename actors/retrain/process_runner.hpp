@@ -32,7 +32,9 @@ struct process_outcome {
 /// waits only for its own child, so several runners may work in parallel
 /// threads of one process. stdout passes through a pipe (to remember its last
 /// line) and may therefore interleave with stderr at a coarser grain than
-/// the child wrote it.
+/// the child wrote it. A run spawns the child, watches it (copying its stdout
+/// to the log and signalling its group when a `core::kill_schedule` says),
+/// drains what is left in the pipe and reaps the child.
 class process_runner {
 public:
   /// Longest last stdout line kept; longer lines are cut.

@@ -1,14 +1,13 @@
 #include "retrain/process_runner.hpp"
 
-#include <mutex>
-#include <set>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string_view>
 
@@ -19,6 +18,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "retrain/core/kill_schedule.hpp"
 
 extern char** environ;
 
@@ -43,6 +44,15 @@ public:
     // nop
   }
 
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {
+    // nop
+  }
+
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
+
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
 
@@ -52,6 +62,12 @@ public:
 
   int get() const {
     return fd_;
+  }
+
+  int release() noexcept {
+    auto fd = fd_;
+    fd_ = -1;
+    return fd;
   }
 
   void reset(int fd = -1) {
@@ -269,6 +285,223 @@ size_t kill_stale_commands(const std::string& record_dir) {
   return killed;
 }
 
+namespace {
+
+// A child started by `spawn`, or why there is none.
+struct spawned_child {
+  // The child, leader of its own process group; -1 when it did not start.
+  pid_t pid = -1;
+  // The read end of the child's stdout.
+  unique_fd out;
+  // 127 when the program could not be started.
+  int exit_code = -1;
+  // Why the child did not start; empty when it did.
+  std::string error;
+};
+
+// Starts `argv` in its own process group, with stdin from /dev/null, stdout
+// into a pipe and stderr appended to `log_fd`; notes the command line in
+// the log first.
+spawned_child spawn(const std::vector<std::string>& argv, int log_fd) {
+  spawned_child result;
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    result.error = std::string{"cannot create a pipe: "} + std::strerror(errno);
+    return result;
+  }
+  unique_fd out_read{out[0]};
+  // Closed when this function returns, so that the child holds the only
+  // write end and its exit ends the stream.
+  unique_fd out_write{out[1]};
+  note(log_fd, "running " + quote(argv));
+  // posix_spawn instead of fork: safe in a multi-threaded process, and it
+  // reports exec errors such as ENOENT to the caller.
+  spawn_setup setup;
+  posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
+                                   O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(),
+                                   STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, log_fd, STDERR_FILENO);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+  // Sockets and databases of the node that lack O_CLOEXEC stay with it.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
+#endif
+  // Own process group (so a timeout can kill everything the command
+  // started), no inherited signal mask, default handling of the signals
+  // a parent commonly ignores.
+  sigset_t mask;
+  sigemptyset(&mask);
+  posix_spawnattr_setsigmask(&setup.attr, &mask);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (auto sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD})
+    sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+  posix_spawnattr_setpgroup(&setup.attr, 0);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP
+                                          | POSIX_SPAWN_SETSIGMASK
+                                          | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  auto rc = ::posix_spawnp(&pid, args[0], &setup.actions, &setup.attr,
+                           args.data(), environ);
+  if (rc != 0) {
+    result.exit_code = 127;
+    result.error = "cannot run '" + argv[0] + "': " + std::strerror(rc);
+    return result;
+  }
+  result.pid = pid;
+  result.out = std::move(out_read);
+  return result;
+}
+
+// Copies a child's stdout into its log as it comes and remembers the last
+// line.
+class output_drain {
+public:
+  output_drain(unique_fd out, int log_fd)
+    : out_(std::move(out)), log_fd_(log_fd) {
+    // nop
+  }
+
+  // The pipe to poll, or -1 once it is closed.
+  int fd() const {
+    return out_.get();
+  }
+
+  // Copies what is available; closes the pipe at end of file or on an
+  // error.
+  void read_some() {
+    auto n = ::read(out_.get(), buf_, sizeof(buf_));
+    if (n < 0) {
+      if (errno != EINTR && errno != EAGAIN)
+        out_.reset();
+      return;
+    }
+    if (n == 0) {
+      out_.reset();
+      return;
+    }
+    std::string_view chunk{buf_, static_cast<size_t>(n)};
+    write_all(log_fd_, chunk);
+    last_line_.feed(chunk);
+  }
+
+  // Copies the rest, waiting at most `limit`: once the child exited and its
+  // group was killed, only a process that left the group can keep the pipe
+  // open.
+  void finish(milliseconds limit) {
+    auto until = steady_clock::now() + limit;
+    while (out_.get() >= 0) {
+      auto left
+        = std::chrono::duration_cast<milliseconds>(until - steady_clock::now());
+      if (left.count() <= 0)
+        break;
+      pollfd fd{out_.get(), POLLIN, 0};
+      if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0)
+        break;
+      read_some();
+    }
+  }
+
+  // The last non-empty line copied.
+  std::string last_line() {
+    return last_line_.finish();
+  }
+
+private:
+  unique_fd out_;
+  int log_fd_;
+  last_line_tracker last_line_;
+  char buf_[64 * 1024];
+};
+
+// Sends `action` to the process group `pgid`, noting in the log why: `why`
+// for SIGTERM, the grace that ran out for SIGKILL.
+void escalate(pid_t pgid, core::kill_action action, const std::string& why,
+              const core::kill_schedule& schedule, int log_fd) {
+  auto to_group = std::string{", sending "} + core::to_string(action)
+                  + " to process group " + std::to_string(pgid);
+  switch (action) {
+    case core::kill_action::term:
+      note(log_fd, why + to_group);
+      ::kill(-pgid, SIGTERM);
+      break;
+    case core::kill_action::kill:
+      note(log_fd, "still running after " + render_duration(schedule.grace())
+                     + to_group);
+      ::kill(-pgid, SIGKILL);
+      break;
+    default:
+      break;
+  }
+}
+
+// Waits until the child `pid` exits (or was reaped elsewhere), without
+// reaping it, copying its stdout meanwhile and signalling its group when
+// `schedule` says; `why` explains a SIGTERM in the log.
+child_state watch(pid_t pid, output_drain& output,
+                  core::kill_schedule& schedule, const std::string& why,
+                  int log_fd) {
+  unique_fd pidfd{open_pidfd(pid)};
+  auto state = child_state::running;
+  while (state == child_state::running) {
+    auto now = steady_clock::now();
+    auto step = schedule.next(now);
+    for (; step.action != core::kill_action::none; step = schedule.next(now)) {
+      escalate(pid, step.action, why, schedule, log_fd);
+      schedule.sent(step.action, now);
+    }
+    auto wait = std::chrono::duration_cast<milliseconds>(step.wake - now)
+                + milliseconds{1};
+    if (pidfd.get() < 0)
+      wait = std::min(wait, exit_poll_interval);
+    pollfd fds[2];
+    nfds_t nfds = 0;
+    if (output.fd() >= 0)
+      fds[nfds++] = {output.fd(), POLLIN, 0};
+    if (pidfd.get() >= 0)
+      fds[nfds++] = {pidfd.get(), POLLIN, 0};
+    auto ready = ::poll(
+      fds, nfds,
+      static_cast<int>(std::min<milliseconds::rep>(wait.count(), 60'000)));
+    if (ready > 0 && output.fd() >= 0 && fds[0].revents != 0)
+      output.read_some();
+    state = peek(pid);
+  }
+  return state;
+}
+
+// Reaps the exited child `pid` and records how it ended.
+void reap(pid_t pid, process_outcome& result) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ; // retry
+  if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.signal = WTERMSIG(status);
+}
+
+// `x` in the schedule's unit, saturating: a timeout of centuries must not
+// wrap around into the past.
+core::kill_schedule::duration saturated(milliseconds x) {
+  using result_type = core::kill_schedule::duration;
+  constexpr auto limit
+    = std::chrono::duration_cast<milliseconds>(result_type::max());
+  if (x >= limit)
+    return result_type::max();
+  if (x <= -limit)
+    return result_type::min();
+  return x;
+}
+
+} // namespace
+
 process_outcome process_runner::run(const std::vector<std::string>& argv,
                                     const std::string& log_file,
                                     milliseconds timeout) const {
@@ -289,155 +522,37 @@ process_outcome process_runner::run(const std::vector<std::string>& argv,
                    + "': " + std::strerror(errno);
     return done();
   }
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    result.error = std::string{"cannot create a pipe: "} + std::strerror(errno);
+  auto child = spawn(argv, log.get());
+  if (child.pid < 0) {
+    result.exit_code = child.exit_code;
+    result.error = std::move(child.error);
     note(log.get(), result.error);
     return done();
   }
-  unique_fd out_read{out[0]};
-  unique_fd out_write{out[1]};
-  note(log.get(), "running " + quote(argv));
-  // posix_spawn instead of fork: safe in a multi-threaded process, and it
-  // reports exec errors such as ENOENT to the caller.
-  pid_t pid = -1;
-  int rc;
-  {
-    spawn_setup setup;
-    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(),
-                                     STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&setup.actions, log.get(), STDERR_FILENO);
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
-    // Sockets and databases of the node that lack O_CLOEXEC stay with it.
-    posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
-#endif
-    // Own process group (so a timeout can kill everything the command
-    // started), no inherited signal mask, default handling of the signals
-    // a parent commonly ignores.
-    sigset_t mask;
-    sigemptyset(&mask);
-    posix_spawnattr_setsigmask(&setup.attr, &mask);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (auto sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD})
-      sigaddset(&defaults, sig);
-    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    posix_spawnattr_setpgroup(&setup.attr, 0);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP
-                                            | POSIX_SPAWN_SETSIGMASK
-                                            | POSIX_SPAWN_SETSIGDEF);
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& arg : argv)
-      args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    rc = ::posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(),
-                        environ);
-  }
-  out_write.reset();
-  if (rc != 0) {
-    result.exit_code = 127;
-    result.error = "cannot run '" + argv[0] + "': " + std::strerror(rc);
-    note(log.get(), result.error);
-    return done();
-  }
-  running_group guard{pid, record_dir_};
-  unique_fd pidfd{open_pidfd(pid)};
-  last_line_tracker last_line;
-  char buf[64 * 1024];
-  // Reads what is available; returns false at end of file.
-  auto read_stdout = [&] {
-    auto n = ::read(out_read.get(), buf, sizeof(buf));
-    if (n < 0)
-      return errno == EINTR || errno == EAGAIN;
-    if (n == 0)
-      return false;
-    std::string_view chunk{buf, static_cast<size_t>(n)};
-    write_all(log.get(), chunk);
-    last_line.feed(chunk);
-    return true;
-  };
-  auto deadline = start + timeout;
-  auto kill_at = steady_clock::time_point::max();
-  bool term_sent = false;
-  bool kill_sent = false;
-  auto state = child_state::running;
-  while (state == child_state::running) {
-    auto now = steady_clock::now();
-    if (!term_sent && now >= deadline) {
-      result.timed_out = true;
-      note(log.get(), "timed out after " + render_duration(timeout)
-                        + ", sending SIGTERM to process group "
-                        + std::to_string(pid));
-      ::kill(-pid, SIGTERM);
-      term_sent = true;
-      kill_at = now + grace_;
-    }
-    if (term_sent && !kill_sent && now >= kill_at) {
-      note(log.get(), "still running after " + render_duration(grace_)
-                        + ", sending SIGKILL to process group "
-                        + std::to_string(pid));
-      ::kill(-pid, SIGKILL);
-      kill_sent = true;
-    }
-    auto wake = !term_sent ? deadline : !kill_sent ? kill_at : now + grace_;
-    auto wait = std::chrono::duration_cast<milliseconds>(wake - now)
-                + milliseconds{1};
-    if (pidfd.get() < 0)
-      wait = std::min(wait, exit_poll_interval);
-    pollfd fds[2];
-    nfds_t nfds = 0;
-    if (out_read.get() >= 0)
-      fds[nfds++] = {out_read.get(), POLLIN, 0};
-    if (pidfd.get() >= 0)
-      fds[nfds++] = {pidfd.get(), POLLIN, 0};
-    auto ready = ::poll(
-      fds, nfds,
-      static_cast<int>(std::min<milliseconds::rep>(wait.count(), 60'000)));
-    if (ready > 0 && out_read.get() >= 0 && fds[0].revents != 0
-        && !read_stdout())
-      out_read.reset();
-    state = peek(pid);
-  }
+  running_group guard{child.pid, record_dir_};
+  output_drain output{std::move(child.out), log.get()};
+  core::kill_schedule schedule{
+    core::kill_schedule::deadline_after(start, saturated(timeout)),
+    saturated(grace_)};
+  auto state = watch(child.pid, output, schedule,
+                     "timed out after " + render_duration(timeout), log.get());
+  result.timed_out = schedule.last_sent() != core::kill_action::none;
   if (state == child_state::lost) {
-    result.error = "lost child " + std::to_string(pid)
+    result.error = "lost child " + std::to_string(child.pid)
                    + ": it was reaped elsewhere (is SIGCHLD ignored?)";
     note(log.get(), result.error);
   } else {
     // Whatever the child left behind in its group does not outlive it.
-    ::kill(-pid, SIGKILL);
+    ::kill(-child.pid, SIGKILL);
   }
-  // Drain stdout: every writer is gone now, except processes that left the
-  // group, which get a bounded wait.
-  auto drain_until = steady_clock::now() + drain_limit;
-  while (out_read.get() >= 0) {
-    auto left = std::chrono::duration_cast<milliseconds>(drain_until
-                                                         - steady_clock::now());
-    if (left.count() <= 0)
-      break;
-    pollfd fd{out_read.get(), POLLIN, 0};
-    if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0)
-      break;
-    if (!read_stdout())
-      out_read.reset();
-  }
-  result.last_line = last_line.finish();
-  if (state == child_state::exited) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
-      ; // retry
-    if (WIFEXITED(status)) {
-      result.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      result.signal = WTERMSIG(status);
-    }
-  }
+  output.finish(drain_limit);
+  result.last_line = output.last_line();
+  if (state == child_state::exited)
+    reap(child.pid, result);
   auto outcome = done();
   if (outcome.error.empty()) {
-    note(log.get(), render_exit(outcome) + " after "
-                      + render_duration(outcome.duration));
+    note(log.get(),
+         render_exit(outcome) + " after " + render_duration(outcome.duration));
   }
   return outcome;
 }

@@ -163,6 +163,29 @@ CAF_TEST(a group that ignores SIGTERM gets SIGKILL after the grace period) {
                                      "sending SIGKILL to process group "));
 }
 
+CAF_TEST(without a grace SIGKILL follows SIGTERM at once) {
+  process_runner impatient{0ms};
+  auto res = impatient.run({"/bin/sh", "-c",
+                            "trap '' TERM; sleep 100 & echo $!; "
+                            "while :; do sleep 0.05; done"},
+                           log, 200ms);
+  CAF_CHECK(res.timed_out);
+  CAF_CHECK_EQUAL(res.signal, SIGKILL);
+  CAF_CHECK(printed_pid_dies(res));
+  auto text = read_file(log);
+  CAF_CHECK(contains(text, "[retrain] timed out after 200ms, sending SIGTERM "
+                           "to process group "));
+  CAF_CHECK(contains(text, "[retrain] still running after 0ms, sending "
+                           "SIGKILL to process group "));
+}
+
+CAF_TEST(a timeout too long to count never fires) {
+  auto res = sh("echo done", std::chrono::milliseconds::max());
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(!res.timed_out);
+  CAF_CHECK_EQUAL(res.last_line, "done");
+}
+
 CAF_TEST(background processes do not outlive a command that exits) {
   auto res = sh("sleep 100 & echo $!; exit 0");
   CAF_CHECK_EQUAL(res.exit_code, 0);
