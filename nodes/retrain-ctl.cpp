@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ctl/commands.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ options:
   --openssl.certificate=PEM --openssl.key=PEM --openssl.cafile=PEM
                              TLS for nodes that use it (all three)
   -h, --help                 this text
+  --version                  version, git revision and CAF version
 
 exit codes: 0 ok, 1 unreachable or refused, 2 bad arguments
 )";
@@ -54,6 +56,9 @@ int main(int argc, char** argv) {
       args.push_back(arg);
     } else if (arg == "-h" || arg == "--help") {
       std::cout << usage_text;
+      return ok;
+    } else if (arg == "--version") {
+      std::cout << retrain::version_line("retrain-ctl") << '\n';
       return ok;
     } else if (auto v = value("--node=")) {
       opts.node = v;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -14,8 +15,15 @@
 #include "node.hpp"
 #include "retrain/command_template.hpp"
 #include "retrain/node_config.hpp"
+#include "version.hpp"
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view{argv[i]} == "--version") {
+      std::cout << retrain::version_line("retrain-node") << '\n';
+      return 0;
+    }
+  }
   // Signals are taken by sigwait in run_node: block them in every thread.
   sigset_t set;
   sigemptyset(&set);
@@ -40,6 +48,7 @@ int main(int argc, char** argv) {
   logger->set_level(spdlog::level::from_str(settings->log_level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  logger->info("{} starting", retrain::version_line("retrain-node"));
   cfg.load<caf::io::middleman>();
   // With a certificate, key and CA set, every node link uses mutual TLS
   // and peers without a certificate from that CA are refused.

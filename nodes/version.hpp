@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+
+namespace retrain {
+
+/// The git revision this build came from: the commit id, with `-dirty` when
+/// tracked files differed from it, or `unknown` outside a git checkout.
+extern const char* const git_revision;
+
+/// The project version, e.g. `0.1.0`.
+const char* project_version();
+
+/// The CAF version this build was compiled against, e.g. `0.17.6`.
+std::string caf_version();
+
+/// One line for `--version` and the start-up log:
+/// `<program> 0.1.0 (git <revision>, CAF 0.17.6)`.
+std::string version_line(const std::string& program);
+
+} // namespace retrain
