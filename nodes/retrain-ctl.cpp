@@ -9,8 +9,10 @@
 
 namespace {
 
-constexpr const char* usage_text
-  = R"(usage: retrain-ctl [OPTIONS] COMMAND [ARGS]
+// The usage text, with the defaults of `remote_options`.
+std::string usage_text() {
+  retrain::ctl::remote_options opts;
+  return R"(usage: retrain-ctl [OPTIONS] COMMAND [ARGS]
 
 commands:
   send MODEL KIND VALUE      send one metric event (acknowledged)
@@ -27,10 +29,13 @@ commands:
                              run a strategy offline over one value per line
 
 options:
-  --node=HOST:PORT           ingest of a monitor node (default 127.0.0.1:4242)
-  --coordinator=HOST:PORT    coordinator (default 127.0.0.1:4243)
+  --node=HOST:PORT           ingest of a monitor node (default )"
+         + opts.node + R"()
+  --coordinator=HOST:PORT    coordinator (default )"
+         + opts.coordinator + R"()
   --json                     machine-readable output
-  --timeout=SECONDS          wait this long for answers (default 10)
+  --timeout=SECONDS          wait this long for answers (default )"
+         + std::to_string(opts.timeout_s) + R"()
   --openssl.certificate=PEM --openssl.key=PEM --openssl.cafile=PEM
                              TLS for nodes that use it (all three)
   -h, --help                 this text
@@ -38,6 +43,7 @@ options:
 
 exit codes: 0 ok, 1 unreachable or refused, 2 bad arguments
 )";
+}
 
 } // namespace
 
@@ -55,7 +61,7 @@ int main(int argc, char** argv) {
     if (command == "backtest") {
       args.push_back(arg);
     } else if (arg == "-h" || arg == "--help") {
-      std::cout << usage_text;
+      std::cout << usage_text();
       return ok;
     } else if (arg == "--version") {
       std::cout << retrain::version_line("retrain-ctl") << '\n';
@@ -80,7 +86,7 @@ int main(int argc, char** argv) {
       }
     } else if (arg.size() > 1 && arg[0] == '-' && command.empty()) {
       std::cerr << "retrain-ctl: unknown option '" << arg << "'\n"
-                << usage_text;
+                << usage_text();
       return usage;
     } else if (command.empty()) {
       command = arg;
@@ -111,9 +117,9 @@ int main(int argc, char** argv) {
     return run_backtest_command(args, std::cout, std::cerr);
   }
   if (command.empty())
-    std::cerr << usage_text;
+    std::cerr << usage_text();
   else
     std::cerr << "retrain-ctl: unknown command '" << command << "'\n"
-              << usage_text;
+              << usage_text();
   return usage;
 }

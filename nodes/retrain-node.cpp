@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   retrain::node_config cfg;
   auto settings = cfg.parse_settings(argc, argv);
   if (!settings) {
-    std::cerr << "retrain-node: " << settings.error().message << '\n';
+    std::cerr << "retrain-node: " << retrain::error_text(settings.error())
+              << '\n';
     return 2;
   }
   if (cfg.help_requested())

@@ -2,11 +2,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "retrain/core/expected.hpp"
+#include <caf/error.hpp>
+
+#include "retrain/defaults.hpp"
 
 namespace retrain {
 
@@ -16,20 +17,22 @@ struct job_config {
   /// {next_version} {job_id}. Empty: the simulated trainer.
   std::vector<std::string> command;
   /// How long the simulated trainer sleeps.
-  std::chrono::milliseconds simulated_duration{std::chrono::seconds{2}};
+  std::chrono::milliseconds simulated_duration
+    = defaults::job::simulated_duration;
   /// Wall-time limit of one attempt; the whole process group is killed then.
-  std::chrono::milliseconds timeout{std::chrono::hours{1}};
+  std::chrono::milliseconds timeout = defaults::job::timeout;
   /// Attempts before a job is marked failed.
-  uint32_t max_attempts = 3;
+  uint32_t max_attempts = defaults::job::max_attempts;
   /// Base of the retry backoff: base * 2^(attempt-1), with jitter.
-  std::chrono::milliseconds retry_delay{std::chrono::seconds{30}};
+  std::chrono::milliseconds retry_delay = defaults::job::retry_delay;
   /// Cap of the retry backoff.
-  std::chrono::milliseconds retry_cap{std::chrono::minutes{30}};
+  std::chrono::milliseconds retry_cap = defaults::job::retry_cap;
   /// Where job logs go: `<data_dir>/jobs/`.
   std::string data_dir;
 
-  /// Returns what is wrong, naming the key and the allowed range.
-  std::optional<core::failure> validate() const;
+  /// Returns what is wrong (`ec::invalid_config`, naming the key and the
+  /// allowed range), or nothing.
+  caf::error validate() const;
 };
 
 } // namespace retrain

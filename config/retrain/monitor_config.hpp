@@ -7,9 +7,12 @@
 #include <optional>
 #include <string>
 
-#include "retrain/core/expected.hpp"
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
 #include "retrain/core/strategy.hpp"
 #include "retrain/core/strategy_factory.hpp"
+#include "retrain/defaults.hpp"
 #include "retrain/metric_kind.hpp"
 
 namespace retrain {
@@ -26,42 +29,54 @@ struct kind_watch {
 /// `retrain.strategy.*`.
 struct monitor_config {
   /// EWMA weight of the newest value.
-  double alpha = 0.2;
+  double alpha = retrain::defaults::monitor::alpha;
   /// No decision before this many values of a kind.
-  uint64_t min_samples = 5;
+  uint64_t min_samples = retrain::defaults::monitor::min_samples;
   /// Breaching evaluations in a row for a trigger.
-  uint64_t consecutive_breaches = 3;
+  uint64_t consecutive_breaches
+    = retrain::defaults::monitor::consecutive_breaches;
   /// Quiet time after a trigger.
-  std::chrono::milliseconds cooldown{std::chrono::minutes{1}};
+  std::chrono::milliseconds cooldown = retrain::defaults::monitor::cooldown;
   /// How often the supervisor asks the monitors that changed for their
   /// state.
-  std::chrono::milliseconds snapshot_interval{std::chrono::seconds{1}};
+  std::chrono::milliseconds snapshot_interval
+    = retrain::defaults::monitor::snapshot_interval;
   /// How long the supervisor may hold events to send each monitor longer
-  /// runs; 0 sends every batch's runs at once. Nodes default to 2 ms.
+  /// runs; 0 sends every batch's runs at once. Nodes default to
+  /// `retrain::defaults::monitor::flush_interval` (`node_defaults()`).
   std::chrono::milliseconds flush_interval{0};
   /// Restarts allowed per monitor within `restart_window` before the model
   /// is quarantined.
-  uint32_t max_restarts = 5;
-  std::chrono::milliseconds restart_window{std::chrono::minutes{1}};
+  uint32_t max_restarts = retrain::defaults::monitor::max_restarts;
+  std::chrono::milliseconds restart_window
+    = retrain::defaults::monitor::restart_window;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
-  std::chrono::milliseconds request_timeout{std::chrono::seconds{10}};
+  std::chrono::milliseconds request_timeout
+    = retrain::defaults::request_timeout;
   /// Per kind: how it is watched, or nothing (not watched).
   std::array<std::optional<kind_watch>, metric_kind_count> kinds;
 
-  /// The seed's defaults: accuracy under 0.92 and f1_score under 0.90 with
+  /// The seed's defaults: the kinds of `defaults::monitor::thresholds`
+  /// (accuracy under 0.92, f1_score under 0.90) watched with
   /// `ewma_threshold`.
   static monitor_config defaults();
+
+  /// `defaults()` with the node's `flush_interval`: what `retrain-node`
+  /// starts from.
+  static monitor_config node_defaults();
 
   /// Sets the watch of `kind` to `ewma_threshold` with this config's EWMA
   /// settings and `threshold`.
   void watch_threshold(metric_kind kind, double threshold);
 
-  /// Returns what is wrong, naming the key and the allowed range.
-  std::optional<core::failure> validate() const;
+  /// Returns what is wrong (`ec::invalid_config`, naming the key and the
+  /// allowed range), or nothing.
+  caf::error validate() const;
 
-  /// Builds the strategy for `kind`; requires `kinds[kind]`.
-  core::expected<std::unique_ptr<core::strategy>>
+  /// Builds the strategy for `kind` (`ec::invalid_config` when its
+  /// parameters are wrong); requires `kinds[kind]`.
+  caf::expected<std::unique_ptr<core::strategy>>
   make_strategy(metric_kind kind) const;
 };
 

@@ -1,80 +1,88 @@
 #pragma once
 
-#include <chrono>
-#include <cstdint>
+#include <array>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
 
-#include "retrain/core/expected.hpp"
-#include "retrain/job_config.hpp"
-#include "retrain/monitor_config.hpp"
+#include "retrain/config_error.hpp"
+#include "retrain/metric_kind.hpp"
+#include "retrain/node_settings.hpp"
 
 namespace retrain {
 
-/// Which actors a node runs.
-enum class node_role : uint8_t {
-  /// Every actor in one process: the embedded default.
-  all,
-  /// Dispatcher and registry.
-  coordinator,
-  /// Ingest, supervisor and monitors.
-  monitor,
-  /// Retrain workers.
-  worker,
-};
-
-/// Returns `all`, `coordinator`, `monitor` or `worker`.
-std::string to_string(node_role x);
-
-/// A `HOST:PORT` pair.
-struct endpoint {
-  std::string host;
-  uint16_t port = 0;
-};
-
-/// Parses `HOST:PORT`; `what` names the option in errors.
-core::expected<endpoint> parse_endpoint(const std::string& str,
-                                        const std::string& what);
-
-/// Everything a node needs, validated.
-struct node_settings {
-  node_role role = node_role::all;
-  std::string data_dir;
-  /// Address the node binds to.
-  std::string host = "127.0.0.1";
-  uint16_t ingest_port = 4242;
-  uint16_t coordinator_port = 4243;
-  /// Where monitor and worker nodes find the coordinator.
-  endpoint coordinator{"127.0.0.1", 4243};
-  /// Retrain workers on this node.
-  uint32_t workers = 2;
-  /// Timeout of requests between actors.
-  std::chrono::milliseconds request_timeout{std::chrono::seconds{10}};
-  /// spdlog level: trace, debug, info, warn, error, critical, off.
-  std::string log_level = "info";
-  monitor_config monitor = monitor_config::defaults();
-  job_config job;
+/// `retrain.threshold.<kind>` as written: the threshold of `ewma_threshold`,
+/// or "off".
+struct threshold_setting {
+  /// Nothing: "off", the kind is not watched (unless
+  /// `retrain.strategy.<kind>` names a strategy for it).
+  std::optional<double> value;
 };
 
 /// The node's `caf::actor_system_config`: registers the messages, declares
-/// every `retrain.*` option (command line `--retrain.key=value` or the INI
-/// file given with `--config-file=FILE`; the command line wins) and turns them
-/// into validated `node_settings`.
+/// every `retrain.*` option bound to the field it fills (command line
+/// `--retrain.key=value` or the INI file given with `--config-file=FILE`;
+/// the command line wins) and turns them into validated `node_settings`.
 class node_config : public caf::actor_system_config {
 public:
+  /// Declares the options; they point into this object, which CAF's base
+  /// class makes impossible to copy.
   node_config();
 
   /// Parses the command line and the config file, refusing unknown keys,
-  /// values of the wrong type and values out of range. The message names
-  /// the key and the allowed values.
-  core::expected<node_settings> parse_settings(int argc, char** argv);
+  /// values of the wrong type and values out of range, and makes sure the
+  /// data dir is writable where the role needs one. Errors are
+  /// `ec::invalid_config` and name the key.
+  caf::expected<node_settings> parse_settings(int argc, char** argv);
 
-  /// Whether `--help` was given (the help text is printed by `parse_settings`).
+  /// Same as above, for the arguments after the program name.
+  caf::expected<node_settings> parse_settings(std::vector<std::string> args);
+
+  /// First half of `parse_settings`: reads the command line and the config
+  /// file into the bound fields, refusing unknown keys and values of the
+  /// wrong type; no range checks yet. Prints the help text for `-h`,
+  /// `--help` and `--long-help`.
+  caf::error read(std::vector<std::string> args);
+
+  /// Every `retrain.*` key and every CAF key whose default the node
+  /// changes, in the order of `--help`, each with the value it holds now as
+  /// `--help` shows it.
+  std::vector<std::pair<std::string, std::string>> values() const;
+
+  /// Whether `--help` was given (the help text is printed by `read`).
   bool help_requested() const noexcept {
     return cli_helptext_printed;
   }
+
+private:
+  // One declared `retrain.*` option: its key and how to show its field.
+  struct bound_option {
+    std::string key;
+    std::string (*show)(const void* field);
+    const void* field;
+  };
+
+  class binder;
+
+  // The one list of `retrain.*` keys: each with its field and its help.
+  void declare_options();
+
+  // Stores the value of every bound option found in `content` in its field.
+  caf::error store_values();
+
+  // Fills what follows from the bound fields: the watched kinds, the
+  // request timeout of the monitors, the data dir of the jobs.
+  caf::error complete_settings();
+
+  node_settings settings_;
+  std::array<threshold_setting, metric_kind_count> thresholds_;
+  std::array<std::string, metric_kind_count> strategies_;
+  std::vector<bound_option> bound_;
 };
 
 } // namespace retrain

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "retrain/config_error.hpp"
+
 namespace retrain {
 
 namespace {
@@ -16,8 +18,14 @@ std::string show(double x) {
 
 monitor_config monitor_config::defaults() {
   monitor_config result;
-  result.watch_threshold(metric_kind::accuracy, 0.92);
-  result.watch_threshold(metric_kind::f1_score, 0.90);
+  for (auto& x : retrain::defaults::monitor::thresholds)
+    result.watch_threshold(x.kind, x.threshold);
+  return result;
+}
+
+monitor_config monitor_config::node_defaults() {
+  auto result = defaults();
+  result.flush_interval = retrain::defaults::monitor::flush_interval;
   return result;
 }
 
@@ -28,7 +36,7 @@ void monitor_config::watch_threshold(metric_kind kind, double threshold) {
   kinds[static_cast<std::size_t>(kind)] = std::move(w);
 }
 
-core::expected<std::unique_ptr<core::strategy>>
+caf::expected<std::unique_ptr<core::strategy>>
 monitor_config::make_strategy(metric_kind kind) const {
   auto& w = *kinds[static_cast<std::size_t>(kind)];
   auto params = w.params;
@@ -41,29 +49,32 @@ monitor_config::make_strategy(metric_kind kind) const {
                    std::to_string(consecutive_breaches));
     params.emplace("direction", higher_is_better(kind) ? "below" : "above");
   }
-  return core::make_strategy(w.strategy, params);
+  auto result = core::make_strategy(w.strategy, params);
+  if (!result)
+    return config_error(result.error().message);
+  return std::move(*result);
 }
 
-std::optional<core::failure> monitor_config::validate() const {
+caf::error monitor_config::validate() const {
   using namespace std::chrono_literals;
   if (!(alpha >= 0.0 && alpha <= 1.0))
-    return core::failure{"retrain.monitor.alpha=" + show(alpha)
-                         + " is outside [0, 1]"};
+    return config_error("retrain.monitor.alpha=" + show(alpha)
+                        + " is outside [0, 1]");
   if (min_samples < 1)
-    return core::failure{"retrain.monitor.min-samples must be at least 1"};
+    return config_error("retrain.monitor.min-samples must be at least 1");
   if (consecutive_breaches < 1)
-    return core::failure{
-      "retrain.monitor.consecutive-breaches must be at least 1"};
+    return config_error(
+      "retrain.monitor.consecutive-breaches must be at least 1");
   if (cooldown < 0ms)
-    return core::failure{"retrain.monitor.cooldown must not be negative"};
+    return config_error("retrain.monitor.cooldown must not be negative");
   if (snapshot_interval <= 0ms)
-    return core::failure{
-      "retrain.monitor.snapshot-interval must be greater than 0"};
+    return config_error(
+      "retrain.monitor.snapshot-interval must be greater than 0");
   if (flush_interval < 0ms)
-    return core::failure{"retrain.monitor.flush-interval must not be negative"};
+    return config_error("retrain.monitor.flush-interval must not be negative");
   if (restart_window <= 0ms)
-    return core::failure{
-      "retrain.monitor.restart-window must be greater than 0"};
+    return config_error(
+      "retrain.monitor.restart-window must be greater than 0");
   bool any = false;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     if (!kinds[i])
@@ -72,13 +83,13 @@ std::optional<core::failure> monitor_config::validate() const {
     auto kind = static_cast<metric_kind>(i);
     auto s = make_strategy(kind);
     if (!s)
-      return core::failure{"retrain.strategy." + to_string(kind) + ": "
-                           + s.error().message};
+      return config_error("retrain.strategy." + to_string(kind) + ": "
+                          + error_text(s.error()));
   }
   if (!any)
-    return core::failure{"no metric kind is watched: set at least one "
-                         "retrain.threshold.<kind> or retrain.strategy.<kind>"};
-  return std::nullopt;
+    return config_error("no metric kind is watched: set at least one "
+                        "retrain.threshold.<kind> or retrain.strategy.<kind>");
+  return caf::none;
 }
 
 } // namespace retrain

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "retrain/defaults.hpp"
+
 namespace retrain::bench {
 
 /// What `retrain-bench` was asked to do.
@@ -19,12 +21,12 @@ struct options {
   uint64_t in_flight = 4;
   /// Events offered per second; 0 means as fast as acknowledgements allow.
   uint64_t rate = 0;
-  /// `retrain.monitor.flush-interval` in ms (the node's default: 2).
-  uint64_t flush_ms = 2;
+  /// `retrain.monitor.flush-interval` in ms, the node's default unless set.
+  uint64_t flush_ms = defaults::monitor::flush_interval.count();
   /// Scheduler threads (0: one per core).
   uint64_t threads = 0;
-  /// `sharing` or `stealing`.
-  std::string scheduler = "sharing";
+  /// `sharing` or `stealing`; the node's policy unless set.
+  std::string scheduler = defaults::caf_settings::scheduler_policy;
   /// `HOST:PORT` of a monitor node's ingest actor (remote mode).
   std::string node;
   /// spdlog level of the node's actors.

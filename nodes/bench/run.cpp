@@ -8,8 +8,8 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
@@ -381,7 +381,7 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
 caf::error run_remote(caf::actor_system& sys, const options& opt) {
   auto ep = parse_endpoint(opt.node, "--node");
   if (!ep)
-    return caf::make_error(ec::invalid_config, ep.error().message);
+    return ep.error();
   auto in = sys.middleman().remote_actor<monitor_node_actor>(ep->host,
                                                              ep->port);
   if (!in)

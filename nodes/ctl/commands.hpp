@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "retrain/defaults.hpp"
+#include "retrain/endpoint.hpp"
+
 namespace retrain::ctl {
 
 /// Exit codes of retrain-ctl.
@@ -15,10 +18,13 @@ enum exit_code : int {
   usage = 2,
 };
 
-/// Options every remote command takes.
+/// Options every remote command takes; the endpoints default to those of a
+/// node started with its defaults.
 struct remote_options {
-  std::string node = "127.0.0.1:4242";
-  std::string coordinator = "127.0.0.1:4243";
+  std::string node
+    = to_string(endpoint{std::string{defaults::host}, defaults::ingest_port});
+  std::string coordinator = to_string(
+    endpoint{std::string{defaults::host}, defaults::coordinator_port});
   bool json = false;
   /// Seconds to wait for an answer.
   int timeout_s = 10;

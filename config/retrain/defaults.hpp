@@ -1,0 +1,125 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "retrain/metric_kind.hpp"
+#include "retrain/node_role.hpp"
+
+/// Every default value of a node, in one place. The config structs start
+/// from these; `retrain-node --help` and `config/retrain.ini` show them (a
+/// test compares the file with them); `retrain-ctl` and `retrain-bench` find
+/// a node started with them.
+namespace retrain::defaults {
+
+/// `retrain.role`
+inline constexpr node_role role = node_role::all;
+
+/// `retrain.data-dir`
+inline constexpr std::string_view data_dir = "./retrain-data";
+
+/// `retrain.host`; also the host of `retrain.coordinator`.
+inline constexpr std::string_view host = "127.0.0.1";
+
+/// `retrain.ingest-port`
+inline constexpr uint16_t ingest_port = 4242;
+
+/// `retrain.coordinator-port`; also the port of `retrain.coordinator`.
+inline constexpr uint16_t coordinator_port = 4243;
+
+/// `retrain.workers`
+inline constexpr uint32_t workers = 2;
+
+/// `retrain.request-timeout`
+inline constexpr std::chrono::milliseconds request_timeout
+  = std::chrono::seconds{10};
+
+/// `retrain.log-level`
+inline constexpr std::string_view log_level = "info";
+
+/// `retrain.monitor.*` and `retrain.threshold.*`
+namespace monitor {
+
+/// `retrain.monitor.alpha`: the seed's EWMA weight.
+inline constexpr double alpha = 0.2;
+
+/// `retrain.monitor.min-samples`
+inline constexpr uint64_t min_samples = 5;
+
+/// `retrain.monitor.consecutive-breaches`
+inline constexpr uint64_t consecutive_breaches = 3;
+
+/// `retrain.monitor.cooldown`
+inline constexpr std::chrono::milliseconds cooldown = std::chrono::minutes{1};
+
+/// `retrain.monitor.snapshot-interval`
+inline constexpr std::chrono::milliseconds snapshot_interval
+  = std::chrono::seconds{1};
+
+/// `retrain.monitor.flush-interval` of a node. A `monitor_config` on its own
+/// sends at once (0), which the actor tests rely on.
+inline constexpr std::chrono::milliseconds flush_interval{2};
+
+/// `retrain.monitor.max-restarts`
+inline constexpr uint32_t max_restarts = 5;
+
+/// `retrain.monitor.restart-window`
+inline constexpr std::chrono::milliseconds restart_window
+  = std::chrono::minutes{1};
+
+/// A kind watched by default with `ewma_threshold`.
+struct kind_threshold {
+  metric_kind kind;
+  double threshold;
+};
+
+/// `retrain.threshold.<kind>`: the seed's thresholds; every kind not listed
+/// is "off".
+inline constexpr kind_threshold thresholds[] = {
+  {metric_kind::accuracy, 0.92},
+  {metric_kind::f1_score, 0.90},
+};
+
+} // namespace monitor
+
+/// `retrain.job.*`
+namespace job {
+
+/// `retrain.job.simulated-duration`
+inline constexpr std::chrono::milliseconds simulated_duration
+  = std::chrono::seconds{2};
+
+/// `retrain.job.timeout`
+inline constexpr std::chrono::milliseconds timeout = std::chrono::hours{1};
+
+/// `retrain.job.max-attempts`
+inline constexpr uint32_t max_attempts = 3;
+
+/// `retrain.job.retry-delay`
+inline constexpr std::chrono::milliseconds retry_delay
+  = std::chrono::seconds{30};
+
+/// `retrain.job.retry-cap`
+inline constexpr std::chrono::milliseconds retry_cap = std::chrono::minutes{30};
+
+} // namespace job
+
+/// CAF settings whose defaults a node changes.
+namespace caf_settings {
+
+/// `scheduler.policy`: work stealing crawls when one actor wakes tens of
+/// thousands of monitors (in CAF 0.17 a thief's take_tail is linear in the
+/// victim's queue); sharing does not.
+inline constexpr char scheduler_policy[] = "sharing";
+
+/// `middleman.heartbeat-interval`: heartbeats on, so that a hung peer is
+/// noticed (CAF's default is off).
+inline constexpr std::chrono::seconds heartbeat_interval{1};
+
+/// `middleman.connection-timeout`: a silent peer is lost after this.
+inline constexpr std::chrono::seconds connection_timeout{3};
+
+} // namespace caf_settings
+
+} // namespace retrain::defaults

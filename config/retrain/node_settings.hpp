@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+
+#include "retrain/defaults.hpp"
+#include "retrain/endpoint.hpp"
+#include "retrain/job_config.hpp"
+#include "retrain/monitor_config.hpp"
+#include "retrain/node_role.hpp"
+
+namespace retrain {
+
+/// Everything a node needs; `node_config` fills it from the command line and
+/// the config file.
+struct node_settings {
+  node_role role = defaults::role;
+  std::string data_dir{defaults::data_dir};
+  /// Address the node binds to.
+  std::string host{defaults::host};
+  uint16_t ingest_port = defaults::ingest_port;
+  uint16_t coordinator_port = defaults::coordinator_port;
+  /// Where monitor and worker nodes find the coordinator.
+  endpoint coordinator{std::string{defaults::host}, defaults::coordinator_port};
+  /// Retrain workers on this node.
+  uint32_t workers = defaults::workers;
+  /// Timeout of requests between actors.
+  std::chrono::milliseconds request_timeout = defaults::request_timeout;
+  /// spdlog level: trace, debug, info, warn, error, critical, off.
+  std::string log_level{defaults::log_level};
+  monitor_config monitor = monitor_config::node_defaults();
+  job_config job;
+
+  /// Returns what is wrong (`ec::invalid_config`, naming the key and the
+  /// allowed values), or nothing: the node's own keys, then the monitor
+  /// config if the role runs monitors and the job config if it runs
+  /// workers or the coordinator. Pure: the data dir is not looked at.
+  caf::error validate() const;
+};
+
+} // namespace retrain

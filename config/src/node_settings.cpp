@@ -1,0 +1,44 @@
+#include "retrain/node_settings.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include "retrain/config_error.hpp"
+
+namespace retrain {
+
+namespace {
+
+// More workers than this on one node is a typo, not a plan.
+constexpr uint32_t max_workers = 1024;
+
+} // namespace
+
+caf::error node_settings::validate() const {
+  using namespace std::chrono_literals;
+  if (workers > max_workers)
+    return config_error("retrain.workers=" + std::to_string(workers)
+                        + " is outside [0, " + std::to_string(max_workers)
+                        + "]");
+  if (request_timeout <= 0ms)
+    return config_error("retrain.request-timeout must be greater than 0");
+  static const char* levels[] = {"trace", "debug",    "info", "warn",
+                                 "error", "critical", "off"};
+  if (std::find(std::begin(levels), std::end(levels), log_level)
+      == std::end(levels))
+    return config_error("retrain.log-level='" + log_level
+                        + "' is not one of trace, debug, info, warn, error, "
+                          "critical, off");
+  if (coordinator.host.empty() || coordinator.port == 0)
+    return config_error("retrain.coordinator='" + to_string(coordinator)
+                        + "' is not HOST:PORT with a port within [1, 65535]");
+  if (role == node_role::all || role == node_role::monitor)
+    if (auto err = monitor.validate())
+      return err;
+  if (role != node_role::monitor)
+    if (auto err = job.validate())
+      return err;
+  return caf::none;
+}
+
+} // namespace retrain

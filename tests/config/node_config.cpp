@@ -1,0 +1,301 @@
+#define CAF_SUITE node_config
+#include "config_test.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+using namespace retrain;
+using namespace retrain::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool watched(const node_settings& s, metric_kind kind) {
+  return s.monitor.kinds[static_cast<std::size_t>(kind)].has_value();
+}
+
+const kind_watch& watch_of(const node_settings& s, metric_kind kind) {
+  auto& watch = s.monitor.kinds[static_cast<std::size_t>(kind)];
+  CAF_REQUIRE(watch.has_value());
+  return *watch;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(node_config_tests, config_fixture)
+
+CAF_TEST(no arguments give the node defaults) {
+  auto s = parse();
+  CAF_REQUIRE(s);
+  CAF_CHECK(s->role == defaults::role);
+  CAF_CHECK_EQUAL(s->host, defaults::host);
+  CAF_CHECK_EQUAL(s->ingest_port, defaults::ingest_port);
+  CAF_CHECK_EQUAL(s->coordinator_port, defaults::coordinator_port);
+  CAF_CHECK_EQUAL(to_string(s->coordinator), "127.0.0.1:4243");
+  CAF_CHECK_EQUAL(s->workers, defaults::workers);
+  CAF_CHECK(s->request_timeout == defaults::request_timeout);
+  CAF_CHECK_EQUAL(s->log_level, defaults::log_level);
+  // A node holds events for longer runs; a bare monitor_config does not.
+  CAF_CHECK(s->monitor.flush_interval == defaults::monitor::flush_interval);
+  CAF_CHECK(monitor_config{}.flush_interval == 0ms);
+  CAF_CHECK(s->monitor.cooldown == defaults::monitor::cooldown);
+  CAF_CHECK(s->job.timeout == defaults::job::timeout);
+  CAF_CHECK(s->job.command.empty());
+  CAF_CHECK(watched(*s, metric_kind::accuracy));
+  CAF_CHECK_EQUAL(watch_of(*s, metric_kind::accuracy).params.at("threshold"),
+                  "0.92");
+  CAF_CHECK(watched(*s, metric_kind::f1_score));
+  CAF_CHECK(!watched(*s, metric_kind::latency_ms));
+  // Derived from the node's own keys.
+  CAF_CHECK_EQUAL(s->job.data_dir, dir.str() + "/data");
+  CAF_CHECK(s->monitor.request_timeout == defaults::request_timeout);
+}
+
+CAF_TEST(the command line fills every kind of field) {
+  auto s = parse({"--retrain.role=worker", "--retrain.coordinator=db1:5000",
+                  "--retrain.ingest-port=0", "--retrain.workers=7",
+                  "--retrain.request-timeout=3s", "--retrain.monitor.alpha=1",
+                  "--retrain.monitor.cooldown=1500ms",
+                  "--retrain.monitor.snapshot-interval=2min",
+                  "--retrain.threshold.accuracy=off",
+                  "--retrain.threshold.latency_ms=250",
+                  "--retrain.job.command=[\"train.sh\", \"{model}\"]",
+                  "--retrain.job.max-attempts=4"});
+  CAF_REQUIRE(s);
+  CAF_CHECK(s->role == node_role::worker);
+  CAF_CHECK_EQUAL(s->coordinator.host, "db1");
+  CAF_CHECK_EQUAL(s->coordinator.port, 5000u);
+  CAF_CHECK_EQUAL(s->ingest_port, 0u);
+  CAF_CHECK_EQUAL(s->workers, 7u);
+  CAF_CHECK(s->request_timeout == 3s);
+  CAF_CHECK(s->monitor.request_timeout == 3s);
+  CAF_CHECK_EQUAL(s->monitor.alpha, 1.0);
+  CAF_CHECK(s->monitor.cooldown == 1500ms);
+  CAF_CHECK(s->monitor.snapshot_interval == 2min);
+  CAF_CHECK(!watched(*s, metric_kind::accuracy));
+  CAF_CHECK(watched(*s, metric_kind::latency_ms));
+  CAF_CHECK_EQUAL(watch_of(*s, metric_kind::latency_ms).params.at("threshold"),
+                  "250");
+  CAF_CHECK_EQUAL(s->job.command,
+                  (std::vector<std::string>{"train.sh", "{model}"}));
+  CAF_CHECK_EQUAL(s->job.max_attempts, 4u);
+}
+
+CAF_TEST(values in nested ini sections reach their fields) {
+  // CAF stores a value in its bound field only for a top-level section;
+  // [retrain.monitor] and the like must not be lost.
+  auto s = parse_ini("[retrain]\nworkers=5\nrole=\"coordinator\"\n"
+                     "[retrain.monitor]\nalpha=1\ncooldown=5s\n"
+                     "min-samples=9\n"
+                     "[retrain.threshold]\naccuracy=0.5\nf1_score=\"off\"\n"
+                     "recall=1\n"
+                     "[retrain.job]\ncommand=[\"a\", \"b\"]\n"
+                     "retry-delay=1s\n");
+  CAF_REQUIRE(s);
+  CAF_CHECK_EQUAL(s->workers, 5u);
+  CAF_CHECK(s->role == node_role::coordinator);
+  CAF_CHECK_EQUAL(s->monitor.alpha, 1.0);
+  CAF_CHECK(s->monitor.cooldown == 5s);
+  CAF_CHECK_EQUAL(s->monitor.min_samples, 9u);
+  CAF_CHECK_EQUAL(watch_of(*s, metric_kind::accuracy).params.at("threshold"),
+                  "0.5");
+  CAF_CHECK(!watched(*s, metric_kind::f1_score));
+  CAF_CHECK_EQUAL(watch_of(*s, metric_kind::recall).params.at("threshold"),
+                  "1");
+  CAF_CHECK_EQUAL(s->job.command, (std::vector<std::string>{"a", "b"}));
+  CAF_CHECK(s->job.retry_delay == 1s);
+}
+
+CAF_TEST(the command line wins over the ini file) {
+  auto s = parse_ini("[retrain]\nworkers=3\n[retrain.monitor]\ncooldown=5s\n",
+                     {"--retrain.workers=1", "--retrain.monitor.cooldown=7s"});
+  CAF_REQUIRE(s);
+  CAF_CHECK_EQUAL(s->workers, 1u);
+  CAF_CHECK(s->monitor.cooldown == 7s);
+}
+
+CAF_TEST(a strategy replaces the threshold watch and may keep its threshold) {
+  auto s = parse({"--retrain.threshold.accuracy=0.8",
+                  "--retrain.strategy.accuracy=ewma_threshold",
+                  "--retrain.strategy.f1_score=page_hinkley threshold=30"});
+  CAF_REQUIRE(s);
+  CAF_CHECK_EQUAL(watch_of(*s, metric_kind::accuracy).params.at("threshold"),
+                  "0.8");
+  auto& f1 = watch_of(*s, metric_kind::f1_score);
+  CAF_CHECK_EQUAL(f1.strategy, "page_hinkley");
+  CAF_CHECK_EQUAL(f1.params.at("threshold"), "30");
+}
+
+CAF_TEST(values of the wrong type are refused wherever they are written) {
+  struct row {
+    std::vector<std::string> args;
+    const char* ini;
+    const char* expected;
+  };
+  row rows[] = {
+    // [retrain] values of the wrong type CAF drops with a warning only.
+    {{},
+     "[retrain]\nworkers=\"two\"\n",
+     "retrain.workers='two' is not a whole number within [0, 4294967295]"},
+    {{},
+     "[retrain]\ningest-port=70000\n",
+     "retrain.ingest-port='70000' is not a whole number within [0, 65535]"},
+    {{},
+     "[retrain]\nrole=\"everything\"\n",
+     "retrain.role='everything' is not one of all, coordinator, monitor, "
+     "worker"},
+    {{},
+     "[retrain.monitor]\ncooldown=5\n",
+     "retrain.monitor.cooldown='5' is not a duration such as 500ms, 30s, "
+     "5min or 1h"},
+    {{},
+     "[retrain.monitor]\nalpha=\"x\"\n",
+     "retrain.monitor.alpha='x' is not a number"},
+    {{},
+     "[retrain.threshold]\naccuracy=\"abc\"\n",
+     "retrain.threshold.accuracy='abc' is not a number or \"off\""},
+    {{},
+     "[retrain.job]\ncommand=[\"a\", 1]\n",
+     "retrain.job.command='[\"a\", 1]' is not a list such as [\"a\", \"b\"]"},
+    // CAF's own sections are checked the same way.
+    {{},
+     "[scheduler]\npolicy=\"sharing\"\n",
+     "scheduler.policy='sharing' is not an atom (in single quotes in the "
+     "INI file)"},
+    {{"--retrain.workers=-1"},
+     "",
+     "retrain.workers='-1' is not a whole number within [0, 4294967295]"},
+    {{"--retrain.coordinator=db1"},
+     "",
+     "retrain.coordinator='db1' is not HOST:PORT with a port within [1, "
+     "65535]"},
+    {{"--retrain.coordinator=db1:0"},
+     "",
+     "retrain.coordinator='db1:0' is not HOST:PORT with a port within [1, "
+     "65535]"},
+    {{"--retrain.threshold.recall=nan"},
+     "",
+     "retrain.threshold.recall='nan' is not a number or \"off\""},
+    {{"--retrain.monitor.alpha"},
+     "",
+     "retrain.monitor.alpha needs a value: a number"},
+  };
+  for (auto& r : rows) {
+    CAF_MESSAGE("args " << r.args.size() << ", ini " << r.ini);
+    CAF_CHECK_EQUAL(error_of(r.args, r.ini), r.expected);
+  }
+}
+
+CAF_TEST(unknown keys and broken files are refused) {
+  CAF_CHECK_EQUAL(error_of({}, "[retrain.monitor]\nalpah=0.3\n"),
+                  "unknown config key 'retrain.monitor.alpah' (see --help "
+                  "for every key)");
+  CAF_CHECK_EQUAL(error_of({}, "[retrain]\nmonitor=1\n"),
+                  "unknown config key 'retrain.monitor' (see --help for "
+                  "every key)");
+  CAF_CHECK_EQUAL(error_of({"--retrain.bogus=1"}),
+                  "unknown option '--retrain.bogus=1' (see --help)");
+  CAF_CHECK_EQUAL(error_of({"extra"}), "unexpected argument 'extra'");
+  auto path = write("node.ini", "[retrain]\nrole=worker\n");
+  CAF_CHECK_EQUAL(error_of({"--config=" + path}),
+                  "config file '" + path
+                    + "': syntax error in line 2, column 7: unexpected "
+                      "character (text values need quotes, lists use "
+                      "[\"a\", \"b\"])");
+  // CAF stops reading at a NUL byte: what follows would be ignored.
+  path = write("node.ini",
+               std::string{"[retrain]\nworkers=1\n\0alpha=9\n", 27});
+  CAF_CHECK_EQUAL(error_of({"--config=" + path}),
+                  "config file '" + path + "': line 3 contains a NUL byte");
+  CAF_CHECK_EQUAL(error_of({"--config-file=/nonexistent/retrain.ini"}),
+                  "cannot open config file '/nonexistent/retrain.ini'");
+}
+
+CAF_TEST(every error is invalid_config) {
+  auto res = parse({"--retrain.monitor.alpha=2"});
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is_invalid_config(res.error()));
+  res = parse({"--retrain.workers=x"});
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is_invalid_config(res.error()));
+  res = parse_ini("[retrain.x]\ny=1\n");
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is_invalid_config(res.error()));
+}
+
+CAF_TEST(kind checks name the key) {
+  CAF_CHECK_EQUAL(error_of({"--retrain.threshold.accuracy=2"}),
+                  "retrain.threshold.accuracy: accuracy value 2 is outside "
+                  "[0, 1]");
+  CAF_CHECK_EQUAL(error_of({"--retrain.strategy.accuracy=nope"})
+                    .rfind("retrain.strategy.accuracy: ", 0),
+                  0u);
+  CAF_CHECK_EQUAL(error_of({"--retrain.strategy.recall=page_hinkley x"}),
+                  "retrain.strategy.recall: 'x' is not KEY=VALUE");
+}
+
+CAF_TEST(the data dir must be writable unless the role needs none) {
+  auto file = write("plain-file", "");
+  CAF_CHECK_EQUAL(
+    error_of({"--retrain.data-dir=" + file + "/data"})
+      .rfind("retrain.data-dir='" + file + "/data' cannot be created", 0),
+    0u);
+  CAF_CHECK_EQUAL(error_of({"--retrain.data-dir=" + file + "/data",
+                            "--retrain.role=monitor"}),
+                  "ok");
+}
+
+CAF_TEST(help shows each default from its field) {
+  node_config cfg;
+  auto values = cfg.values();
+  auto value_of = [&](const std::string& key) {
+    for (auto& [k, v] : values)
+      if (k == key)
+        return v;
+    CAF_FAIL("no key " << key);
+    return std::string{};
+  };
+  CAF_CHECK_EQUAL(value_of("retrain.role"), "all");
+  CAF_CHECK_EQUAL(value_of("retrain.ingest-port"), "4242");
+  CAF_CHECK_EQUAL(value_of("retrain.coordinator"), "127.0.0.1:4243");
+  CAF_CHECK_EQUAL(value_of("retrain.monitor.cooldown"), "1min");
+  CAF_CHECK_EQUAL(value_of("retrain.monitor.flush-interval"), "2ms");
+  CAF_CHECK_EQUAL(value_of("retrain.monitor.alpha"), "0.2");
+  CAF_CHECK_EQUAL(value_of("retrain.threshold.f1_score"), "0.9");
+  CAF_CHECK_EQUAL(value_of("retrain.threshold.recall"), "off");
+  CAF_CHECK_EQUAL(value_of("retrain.strategy.recall"), "\"\"");
+  CAF_CHECK_EQUAL(value_of("retrain.job.command"), "[]");
+  CAF_CHECK_EQUAL(value_of("scheduler.policy"), "sharing");
+  CAF_CHECK_EQUAL(value_of("middleman.heartbeat-interval"), "1s");
+  // After reading, the values are those read.
+  CAF_REQUIRE(!cfg.read(
+    {"--retrain.monitor.cooldown=90s", "--retrain.job.command=[\"x\"]"}));
+  values = cfg.values();
+  CAF_CHECK_EQUAL(value_of("retrain.monitor.cooldown"), "90s");
+  CAF_CHECK_EQUAL(value_of("retrain.job.command"), "[\"x\"]");
+}
+
+CAF_TEST(help shows the defaults and returns without validating) {
+  std::ostringstream out;
+  std::ostringstream err;
+  auto cout_buf = std::cout.rdbuf(out.rdbuf());
+  auto cerr_buf = std::cerr.rdbuf(err.rdbuf());
+  node_config cfg;
+  auto s
+    = cfg.parse_settings(with_data_dir({"--help", "--retrain.workers=5000"}));
+  std::cout.rdbuf(cout_buf);
+  std::cerr.rdbuf(cerr_buf);
+  CAF_CHECK(s);
+  CAF_CHECK(cfg.help_requested());
+  CAF_CHECK(contains(err.str(), "defaults that differ from CAF's text below: "
+                                "scheduler.policy=sharing,\n"
+                                "  middleman.heartbeat-interval=1s, "
+                                "middleman.connection-timeout=3s\n"));
+  CAF_CHECK(contains(out.str(), "--retrain.monitor.flush-interval=<timespan>"));
+  CAF_CHECK(contains(out.str(), "(default: 2ms)"));
+  CAF_CHECK(contains(out.str(), "--retrain.threshold.accuracy=<number|off>"));
+  CAF_CHECK(contains(out.str(), "(default: 0.92)"));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
