@@ -14,6 +14,7 @@
 
 #include "node.hpp"
 #include "retrain/command_template.hpp"
+#include "retrain/json_log.hpp"
 #include "retrain/node_config.hpp"
 #include "version.hpp"
 
@@ -45,7 +46,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto logger = spdlog::stderr_logger_mt("retrain-node");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (settings->log_format == "json")
+    logger->set_formatter(
+      retrain::make_json_formatter(retrain::to_string(settings->role)));
+  else
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(settings->log_level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

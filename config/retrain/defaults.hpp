@@ -38,6 +38,9 @@ inline constexpr std::chrono::milliseconds request_timeout
 /// `retrain.log-level`
 inline constexpr std::string_view log_level = "info";
 
+/// `retrain.log-format`: readable text; `json` for log shippers.
+inline constexpr std::string_view log_format = "text";
+
 /// `retrain.monitor.*` and `retrain.threshold.*`
 namespace monitor {
 

@@ -31,6 +31,8 @@ struct node_settings {
   std::chrono::milliseconds request_timeout = defaults::request_timeout;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level{defaults::log_level};
+  /// `text` (readable lines) or `json` (one JSON object per line).
+  std::string log_format{defaults::log_format};
   monitor_config monitor = monitor_config::node_defaults();
   job_config job;
 

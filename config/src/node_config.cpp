@@ -215,7 +215,10 @@ void node_config::declare_options() {
     .add(s.workers, "workers", "retrain workers on this node")
     .add(s.request_timeout, "request-timeout",
          "timeout of requests between actors")
-    .add(s.log_level, "log-level", "trace|debug|info|warn|error|critical|off");
+    .add(s.log_level, "log-level", "trace|debug|info|warn|error|critical|off")
+    .add(s.log_format, "log-format",
+         "text (readable lines) or json (one JSON object per line, for log "
+         "shippers)");
   auto& mon = s.monitor;
   binder{*this, "retrain.monitor"}
     .add(mon.alpha, "alpha", "EWMA weight of the newest value, in [0, 1]")

@@ -29,6 +29,9 @@ caf::error node_settings::validate() const {
     return config_error("retrain.log-level='" + log_level
                         + "' is not one of trace, debug, info, warn, error, "
                           "critical, off");
+  if (log_format != "text" && log_format != "json")
+    return config_error("retrain.log-format='" + log_format
+                        + "' is not one of text, json");
   if (coordinator.host.empty() || coordinator.port == 0)
     return config_error("retrain.coordinator='" + to_string(coordinator)
                         + "' is not HOST:PORT with a port within [1, 65535]");

@@ -392,6 +392,41 @@ class ReplayTest(NodeTestCase):
         self.assertEqual(node.stop(), 0, "SIGTERM must stop the node with exit code 0")
 
 
+class JsonLogTest(NodeTestCase):
+    """retrain.log-format=json: every line the node writes is one JSON
+    object, and trigger and job lines carry their fields."""
+
+    def test_every_line_is_json_with_fields(self):
+        node = self.start_node("--retrain.log-format=json", "--retrain.threshold.latency_ms=200",
+                               "--retrain.job.simulated-duration=100ms")
+        self.replay(node, DRIFT_CSV)
+        jobs = self.wait_jobs_settled(node, len(DRIFTING))
+        self.assertEqual(node.stop(), 0)
+        entries = []
+        for text in node.log_text().splitlines():
+            if not text.strip():
+                continue
+            try:
+                entries.append(json.loads(text))
+            except ValueError as e:
+                self.fail(f"not a JSON line ({e}): {text!r}")
+        for e in entries:
+            self.assertTrue({"time", "level", "role", "message"} <= set(e), e)
+            self.assertEqual(e["role"], "all", e)
+            self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        model, kind, _ = DRIFTING["cv:anomaly_detector"]
+        triggers = [e for e in entries if "trigger" in e["message"] and e.get("model") == model]
+        self.assertTrue(triggers, "no trigger line for " + model)
+        self.assertEqual(triggers[0]["line"], "cv:anomaly_detector", triggers[0])
+        self.assertTrue(triggers[0]["actor"].startswith("monitor#"), triggers[0])
+        (job,) = [j for j in jobs if j["model"] == model]
+        started = [e for e in entries if e.get("job") == job["id"] and e.get("attempt") == 1
+                   and "started" in e["message"]]
+        self.assertTrue(started, f"no line for job {job['id']} attempt 1 starting")
+        self.assertEqual(started[0]["model"], model, started[0])
+        self.assertTrue(started[0]["actor"].startswith("retrain_worker#"), started[0])
+
+
 class TextOutputTest(NodeTestCase):
     """The tables of jobs and versions keep their columns apart."""
 
