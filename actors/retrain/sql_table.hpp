@@ -88,9 +88,9 @@ class sql_table {
 public:
   /// `key` names the field the database assigns on insert, or is empty.
   sql_table(std::string name, const Fields& fields, std::string key = {})
-    : name_(std::move(name)), fields_(fields) {
+    : name_(std::move(name)), fields_(fields), key_name_(std::move(key)) {
     for_each_field(fields_, [&](size_t i, const auto& f) {
-      if (!key.empty() && key == f.name)
+      if (!key_name_.empty() && key_name_ == f.name)
         key_ = i;
     });
   }
@@ -98,11 +98,6 @@ public:
   /// The table's name.
   const std::string& name() const noexcept {
     return name_;
-  }
-
-  /// The number of columns.
-  static constexpr size_t size() noexcept {
-    return std::tuple_size<Fields>::value;
   }
 
   /// Every column, comma-separated, in the order `read` expects them.
@@ -136,7 +131,7 @@ public:
     auto result = "INSERT INTO " + name_ + " (" + names + ") VALUES (" + params
                   + ")";
     if (has_key())
-      result += " RETURNING " + key_name();
+      result += " RETURNING " + key_name_;
     return result;
   }
 
@@ -151,8 +146,8 @@ public:
         return;
       append(sets, std::string{f.name} + " = " + sql_dialect::param(++index));
     });
-    return "UPDATE " + name_ + " SET " + sets + " WHERE " + key_name() + " = "
-           + sql_dialect::param(index + 1) + " RETURNING " + key_name();
+    return "UPDATE " + name_ + " SET " + sets + " WHERE " + key_name_ + " = "
+           + sql_dialect::param(index + 1) + " RETURNING " + key_name_;
   }
 
   /// Binds the members of `x` but the key to parameters 1, 2, ... in
@@ -221,17 +216,9 @@ private:
     return key_ != no_key;
   }
 
-  std::string key_name() const {
-    std::string result;
-    for_each_field(fields_, [&](size_t i, const auto& f) {
-      if (i == key_)
-        result = f.name;
-    });
-    return result;
-  }
-
   std::string name_;
   Fields fields_;
+  std::string key_name_;
   size_t key_ = no_key;
 };
 

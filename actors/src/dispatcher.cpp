@@ -11,6 +11,7 @@
 #include "retrain/log.hpp"
 #include "retrain/registry.hpp"
 #include "retrain/unix_time.hpp"
+#include "retrain/version_store.hpp"
 
 namespace retrain {
 
