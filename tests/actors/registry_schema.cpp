@@ -57,12 +57,13 @@ CAF_TEST(migration 1 is the schema of the builds before migrations) {
   temp_dir old_dir{"retrain-schema"};
   auto old_path = (old_dir.path() / "registry.db").string();
   raw_exec(old_path, registry_v1_sql);
-  auto db = open_registry_db(dir.str());
+  // Migration 1 alone: later steps change the schema on purpose.
+  auto db = sqlite_db::open("registry db", dir.str(), "registry.db",
+                            {registry_schema().at(0)});
   CAF_REQUIRE(db);
   CAF_CHECK_EQUAL(schema(), raw_rows(old_path, "SELECT type, name, sql FROM "
                                                "sqlite_master ORDER BY name"));
   CAF_CHECK_EQUAL(rows("PRAGMA user_version"), std::vector<std::string>{"1"});
-  CAF_CHECK_EQUAL(registry_schema().size(), 1u);
 }
 
 CAF_TEST(a database of the builds before migrations opens and keeps its rows) {
