@@ -100,7 +100,7 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
     auto coord = spawn_coordinator(sys, cfg.job, cfg.request_timeout);
     if (!coord)
-      return caf::make_error(ec::storage_failure, coord.error().message);
+      return std::move(coord.error());
     keep(coord->registry);
     coordinator = coord->dispatcher;
     keep(coordinator);

@@ -10,14 +10,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/expected.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
-#include "retrain/core/expected.hpp"
 #include "retrain/interfaces.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_record.hpp"
-#include "retrain/registry_store.hpp"
+#include "retrain/job_store.hpp"
 
 namespace retrain {
 
@@ -52,7 +52,8 @@ struct worker_slot {
 struct dispatcher_state {
   static inline const char* name = "dispatcher";
 
-  std::unique_ptr<registry_store> store;
+  /// The jobs table; this actor is its only writer.
+  std::unique_ptr<job_store> store;
   registry_actor registry;
   job_config config;
   std::chrono::milliseconds timeout{10000};
@@ -72,12 +73,12 @@ struct dispatcher_state {
   uint64_t failed = 0;
 };
 
-/// Spawns work on enlisted workers. `store` holds the jobs table; versions
-/// are registered through `registry`. Spawn it `detached`: it writes to
+/// Spawns work on enlisted workers. `store` holds the jobs; versions are
+/// registered through `registry`. Spawn it `detached`: it writes to
 /// SQLite on every transition.
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
-           std::unique_ptr<registry_store> store, registry_actor registry,
+           std::unique_ptr<job_store> store, registry_actor registry,
            job_config config, std::chrono::milliseconds timeout);
 
 /// The actors of a coordinator.
@@ -86,11 +87,12 @@ struct coordinator_actors {
   dispatcher_actor dispatcher;
 };
 
-/// Opens the database in `config.data_dir` and spawns the registry and the
-/// dispatcher, each detached with its own SQLite connection, so that disk
-/// waits never stall the scheduler. `timeout` bounds the dispatcher's
-/// requests.
-core::expected<coordinator_actors>
+/// Opens the registry database in `config.data_dir` twice and spawns the
+/// registry (on a version store) and the dispatcher (on a job store), each
+/// detached with its own SQLite connection, so that disk waits never stall
+/// the scheduler. `timeout` bounds the dispatcher's requests. Fails with
+/// the store's error (e.g. `ec::storage_failure`) and spawns nothing.
+caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
                   std::chrono::milliseconds timeout);
 

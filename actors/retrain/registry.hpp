@@ -6,7 +6,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/interfaces.hpp"
-#include "retrain/registry_store.hpp"
+#include "retrain/version_store.hpp"
 
 namespace retrain {
 
@@ -14,8 +14,8 @@ namespace retrain {
 struct registry_state {
   static inline const char* name = "registry";
 
-  /// The database; this actor is its only user.
-  std::unique_ptr<registry_store> store;
+  /// The versions table; this actor is its only writer.
+  std::unique_ptr<version_store> store;
 };
 
 /// The registry: records the version of each succeeded job, one at a time
@@ -25,6 +25,6 @@ struct registry_state {
 /// Quits with `ec::storage_failure` when `store` is null.
 registry_actor::behavior_type
 registry(registry_actor::stateful_pointer<registry_state> self,
-         std::unique_ptr<registry_store> store);
+         std::unique_ptr<version_store> store);
 
 } // namespace retrain

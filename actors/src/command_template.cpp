@@ -17,16 +17,16 @@ core::expected<std::string>
 placeholder_value(std::string_view key, const retrain_job& job,
                   std::optional<core::expected<core::model_id>>& parsed) {
   if (key == "model")
-    return job.model;
+    return job.record.model;
   if (key == "version")
-    return job.version;
+    return job.record.base_version;
   if (key == "next_version")
-    return job.next_version;
+    return job.record.next_version;
   if (key == "job_id")
-    return std::to_string(job.id);
+    return std::to_string(job.record.id);
   if (key == "project" || key == "name") {
     if (!parsed)
-      parsed = core::parse_model_id(job.model);
+      parsed = core::parse_model_id(job.record.model);
     if (!*parsed)
       return core::fail("{" + std::string{key} + "} needs a valid model id: "
                         + parsed->error().message);
@@ -93,9 +93,9 @@ expand_command(const std::vector<std::string>& argv_template,
 std::optional<core::failure>
 check_command_template(const std::vector<std::string>& argv_template) {
   retrain_job sample;
-  sample.model = "project:name:1.0.0";
-  sample.version = "1.0.0";
-  sample.next_version = "1.0.1";
+  sample.record.model = "project:name:1.0.0";
+  sample.record.base_version = "1.0.0";
+  sample.record.next_version = "1.0.1";
   auto result = expand_command(argv_template, sample);
   if (!result)
     return result.error();

@@ -11,6 +11,7 @@
 #include "retrain/log.hpp"
 #include "retrain/registry.hpp"
 #include "retrain/unix_time.hpp"
+#include "retrain/version_store.hpp"
 
 namespace retrain {
 
@@ -24,11 +25,11 @@ void persist(self_ptr self, active_job& job) {
   job.record.updated_at_ns = unix_now_ns();
   if (auto err = self->state.store->update_job(job.record))
     log().error("{}#{} job {}: cannot persist: {}", dispatcher_state::name,
-                self->id(), job.record.id, err->message);
+                self->id(), job.record.id, storage_error_text(err));
 }
 
 void announce(self_ptr self, const job_record& rec) {
-  job_update update{rec.id, rec.line, rec.state, rec.version};
+  auto update = job_update::of(rec);
   for (auto& sub : self->state.subscribers)
     self->send(sub, update);
 }
@@ -51,13 +52,7 @@ void assign(self_ptr self) {
     ++job.record.attempts;
     slot.job_id = id;
     persist(self, job);
-    retrain_job msg;
-    msg.id = id;
-    msg.model = job.record.model;
-    msg.version = job.record.base_version;
-    msg.next_version = job.record.next_version;
-    msg.attempt = job.record.attempts;
-    msg.reason = job.record.reason;
+    retrain_job msg{job.record, job.record.attempts};
     log().info("{}#{} job {} {}: attempt {} on worker {}",
                dispatcher_state::name, self->id(), id, job.record.model,
                job.record.attempts, to_string(addr));
@@ -215,7 +210,7 @@ void on_trigger(self_ptr self, retrain_trigger& trigger) {
   if (!new_id) {
     log().error("{}#{} trigger from {} cannot be stored: {}",
                 dispatcher_state::name, self->id(), trigger.model,
-                new_id.error().message);
+                storage_error_text(new_id.error()));
     return;
   }
   rec.id = *new_id;
@@ -302,12 +297,12 @@ void restore(self_ptr self) {
       st.latest[line] = version;
   } else {
     log().error("{}#{} cannot read versions: {}", dispatcher_state::name,
-                self->id(), latest.error().message);
+                self->id(), storage_error_text(latest.error()));
   }
   auto active = st.store->active_jobs();
   if (!active) {
     log().error("{}#{} cannot read jobs: {}", dispatcher_state::name,
-                self->id(), active.error().message);
+                self->id(), storage_error_text(active.error()));
     return;
   }
   for (auto& rec : *active) {
@@ -332,7 +327,7 @@ void restore(self_ptr self) {
 
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
-           std::unique_ptr<registry_store> store, registry_actor registry,
+           std::unique_ptr<job_store> store, registry_actor registry,
            job_config config, std::chrono::milliseconds timeout) {
   auto& st = self->state;
   st.store = std::move(store);
@@ -385,15 +380,11 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
       st.ready.push_back(id);
       assign(self);
     },
-    [=](atom::jobs) -> caf::result<std::vector<job_info>> {
+    [=](atom::jobs) -> caf::result<std::vector<job_record>> {
       auto jobs = self->state.store->jobs();
       if (!jobs)
-        return caf::make_error(ec::storage_failure, jobs.error().message);
-      std::vector<job_info> result;
-      result.reserve(jobs->size());
-      for (auto& rec : *jobs)
-        result.push_back(rec.to_info());
-      return result;
+        return std::move(jobs.error());
+      return std::move(*jobs);
     },
     [=](atom::versions,
         std::string& line) -> caf::result<std::vector<model_version>> {
@@ -419,20 +410,19 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
   };
 }
 
-core::expected<coordinator_actors>
+caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
                   std::chrono::milliseconds timeout) {
-  auto reg_store = registry_store::open(config.data_dir);
-  if (!reg_store)
-    return core::fail(std::move(reg_store.error().message));
-  auto job_store = registry_store::open(config.data_dir);
-  if (!job_store)
-    return core::fail(std::move(job_store.error().message));
+  auto versions = version_store::open(config.data_dir);
+  if (!versions)
+    return std::move(versions.error());
+  auto jobs = job_store::open(config.data_dir);
+  if (!jobs)
+    return std::move(jobs.error());
   coordinator_actors result;
-  result.registry = sys.spawn<caf::detached>(registry, std::move(*reg_store));
-  result.dispatcher
-    = sys.spawn<caf::detached>(dispatcher, std::move(*job_store),
-                               result.registry, std::move(config), timeout);
+  result.registry = sys.spawn<caf::detached>(registry, std::move(*versions));
+  result.dispatcher = sys.spawn<caf::detached>(
+    dispatcher, std::move(*jobs), result.registry, std::move(config), timeout);
   return result;
 }
 

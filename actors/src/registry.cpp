@@ -34,8 +34,9 @@ caf::result<model_version> handle_register(self_ptr self,
   // version back and is not logged as a new one.
   auto existing = store.version_of_job(msg.job_id);
   if (!existing) {
-    log().error("registry#{} {}", self->id(), existing.error().message);
-    return caf::make_error(ec::storage_failure, existing.error().message);
+    log().error("registry#{} {}", self->id(),
+                storage_error_text(existing.error()));
+    return std::move(existing.error());
   }
   if (*existing) {
     log().debug("registry#{} job {} already registered {} {}", self->id(),
@@ -45,8 +46,9 @@ caf::result<model_version> handle_register(self_ptr self,
   auto result = store.register_version(msg.job_id, *model, msg.reason,
                                        msg.artifact, unix_now_ns());
   if (!result) {
-    log().error("registry#{} {}", self->id(), result.error().message);
-    return caf::make_error(ec::storage_failure, result.error().message);
+    log().error("registry#{} {}", self->id(),
+                storage_error_text(result.error()));
+    return std::move(result.error());
   }
   log().info("registry#{} registered {} {} (parent {}, job {})", self->id(),
              result->line, result->version, result->parent, result->job_id);
@@ -60,8 +62,9 @@ handle_versions(self_ptr self, const std::string& line) {
     return caf::make_error(ec::invalid_model_line, parsed.error().message);
   auto result = self->state.store->versions(*parsed);
   if (!result) {
-    log().error("registry#{} {}", self->id(), result.error().message);
-    return caf::make_error(ec::storage_failure, result.error().message);
+    log().error("registry#{} {}", self->id(),
+                storage_error_text(result.error()));
+    return std::move(result.error());
   }
   return std::move(*result);
 }
@@ -69,7 +72,7 @@ handle_versions(self_ptr self, const std::string& line) {
 } // namespace
 
 registry_actor::behavior_type registry(self_ptr self,
-                                       std::unique_ptr<registry_store> store) {
+                                       std::unique_ptr<version_store> store) {
   // Quitting here means the handlers below never run without a store.
   if (!store)
     self->quit(caf::make_error(ec::storage_failure,

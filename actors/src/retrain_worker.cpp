@@ -31,7 +31,7 @@ using result_receiver = caf::typed_actor<caf::reacts_to<job_result>>;
 
 fs::path log_path_of(const job_config& cfg, const retrain_job& job) {
   return fs::path{cfg.data_dir} / "jobs"
-         / (std::to_string(job.id) + "-" + std::to_string(job.attempt)
+         / (std::to_string(job.record.id) + "-" + std::to_string(job.attempt)
             + ".log");
 }
 
@@ -50,8 +50,9 @@ process_outcome simulate(const job_config& cfg, const retrain_job& job,
   auto start = steady_clock::now();
   process_outcome result;
   auto timed_out = cfg.simulated_duration > cfg.timeout;
-  append_note(log, "simulated trainer: training " + job.model + " from "
-                     + job.version + " to " + job.next_version + " for "
+  append_note(log, "simulated trainer: training " + job.record.model + " from "
+                     + job.record.base_version + " to "
+                     + job.record.next_version + " for "
                      + render_duration(cfg.simulated_duration));
   std::this_thread::sleep_for(timed_out ? cfg.timeout : cfg.simulated_duration);
   if (timed_out) {
@@ -84,7 +85,7 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
                            const retrain_job& job) {
   auto start = steady_clock::now();
   job_result result;
-  result.job_id = job.id;
+  result.job_id = job.record.id;
   result.attempt = job.attempt;
   auto done = [&](std::string error) {
     result.error = std::move(error);
@@ -100,11 +101,11 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
     return done("cannot create log directory '" + log.parent_path().string()
                 + "': " + err.message());
   result.log_file = log.string();
-  if (!append_note(log, "job " + std::to_string(job.id) + " attempt "
-                          + std::to_string(job.attempt) + ": model " + job.model
-                          + ", version " + job.version + " -> "
-                          + job.next_version + ", reason "
-                          + job.reason))
+  if (!append_note(
+        log, "job " + std::to_string(job.record.id) + " attempt "
+               + std::to_string(job.attempt) + ": model " + job.record.model
+               + ", version " + job.record.base_version + " -> "
+               + job.record.next_version + ", reason " + job.record.reason))
     return done("cannot write log file '" + result.log_file + "'");
   process_outcome outcome;
   if (cfg.command.empty()) {
@@ -146,9 +147,9 @@ retrain_worker_actor::behavior_type retrain_worker(
       auto& cfg = self->state.cfg;
       auto prefix = std::string{retrain_worker_state::name} + "#"
                     + std::to_string(self->id()) + " job "
-                    + std::to_string(job.id) + " attempt "
+                    + std::to_string(job.record.id) + " attempt "
                     + std::to_string(job.attempt);
-      log().info("{} started: model {}, log {}", prefix, job.model,
+      log().info("{} started: model {}, log {}", prefix, job.record.model,
                  log_path_of(cfg, job).string());
       auto result = run_job_attempt(cfg, self->state.runner, job);
       auto took = render_duration(std::chrono::nanoseconds{result.duration_ns});

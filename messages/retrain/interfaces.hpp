@@ -10,7 +10,7 @@
 #include "retrain/batch_report.hpp"
 #include "retrain/coordinator_status.hpp"
 #include "retrain/ingest_ack.hpp"
-#include "retrain/job_info.hpp"
+#include "retrain/job_record.hpp"
 #include "retrain/job_result.hpp"
 #include "retrain/job_update.hpp"
 #include "retrain/line_state.hpp"
@@ -128,7 +128,7 @@ using dispatcher_actor = caf::typed_actor<
   /// Timer: a job's retry delay is over.
   caf::reacts_to<atom::retry, uint64_t>,
   /// Returns every job, newest first.
-  caf::replies_to<atom::jobs>::with<std::vector<job_info>>,
+  caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
   /// Returns every version of a model line (asks the registry).
   caf::replies_to<atom::versions,
                   std::string>::with<std::vector<model_version>>,

@@ -8,7 +8,7 @@
 #include "retrain/ec.hpp"
 #include "retrain/ingest_ack.hpp"
 #include "retrain/interfaces.hpp"
-#include "retrain/job_info.hpp"
+#include "retrain/job_record.hpp"
 #include "retrain/job_result.hpp"
 #include "retrain/job_state.hpp"
 #include "retrain/job_update.hpp"

@@ -1,35 +1,29 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include <caf/meta/type_name.hpp>
+
+#include "retrain/job_record.hpp"
 
 namespace retrain {
 
 /// One attempt of a retrain job, as the dispatcher hands it to a worker.
 struct retrain_job {
-  /// Unique for the life of the registry database.
-  uint64_t id = 0;
-  /// The model id whose drift started the job.
-  std::string model;
-  /// Version the retrain starts from: the line's latest registered version,
-  /// or the version in `model` when the line is new.
-  std::string version;
-  /// The version the registry will give the result.
-  std::string next_version;
-  /// 1 for the first attempt.
+  /// The job as the dispatcher stored it when it started this attempt:
+  /// `record.base_version` is the version the retrain starts from,
+  /// `record.next_version` the one the registry will give the result.
+  job_record record;
+  /// The number of this attempt, 1 for the first (`record.attempts` at the
+  /// time it started). A result names it, so that a late result of an
+  /// attempt given up on is told apart from the current one.
   uint32_t attempt = 1;
-  /// Why the job exists, as the registry records it, e.g.
-  /// `ewma_threshold accuracy statistic=0.87 threshold=0.92 samples=40`.
-  std::string reason;
 };
 
 /// @relates retrain_job
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_job& x) {
-  return f(caf::meta::type_name("retrain_job"), x.id, x.model, x.version,
-           x.next_version, x.attempt, x.reason);
+  return f(caf::meta::type_name("retrain_job"), x.record, x.attempt);
 }
 
 } // namespace retrain

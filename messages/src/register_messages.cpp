@@ -36,7 +36,7 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<job_state>("retrain::job_state")
     .add_message_type<retrain_job>("retrain::retrain_job")
     .add_message_type<job_result>("retrain::job_result")
-    .add_message_type<job_info>("retrain::job_info")
+    .add_message_type<job_record>("retrain::job_record")
     .add_message_type<job_update>("retrain::job_update")
     .add_message_type<line_state>("retrain::line_state")
     .add_message_type<register_version>("retrain::register_version")

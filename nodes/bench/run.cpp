@@ -334,7 +334,7 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
     jcfg.data_dir = node.dir.string();
     auto coord = spawn_coordinator(sys, jcfg, timeout);
     if (!coord)
-      return caf::make_error(ec::storage_failure, coord.error().message);
+      return std::move(coord.error());
     node.reg = coord->registry;
     node.coordinator = coord->dispatcher;
     for (int i = 0; i < 2; ++i) {

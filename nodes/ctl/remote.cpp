@@ -248,8 +248,7 @@ int run_send(const remote_options& opts, const std::vector<std::string>& args,
 int run_replay(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   if (args.size() != 1)
-    return fail(err, "usage: retrain-ctl replay FILE.csv (- for stdin)",
-                usage);
+    return fail(err, "usage: retrain-ctl replay FILE.csv (- for stdin)", usage);
   // "-" reads standard input, so producers can pipe events in.
   bool from_stdin = args[0] == "-";
   std::ifstream file;
@@ -354,9 +353,8 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
   } else {
     for (auto& r : rejects)
       out << "line " << r.line << ": rejected: " << r.reason << '\n';
-    out << "replayed " << (from_stdin ? "stdin" : args[0]) << ": "
-        << accepted << " accepted, "
-        << rejected_total() << " rejected\n";
+    out << "replayed " << (from_stdin ? "stdin" : args[0]) << ": " << accepted
+        << " accepted, " << rejected_total() << " rejected\n";
   }
   return ok;
 }
@@ -464,7 +462,8 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
-  auto jobs = ask<std::vector<job_info>>(conn, opts, error, atom::jobs::value);
+  auto jobs = ask<std::vector<job_record>>(conn, opts, error,
+                                           atom::jobs::value);
   if (!jobs)
     return fail(err, "jobs failed: " + error, refused);
   if (opts.json) {

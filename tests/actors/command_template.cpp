@@ -12,10 +12,10 @@ namespace {
 
 retrain_job make_job() {
   retrain_job job;
-  job.id = 42;
-  job.model = "cv:anomaly_detector:1.2.0";
-  job.version = "1.2.0";
-  job.next_version = "1.3.0";
+  job.record.id = 42;
+  job.record.model = "cv:anomaly_detector:1.2.0";
+  job.record.base_version = "1.2.0";
+  job.record.next_version = "1.3.0";
   job.attempt = 2;
   return job;
 }
@@ -83,7 +83,7 @@ CAF_TEST(unbalanced braces fail with their column) {
 
 CAF_TEST(project and name need a valid model id) {
   auto job = make_job();
-  job.model = "not-a-model-id";
+  job.record.model = "not-a-model-id";
   CAF_CHECK_EQUAL(expand({"{model}", "{version}"}, job),
                   "not-a-model-id|1.2.0");
   auto err = expand({"{project}"}, job);

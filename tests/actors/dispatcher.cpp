@@ -2,8 +2,11 @@
 #include "test_support.hpp"
 
 #include "retrain/dispatcher.hpp"
+#include "retrain/job_store.hpp"
 #include "retrain/registry.hpp"
-#include "retrain/registry_store.hpp"
+#include "retrain/version_store.hpp"
+
+#include "store_support.hpp"
 
 using namespace retrain;
 using namespace retrain::test;
@@ -28,11 +31,11 @@ struct fixture : actor_fixture {
     cfg.retry_delay = 10000ms;
     cfg.retry_cap = 600000ms;
     cfg.data_dir = dir.str();
-    auto reg_store = registry_store::open(dir.str());
-    auto job_store = registry_store::open(dir.str());
-    CAF_REQUIRE(reg_store && job_store);
-    reg = sys.spawn(registry, std::move(*reg_store));
-    disp = sys.spawn(dispatcher, std::move(*job_store), reg, cfg, 10000ms);
+    auto versions = version_store::open(dir.str());
+    auto jobs = job_store::open(dir.str());
+    CAF_REQUIRE(versions && jobs);
+    reg = sys.spawn(registry, std::move(*versions));
+    disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms);
     worker_a = sys.spawn(fake_worker, jobs_a);
     drain();
   }
@@ -55,7 +58,7 @@ struct fixture : actor_fixture {
   void report(const retrain_worker_actor& w, const retrain_job& job,
               bool success) {
     job_result r;
-    r.job_id = job.id;
+    r.job_id = job.record.id;
     r.attempt = job.attempt;
     r.success = success;
     r.exit_code = success ? 0 : 3;
@@ -64,8 +67,8 @@ struct fixture : actor_fixture {
     drain();
   }
 
-  std::vector<job_info> jobs() {
-    return ask<std::vector<job_info>>(disp, atom::jobs::value);
+  std::vector<job_record> jobs() {
+    return ask<std::vector<job_record>>(disp, atom::jobs::value);
   }
 
   std::vector<model_version> versions(const std::string& line) {
@@ -82,9 +85,12 @@ CAF_TEST(a trigger becomes a job that a worker runs and registers) {
   trigger("cv:a:1.2.0");
   CAF_REQUIRE_EQUAL(jobs_a->size(), 1u);
   auto job = jobs_a->at(0);
-  CAF_CHECK_EQUAL(job.model, "cv:a:1.2.0");
-  CAF_CHECK_EQUAL(job.version, "1.2.0");
-  CAF_CHECK_EQUAL(job.next_version, "1.2.1");
+  CAF_CHECK_EQUAL(job.record.model, "cv:a:1.2.0");
+  CAF_CHECK_EQUAL(job.record.line, "cv:a");
+  CAF_CHECK_EQUAL(job.record.base_version, "1.2.0");
+  CAF_CHECK_EQUAL(job.record.next_version, "1.2.1");
+  CAF_CHECK_EQUAL(job.record.state, job_state::running);
+  CAF_CHECK_EQUAL(job.record.attempts, 1u);
   CAF_CHECK_EQUAL(job.attempt, 1u);
   report(worker_a, job, true);
   auto js = jobs();
@@ -95,7 +101,7 @@ CAF_TEST(a trigger becomes a job that a worker runs and registers) {
   CAF_REQUIRE_EQUAL(vs.size(), 1u);
   CAF_CHECK_EQUAL(vs[0].version, "1.2.1");
   CAF_CHECK_EQUAL(vs[0].parent, "1.2.0");
-  CAF_CHECK_EQUAL(vs[0].job_id, job.id);
+  CAF_CHECK_EQUAL(vs[0].job_id, job.record.id);
 }
 
 CAF_TEST(triggers of a busy line merge into its job) {
@@ -123,8 +129,8 @@ CAF_TEST(triggers from superseded versions are dropped) {
   CAF_CHECK_EQUAL(jobs().size(), 1u);
   trigger("cv:a:1.2.1"); // the new version drifting is a new episode
   CAF_REQUIRE_EQUAL(jobs_a->size(), 2u);
-  CAF_CHECK_EQUAL(jobs_a->at(1).version, "1.2.1");
-  CAF_CHECK_EQUAL(jobs_a->at(1).next_version, "1.2.2");
+  CAF_CHECK_EQUAL(jobs_a->at(1).record.base_version, "1.2.1");
+  CAF_CHECK_EQUAL(jobs_a->at(1).record.next_version, "1.2.2");
 }
 
 CAF_TEST(failed attempts are retried with backoff then marked failed) {
@@ -169,7 +175,7 @@ CAF_TEST(the job of a worker that dies is re - queued at once) {
   caf::anon_send_exit(worker_a, caf::exit_reason::kill);
   drain();
   CAF_REQUIRE_EQUAL(jobs_b->size(), 1u);
-  CAF_CHECK_EQUAL(jobs_b->at(0).id, jobs_a->at(0).id);
+  CAF_CHECK_EQUAL(jobs_b->at(0).record.id, jobs_a->at(0).record.id);
   report(worker_b, jobs_b->at(0), true);
   // The dead worker's late success changes nothing: still one version.
   report(worker_a, jobs_a->at(0), true);
@@ -206,12 +212,12 @@ CAF_TEST(a retry timer firing during registration does not run the job again) {
   // Attempt 1 succeeds after all; while its version is being registered,
   // the retry timer of attempt 2 fires.
   job_result late;
-  late.job_id = first.id;
+  late.job_id = first.record.id;
   late.attempt = first.attempt;
   late.success = true;
   caf::send_as(worker_a, disp, late);
   expect((job_result), to(disp));
-  self->send(disp, atom::retry::value, first.id);
+  self->send(disp, atom::retry::value, first.record.id);
   expect((atom::retry, uint64_t), to(disp));
   drain();
   CAF_CHECK_EQUAL(jobs_b->size(), 1u); // no third attempt
@@ -219,6 +225,58 @@ CAF_TEST(a retry timer firing during registration does not run the job again) {
   CAF_REQUIRE_EQUAL(js.size(), 1u);
   CAF_CHECK_EQUAL(js[0].state, job_state::succeeded);
   CAF_CHECK_EQUAL(versions("cv:a").size(), 1u);
+}
+
+CAF_TEST(a restarted dispatcher resumes its jobs from the store) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0");
+  report(worker_a, jobs_a->at(0), true); // registers cv:a 1.2.1
+  trigger("cv:b:1.0.0");                 // runs on worker_a
+  trigger("cv:c:1.0.0");                 // waits for a worker
+  CAF_REQUIRE_EQUAL(jobs_a->size(), 2u);
+  self->send_exit(disp, caf::exit_reason::kill);
+  drain();
+  job_config cfg;
+  cfg.max_attempts = 3;
+  cfg.data_dir = dir.str();
+  auto store = job_store::open(dir.str());
+  CAF_REQUIRE(store);
+  disp = sys.spawn(dispatcher, std::move(*store), reg, cfg, 10000ms);
+  drain();
+  // The running job is queued again, and says so in the store.
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 3u);
+  CAF_CHECK_EQUAL(js[0].model, "cv:c:1.0.0");
+  CAF_CHECK_EQUAL(js[0].state, job_state::queued);
+  CAF_CHECK_EQUAL(js[1].model, "cv:b:1.0.0");
+  CAF_CHECK_EQUAL(js[1].state, job_state::queued);
+  CAF_CHECK_EQUAL(js[1].attempts, 1u);
+  CAF_CHECK_EQUAL(js[2].state, job_state::succeeded);
+  // Oldest first, with the next attempt number.
+  worker_b = sys.spawn(fake_worker, jobs_b);
+  enlist(worker_b);
+  CAF_REQUIRE_EQUAL(jobs_b->size(), 1u);
+  CAF_CHECK_EQUAL(jobs_b->at(0).record.model, "cv:b:1.0.0");
+  CAF_CHECK_EQUAL(jobs_b->at(0).record.id, jobs_a->at(1).record.id);
+  CAF_CHECK_EQUAL(jobs_b->at(0).attempt, 2u);
+  // The latest versions came back too: the old version's trigger is
+  // superseded.
+  trigger("cv:a:1.2.0");
+  CAF_CHECK_EQUAL(jobs().size(), 3u);
+}
+
+CAF_TEST(the jobs query reports a storage failure) {
+  trigger("cv:a:1.2.0");
+  auto path = (std::filesystem::path{dir.str()} / "registry.db").string();
+  raw_exec(path, "DROP TABLE jobs");
+  auto rp = self->request(disp, caf::infinite, atom::jobs::value);
+  drain();
+  caf::error err;
+  rp.receive([](std::vector<job_record>&) { CAF_FAIL("jobs answered"); },
+             [&](caf::error& x) { err = std::move(x); });
+  CAF_CHECK(has_code(err, ec::storage_failure));
+  CAF_CHECK(contains(context_text(err),
+                     "registry db " + path + ": cannot read the jobs: "));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

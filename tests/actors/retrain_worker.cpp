@@ -30,12 +30,12 @@ namespace {
 
 retrain_job make_job(uint64_t id = 7, uint32_t attempt = 2) {
   retrain_job job;
-  job.id = id;
-  job.model = "cv:det:1.2.0";
-  job.version = "1.2.0";
-  job.next_version = "1.3.0";
+  job.record.id = id;
+  job.record.model = "cv:det:1.2.0";
+  job.record.base_version = "1.2.0";
+  job.record.next_version = "1.3.0";
   job.attempt = attempt;
-  job.reason = "ewma_threshold";
+  job.record.reason = "ewma_threshold";
   return job;
 }
 

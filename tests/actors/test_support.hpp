@@ -105,7 +105,7 @@ fake_dispatcher(std::shared_ptr<dispatcher_log> log) {
     },
     [](job_result&) {},
     [](atom::retry, uint64_t) {},
-    [](atom::jobs) { return std::vector<job_info>{}; },
+    [](atom::jobs) { return std::vector<job_record>{}; },
     [](atom::versions, std::string&) { return std::vector<model_version>{}; },
     [](atom::status) { return coordinator_status{}; },
   };

@@ -87,7 +87,8 @@ CAF_TEST(contract messages) {
     ingest_ack{998, 2, "event 17: accuracy value nan is not finite"});
   CAF_CHECK_EQUAL(ack.accepted, 998u);
   CAF_CHECK_EQUAL(ack.rejected, 2u);
-  CAF_CHECK_EQUAL(ack.first_error, "event 17: accuracy value nan is not finite");
+  CAF_CHECK_EQUAL(ack.first_error,
+                  "event 17: accuracy value nan is not finite");
   // Values ingest must see as sent, to refuse or apply them: CAF's own
   // double packing hangs on infinities and garbles these.
   for (auto value : {std::numeric_limits<double>::quiet_NaN(),
@@ -112,26 +113,54 @@ CAF_TEST(internal messages) {
                         40};
   check_round_trip(reason);
   check_round_trip(retrain_trigger{"cv:a:1.0.0", reason, 17});
-  check_round_trip(
-    retrain_job{42, "cv:a:1.0.0", "1.0.0", "1.0.1", 3, to_string(reason)});
+  job_record rec{42,
+                 "cv:a:1.0.0",
+                 "cv:a",
+                 "1.0.0",
+                 "1.0.1",
+                 job_state::succeeded,
+                 2,
+                 5,
+                 to_string(reason),
+                 "oops",
+                 "1.0.1",
+                 1,
+                 2};
+  auto copy = check_round_trip(rec);
+  CAF_CHECK_EQUAL(copy.id, 42u);
+  CAF_CHECK_EQUAL(copy.model, "cv:a:1.0.0");
+  CAF_CHECK_EQUAL(copy.line, "cv:a");
+  CAF_CHECK_EQUAL(copy.base_version, "1.0.0");
+  CAF_CHECK_EQUAL(copy.next_version, "1.0.1");
+  CAF_CHECK_EQUAL(copy.state, job_state::succeeded);
+  CAF_CHECK_EQUAL(copy.attempts, 2u);
+  CAF_CHECK_EQUAL(copy.merged, 5u);
+  CAF_CHECK_EQUAL(copy.reason, to_string(reason));
+  CAF_CHECK_EQUAL(copy.error, "oops");
+  CAF_CHECK_EQUAL(copy.version, "1.0.1");
+  CAF_CHECK_EQUAL(copy.created_at_ns, 1);
+  CAF_CHECK_EQUAL(copy.updated_at_ns, 2);
+  auto job = check_round_trip(retrain_job{rec, 3});
+  CAF_CHECK_EQUAL(caf::deep_to_string(job.record), caf::deep_to_string(rec));
+  CAF_CHECK_EQUAL(job.attempt, 3u);
   check_round_trip(job_result{42, 3, false, 137, "", "timeout after 5s",
                               5'000'000'000, "/tmp/x/jobs/42-3.log"});
-  auto info = check_round_trip(job_info{42, "cv:a:1.0.0",
-                                        job_state::succeeded, 2, "1.0.1", 5,
-                                        "oops", "why", 1, 2});
-  CAF_CHECK_EQUAL(info.id, 42u);
-  CAF_CHECK_EQUAL(info.state, job_state::succeeded);
-  CAF_CHECK_EQUAL(info.attempts, 2u);
-  CAF_CHECK_EQUAL(info.version, "1.0.1");
-  CAF_CHECK_EQUAL(info.merged, 5u);
-  CAF_CHECK_EQUAL(info.error, "oops");
-  CAF_CHECK_EQUAL(info.reason, "why");
-  CAF_CHECK_EQUAL(info.created_at_ns, 1);
-  CAF_CHECK_EQUAL(info.updated_at_ns, 2);
   check_round_trip(job_update{42, "cv:a", job_state::failed, ""});
+  auto update = job_update::of(rec);
+  CAF_CHECK_EQUAL(update.job_id, 42u);
+  CAF_CHECK_EQUAL(update.line, "cv:a");
+  CAF_CHECK_EQUAL(update.state, job_state::succeeded);
+  CAF_CHECK_EQUAL(update.version, "1.0.1");
   check_round_trip(register_version{42, "cv:a:1.0.0", "why", "s3://x"});
-  check_round_trip(
+  auto mv = check_round_trip(
     model_version{"cv:a", "1.0.1", "1.0.0", 42, 99, "why", "s3://x"});
+  CAF_CHECK_EQUAL(mv.line, "cv:a");
+  CAF_CHECK_EQUAL(mv.version, "1.0.1");
+  CAF_CHECK_EQUAL(mv.parent, "1.0.0");
+  CAF_CHECK_EQUAL(mv.job_id, 42u);
+  CAF_CHECK_EQUAL(mv.created_at_ns, 99);
+  CAF_CHECK_EQUAL(mv.reason, "why");
+  CAF_CHECK_EQUAL(mv.artifact, "s3://x");
   model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}};
   st.kinds.push_back(
     kind_status{metric_kind::f1_score, "ewma_threshold", 0.9, 0.9, 10, "none"});
@@ -146,8 +175,7 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(snap2.events, 7u);
   CAF_CHECK_EQUAL(snap2.breaches, 3u);
   CAF_REQUIRE_EQUAL(snap2.strategies.size(), 1u);
-  CAF_CHECK_EQUAL(snap2.strategies[0].values,
-                  (std::vector<double>{0.9, 7, 0}));
+  CAF_CHECK_EQUAL(snap2.strategies[0].values, (std::vector<double>{0.9, 7, 0}));
   coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
   check_round_trip(cs);
   check_round_trip(job_state::running);

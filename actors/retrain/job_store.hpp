@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "retrain/job_record.hpp"
+#include "retrain/sqlite_db.hpp"
+
+namespace retrain {
+
+/// The retrain jobs: the `jobs` table of the registry database, on a
+/// connection of its own. The dispatcher owns one.
+///
+/// Blocks on disk I/O like its `sqlite_db`; failures come back as
+/// `ec::storage_failure` errors naming the database file, and change
+/// nothing, so the caller may keep its memory as it was and retry.
+class job_store {
+public:
+  /// Opens the registry database in `data_dir` (see `open_registry_db`).
+  static caf::expected<std::unique_ptr<job_store>>
+  open(const std::string& data_dir);
+
+  /// Builds the store on `db`, which must hold the registry schema.
+  static caf::expected<std::unique_ptr<job_store>>
+  make(std::unique_ptr<sqlite_db> db);
+
+  /// The path of the database file.
+  const std::string& path() const noexcept {
+    return db_->path();
+  }
+
+  /// Inserts `job` (ignoring its `id`) and returns the id the database gave
+  /// it. Ids are never reused, not even after deleting the newest job.
+  caf::expected<uint64_t> insert_job(const job_record& job);
+
+  /// Overwrites every field of job `job.id`; fails with `ec::no_such_job`
+  /// when there is no such job.
+  caf::error update_job(const job_record& job);
+
+  /// Returns every job, newest first.
+  caf::expected<std::vector<job_record>> jobs();
+
+  /// Returns the jobs that are queued or running, oldest first.
+  caf::expected<std::vector<job_record>> active_jobs();
+
+  /// Returns the latest registered version of every line (line -> version),
+  /// which the dispatcher needs at start to tell superseded triggers.
+  caf::expected<std::map<std::string, std::string>> latest_versions();
+
+private:
+  explicit job_store(std::unique_ptr<sqlite_db> db);
+
+  caf::expected<std::vector<job_record>> read_jobs(const std::string& sql,
+                                                   std::string what);
+
+  std::unique_ptr<sqlite_db> db_;
+};
+
+} // namespace retrain

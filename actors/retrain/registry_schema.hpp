@@ -1,0 +1,24 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "retrain/sqlite_db.hpp"
+
+namespace retrain {
+
+/// The schema of the registry database, one numbered step per change,
+/// oldest first. Step 1 is the schema of the builds before migrations
+/// (which wrote `PRAGMA user_version = 1`), so their files open unchanged.
+const std::vector<schema_migration>& registry_schema();
+
+/// Opens (or creates) the registry database `<data_dir>/registry.db` on a
+/// connection of its own and brings it to the last step of
+/// `registry_schema()`.
+caf::expected<std::unique_ptr<sqlite_db>>
+open_registry_db(const std::string& data_dir);
+
+} // namespace retrain
