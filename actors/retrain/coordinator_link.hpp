@@ -11,7 +11,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
-#include "retrain/interfaces.hpp"
+#include "retrain/messages.hpp"
 
 namespace retrain {
 

@@ -16,7 +16,7 @@
 
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/slot_index.hpp"
-#include "retrain/interfaces.hpp"
+#include "retrain/messages.hpp"
 #include "retrain/monitor.hpp"
 #include "retrain/monitor_config.hpp"
 
@@ -158,10 +158,18 @@ struct supervisor_state {
   uint32_t find(const caf::actor_addr& x) const;
 };
 
+/// The supervisor as it addresses itself: its interface plus its timers,
+/// which no other actor can send.
+using supervisor_self_actor = supervisor_actor::extend<
+  /// Timer: send the runs of events held for `flush-interval`.
+  caf::reacts_to<atom::tick>,
+  /// Timer: ask the monitors that changed for snapshots.
+  caf::reacts_to<atom::sweep>>;
+
 /// Spawns and supervises monitors; forwards triggers to `dispatcher`, which
 /// may be null until a coordinator link hands one over (`atom::linkup`).
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+supervisor_self_actor::behavior_type
+supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, dispatcher_actor dispatcher);
 
 } // namespace retrain

@@ -31,8 +31,7 @@ void connected(self_ptr self, dispatcher_actor coordinator) {
   log().info("{}#{} reached the coordinator at {}:{}",
              coordinator_link_state::name, self->id(), st.host, st.port);
   if (st.supervisor)
-    self->send(st.supervisor, atom::linkup::value,
-               caf::actor_cast<caf::actor>(st.coordinator));
+    self->send(st.supervisor, atom::linkup::value, st.coordinator);
   for (auto& worker : st.workers)
     self->send(st.coordinator, atom::enlist::value, worker);
 }

@@ -38,7 +38,7 @@ uint32_t supervisor_state::find(const caf::actor_addr& x) const {
 
 namespace {
 
-using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+using self_ptr = supervisor_self_actor::stateful_pointer<supervisor_state>;
 
 void flush(self_ptr self);
 
@@ -131,7 +131,7 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
     start.line_busy = st.busy_lines.count(line) > 0;
   }
   entry.handle = self->spawn(monitor, std::move(start),
-                             caf::actor_cast<supervisor_actor>(self));
+                             caf::actor_cast<monitor_parent_actor>(self));
   self->monitor(entry.handle);
   st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
   entry.sent = entry.snapshot_events;
@@ -196,7 +196,7 @@ void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
   self->monitor(st.dispatcher);
   self
     ->request(st.dispatcher, st.config.request_timeout, atom::subscribe::value,
-              caf::actor_cast<supervisor_actor>(self))
+              caf::actor_cast<job_news_actor>(self))
     .then(
       [=](std::vector<line_state>& lines) {
         auto& st = self->state;
@@ -525,7 +525,6 @@ ingest_ack route(self_ptr self, metric_batch& batch,
   return ack;
 }
 
-
 // The status of one model or of every model of one line: asks only their
 // monitors (a handful), with a request each.
 caf::result<std::vector<model_status>> status_of(self_ptr self,
@@ -582,8 +581,8 @@ caf::result<std::vector<model_status>> status_of(self_ptr self,
 
 } // namespace
 
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+supervisor_self_actor::behavior_type
+supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, dispatcher_actor dispatcher) {
   self->state.setup = monitor_setup::make(config);
   self->state.config = std::move(config);
@@ -621,14 +620,14 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
                  supervisor_state::name, self->id(), trigger.model);
       st.held.push_back(std::move(trigger));
     },
-    [=](atom::linkup, caf::actor& coordinator) {
-      use_dispatcher(self, caf::actor_cast<dispatcher_actor>(coordinator));
+    [=](atom::linkup, dispatcher_actor& coordinator) {
+      use_dispatcher(self, std::move(coordinator));
     },
     [=](monitor_snapshot& snap) {
       auto& st = self->state;
       // Only the current incarnation's snapshots count.
-      auto slot = st.find(
-        caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      auto slot
+        = st.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
       if (slot == core::slot_index::npos)
         return;
       auto& entry = st.models[slot];
@@ -644,8 +643,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       return ask_monitors<status_query>(self);
     },
     [=](model_status& ms) { on_answer<status_query>(self, ms); },
-    [=](atom::status, std::string& which)
-      -> caf::result<std::vector<model_status>> {
+    [=](atom::status,
+        std::string& which) -> caf::result<std::vector<model_status>> {
       return status_of(self, which);
     },
     [=](atom::stats) -> caf::result<monitor_stats> {

@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using supervisor_impl
-  = caf::stateful_actor<supervisor_state, supervisor_actor::base>;
+  = caf::stateful_actor<supervisor_state, supervisor_self_actor::base>;
 
 const std::string model_a = "cv:a:1.0.0";
 const std::string model_b = "cv:b:2.0.0";
@@ -36,7 +36,7 @@ struct fixture : actor_fixture {
 
   ingest_ack feed(const std::string& model, std::vector<double> values) {
     return ask<ingest_ack>(sup, batch_of(model, metric_kind::accuracy,
-                                       std::move(values)));
+                                         std::move(values)));
   }
 
   model_status status_of(const std::string& model) {
@@ -144,7 +144,7 @@ CAF_TEST(triggers are held until a coordinator is reached) {
   CAF_CHECK_EQUAL(state().held.size(), 2u);
   auto seen = std::make_shared<dispatcher_log>();
   auto disp = sys.spawn(fake_dispatcher, seen);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
+  self->send(sup, atom::linkup::value, disp);
   drain();
   CAF_CHECK_EQUAL(seen->subscriptions, 1u);
   CAF_REQUIRE_EQUAL(seen->triggers.size(), 2u);
@@ -157,7 +157,7 @@ CAF_TEST(triggers are held until a coordinator is reached) {
 CAF_TEST(a returning coordinator resyncs the state of every line) {
   auto seen = std::make_shared<dispatcher_log>();
   auto disp = sys.spawn(fake_dispatcher, seen);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
+  self->send(sup, atom::linkup::value, disp);
   drain();
   feed(model_a, {0.95});
   feed(model_b, {0.95});
@@ -173,7 +173,7 @@ CAF_TEST(a returning coordinator resyncs the state of every line) {
   auto seen2 = std::make_shared<dispatcher_log>();
   seen2->lines = {line_state{"cv:b", false, "2.0.1"}};
   auto disp2 = sys.spawn(fake_dispatcher, seen2);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp2));
+  self->send(sup, atom::linkup::value, disp2);
   drain();
   CAF_CHECK_EQUAL(status_of(model_a).state, "watching");
   CAF_CHECK_EQUAL(status_of(model_b).state, "standing-down");
@@ -318,11 +318,10 @@ CAF_TEST(status of one model or one line asks only those monitors) {
   auto bad = self->request(sup, caf::infinite, atom::status::value,
                            std::string{"not an id"});
   drain();
-  bad.receive(
-    [](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
-    [](caf::error& err) {
-      CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));
-    });
+  bad.receive([](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
+              [](caf::error& err) {
+                CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));
+              });
 }
 
 CAF_TEST(thousands of models each keep their own state) {

@@ -47,33 +47,20 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
   }
 };
 
-/// What a fake supervisor saw.
+/// What a fake monitor parent saw.
 struct supervisor_log {
   std::vector<retrain_trigger> triggers;
   std::vector<monitor_snapshot> snapshots;
 };
 
 /// A supervisor stand-in that records what monitors send it.
-inline supervisor_actor::behavior_type
+inline monitor_parent_actor::behavior_type
 fake_supervisor(std::shared_ptr<supervisor_log> log) {
   return {
-    [](metric_batch& batch) {
-      return ingest_ack{batch.events.size(), 0, ""};
-    },
-    [](atom::explain, metric_batch& batch) {
-      return batch_report{ingest_ack{batch.events.size(), 0, ""}, {}};
-    },
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
-    [](atom::linkup, caf::actor&) {},
     [log](monitor_snapshot& x) { log->snapshots.push_back(std::move(x)); },
-    [](job_update&) {},
-    [](atom::status) { return std::vector<model_status>{}; },
-    [](atom::status, std::string&) { return std::vector<model_status>{}; },
-    [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
     [](model_status&) {},
-    [](atom::tick) {},
-    [](atom::sweep) {},
   };
 }
 
@@ -99,12 +86,11 @@ fake_dispatcher(std::shared_ptr<dispatcher_log> log) {
   return {
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
     [](atom::enlist, retrain_worker_actor&) {},
-    [log](atom::subscribe, supervisor_actor&) {
+    [log](atom::subscribe, job_news_actor&) {
       ++log->subscriptions;
       return log->lines;
     },
     [](job_result&) {},
-    [](atom::retry, uint64_t) {},
     [](atom::jobs) { return std::vector<job_info>{}; },
     [](atom::versions, std::string&) { return std::vector<model_version>{}; },
     [](atom::status) { return coordinator_status{}; },

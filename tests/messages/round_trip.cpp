@@ -10,7 +10,9 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 #include <caf/deep_to_string.hpp>
+#include <caf/detail/int_list.hpp>
 #include <caf/message.hpp>
+#include <caf/uniform_type_info_map.hpp>
 
 #include "retrain/messages.hpp"
 
@@ -87,7 +89,8 @@ CAF_TEST(contract messages) {
     ingest_ack{998, 2, "event 17: accuracy value nan is not finite"});
   CAF_CHECK_EQUAL(ack.accepted, 998u);
   CAF_CHECK_EQUAL(ack.rejected, 2u);
-  CAF_CHECK_EQUAL(ack.first_error, "event 17: accuracy value nan is not finite");
+  CAF_CHECK_EQUAL(ack.first_error,
+                  "event 17: accuracy value nan is not finite");
   // Values ingest must see as sent, to refuse or apply them: CAF's own
   // double packing hangs on infinities and garbles these.
   for (auto value : {std::numeric_limits<double>::quiet_NaN(),
@@ -116,9 +119,8 @@ CAF_TEST(internal messages) {
     retrain_job{42, "cv:a:1.0.0", "1.0.0", "1.0.1", 3, to_string(reason)});
   check_round_trip(job_result{42, 3, false, 137, "", "timeout after 5s",
                               5'000'000'000, "/tmp/x/jobs/42-3.log"});
-  auto info = check_round_trip(job_info{42, "cv:a:1.0.0",
-                                        job_state::succeeded, 2, "1.0.1", 5,
-                                        "oops", "why", 1, 2});
+  auto info = check_round_trip(job_info{42, "cv:a:1.0.0", job_state::succeeded,
+                                        2, "1.0.1", 5, "oops", "why", 1, 2});
   CAF_CHECK_EQUAL(info.id, 42u);
   CAF_CHECK_EQUAL(info.state, job_state::succeeded);
   CAF_CHECK_EQUAL(info.attempts, 2u);
@@ -146,8 +148,7 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(snap2.events, 7u);
   CAF_CHECK_EQUAL(snap2.breaches, 3u);
   CAF_REQUIRE_EQUAL(snap2.strategies.size(), 1u);
-  CAF_CHECK_EQUAL(snap2.strategies[0].values,
-                  (std::vector<double>{0.9, 7, 0}));
+  CAF_CHECK_EQUAL(snap2.strategies[0].values, (std::vector<double>{0.9, 7, 0}));
   coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
   check_round_trip(cs);
   check_round_trip(job_state::running);
@@ -162,6 +163,55 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(run2.events[1].value, 250.5);
   CAF_CHECK_EQUAL(run2.events[1].observed_at_ns, -1);
   check_round_trip(metric_run{});
+}
+
+CAF_TEST(vectors sent as replies) {
+  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}};
+  CAF_CHECK_EQUAL(check_round_trip(std::vector<model_status>{st, st}).size(),
+                  2u);
+  check_round_trip(std::vector<line_state>{line_state{"cv:a", true, "1.0.1"}});
+  check_round_trip(std::vector<job_info>{job_info{}});
+  check_round_trip(std::vector<model_version>{model_version{}});
+}
+
+CAF_TEST(wire names of the contract stay) {
+  auto name = [&](const std::type_info& ti) {
+    return sys->types().portable_name(0, &ti);
+  };
+  CAF_CHECK_EQUAL(name(typeid(metric_event)), "retrain::metric_event");
+  CAF_CHECK_EQUAL(name(typeid(metric_batch)), "retrain::metric_batch");
+  CAF_CHECK_EQUAL(name(typeid(ingest_ack)), "retrain::ingest_ack");
+  CAF_CHECK_EQUAL(name(typeid(metric_kind)), "retrain::metric_kind");
+  CAF_CHECK_EQUAL(name(typeid(ingest_actor)), "retrain::ingest_actor");
+  CAF_CHECK_EQUAL(name(typeid(monitor_node_actor)),
+                  "retrain::monitor_node_actor");
+  CAF_CHECK_EQUAL(name(typeid(std::vector<model_status>)),
+                  "std::vector<retrain::model_status>");
+}
+
+namespace {
+
+// The name each type of the block is registered under, and its name in the
+// block.
+template <long... Is>
+std::vector<std::pair<std::string, std::string>>
+names_of_block(const caf::uniform_type_info_map& types,
+               caf::detail::int_list<Is...>) {
+  return {{types.portable_name(0, &typeid(typename caf::type_by_id<Is>::type)),
+           caf::type_name_by_id<Is>::value}...};
+}
+
+} // namespace
+
+CAF_TEST(every type of the block is registered under its name) {
+  using block = caf::id_block::retrain;
+  CAF_CHECK_GREATER(block::end, block::begin);
+  auto names = names_of_block(
+    sys->types(),
+    typename caf::detail::il_range<block::begin, block::end>::type{});
+  CAF_CHECK_EQUAL(names.size(), static_cast<size_t>(block::end - block::begin));
+  for (auto& [registered, declared] : names)
+    CAF_CHECK_EQUAL(registered, declared);
 }
 
 CAF_TEST(errors render readably) {
