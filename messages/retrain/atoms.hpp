@@ -23,26 +23,29 @@ using jobs = caf::atom_constant<caf::atom("jobs")>;
 /// Asks for the versions of a model line.
 using versions = caf::atom_constant<caf::atom("versions")>;
 
-/// Subscribes to the dispatcher's job updates.
+/// Subscribes to news: a coordinator link to the dispatcher's job updates,
+/// a supervisor to its link's line news.
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;
-
-/// Hands a supervisor the coordinator it reached (or reached again).
-using linkup = caf::atom_constant<caf::atom("linkup")>;
 
 /// To a monitor: send your snapshot if anything changed. Also the
 /// supervisor's timer that sends the runs of events held for
 /// `flush-interval` (on its internal handle, see below).
 using tick = caf::atom_constant<caf::atom("tick")>;
 
-// -- timers: an actor sends them to itself, through an internal handle that
-//    extends its public interface; no peer can send them
-//    -----------------------
+// -- to self ------------------------------------------------------------------
+//
+// An actor sends these to itself (timers, mostly) through an internal handle
+// that extends its public interface, so no peer can send them.
 
 /// The dispatcher's timer for a job's next attempt.
 using retry = caf::atom_constant<caf::atom("retry")>;
 
 /// A link's timer to try reaching the coordinator again.
 using reconnect = caf::atom_constant<caf::atom("reconnect")>;
+
+/// A link reached its coordinator: in its own process at once, else when
+/// the middleman connected.
+using linkup = caf::atom_constant<caf::atom("linkup")>;
 
 /// The supervisor's periodic timer that asks changed monitors for
 /// snapshots.

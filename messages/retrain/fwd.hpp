@@ -104,6 +104,8 @@ CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::model_version>) )
 
 // -- typed actor handles ----------------------------------------------------
 
+CAF_ADD_TYPE_ID(retrain, (retrain::coordinator_actor))
+CAF_ADD_TYPE_ID(retrain, (retrain::coordinator_link_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::dispatcher_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::explain_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::job_news_actor))

@@ -119,36 +119,49 @@ using registry_actor = versions_actor::extend<
   /// Records the version of a succeeded job (idempotent by job id).
   caf::replies_to<register_version>::with<model_version>>;
 
+/// What a node's coordinator link uses of the coordinator (the
+/// dispatcher): it takes triggers (`trigger_sink_actor`), workers and
+/// subscriptions to job news.
+using coordinator_actor = trigger_sink_actor::extend<
+  /// A worker enlists and pulls work.
+  caf::reacts_to<atom::enlist, retrain_worker_actor>,
+  /// Subscribes to job updates; the answer is the state of every line the
+  /// coordinator knows, to resync after a reconnect.
+  caf::replies_to<atom::subscribe,
+                  job_news_actor>::with<std::vector<line_state>>>;
+
 /// The dispatcher, which the coordinator node publishes on
-/// `retrain.coordinator-port`. It takes triggers (`trigger_sink_actor`),
-/// workers' results (`job_result_sink_actor`) and lists versions
-/// (`versions_actor`, asking the registry).
-using dispatcher_actor = trigger_sink_actor::
+/// `retrain.coordinator-port`: what links use of it
+/// (`coordinator_actor`), workers' results (`job_result_sink_actor`),
+/// versions (`versions_actor`, asking the registry) and what
+/// `retrain-ctl` asks.
+using dispatcher_actor = coordinator_actor::
   extend_with<job_result_sink_actor, versions_actor>::extend<
-    /// A worker enlists and pulls work.
-    caf::reacts_to<atom::enlist, retrain_worker_actor>,
-    /// Subscribes to job updates; the answer is the state of every line
-    /// the coordinator knows, to resync after a reconnect.
-    caf::replies_to<atom::subscribe,
-                    job_news_actor>::with<std::vector<line_state>>,
     /// Returns every job, newest first.
     caf::replies_to<atom::jobs>::with<std::vector<job_info>>,
     /// Returns queue and worker status.
     caf::replies_to<atom::status>::with<coordinator_status>>;
 
+/// A node's link to its coordinator, which owns reachability: it holds the
+/// triggers of the node's monitors (`trigger_sink_actor`) while the
+/// coordinator is unreachable, takes the dispatcher's job news
+/// (`job_news_actor`) and relays them to its subscriber as line news.
+using coordinator_link_actor
+  = trigger_sink_actor::extend_with<job_news_actor>::extend<
+    /// Subscribes to line news: the supervisor of the node.
+    caf::reacts_to<atom::subscribe, line_news_actor>>;
+
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors. Ingest hands it batches and asks it for explained
 /// batches, status and totals; monitors send it what `monitor_parent_actor`
-/// lists; it takes job news (`job_news_actor`) for the monitors of each line.
+/// lists; its coordinator link relays line news (`line_news_actor`) for the
+/// monitors of each line.
 using supervisor_actor = caf::typed_actor<
   /// Routes valid events (already checked by ingest) to monitors; refuses
   /// those of quarantined models.
-  caf::replies_to<metric_batch>::with<ingest_ack>,
-  /// The coordinator, reached or reached again: triggers go there (held
-  /// while the coordinator is unreachable).
-  caf::reacts_to<atom::linkup, dispatcher_actor>>::
+  caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
-              monitor_parent_actor, job_news_actor>;
+              monitor_parent_actor, line_news_actor>;
 
 } // namespace retrain
 

@@ -18,7 +18,7 @@ struct fixture : actor_fixture {
 
   fixture() {
     auto cfg = monitor_config::defaults();
-    sup = sys.spawn(supervisor, cfg, dispatcher_actor{});
+    sup = sys.spawn(supervisor, cfg, coordinator_link_actor{});
     in = sys.spawn(ingest, sup, cfg, 10000ms);
   }
 

@@ -73,27 +73,56 @@ fake_worker(std::shared_ptr<std::vector<retrain_job>> jobs) {
   };
 }
 
-/// What a fake dispatcher saw, and what it answers a subscription with.
-struct dispatcher_log {
+/// What a fake coordinator link saw.
+struct link_log {
   std::vector<retrain_trigger> triggers;
-  size_t subscriptions = 0;
+  /// Addresses: a handle here would keep the subscriber alive.
+  std::vector<caf::actor_addr> subscribers;
+};
+
+/// A coordinator link stand-in for a supervisor: records triggers and
+/// subscriptions.
+inline coordinator_link_actor::behavior_type
+fake_link(std::shared_ptr<link_log> log) {
+  return {
+    [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
+    [](job_update&) {},
+    [log](atom::subscribe, line_news_actor& x) {
+      log->subscribers.push_back(x.address());
+    },
+  };
+}
+
+/// What a fake coordinator saw, and what it answers a subscription with.
+struct coordinator_log {
+  std::vector<retrain_trigger> triggers;
+  std::vector<retrain_worker_actor> enlisted;
+  /// Addresses: a handle here would keep the subscriber alive.
+  std::vector<caf::actor_addr> subscribers;
   std::vector<line_state> lines;
 };
 
-/// A dispatcher stand-in that records triggers and subscriptions.
-inline dispatcher_actor::behavior_type
-fake_dispatcher(std::shared_ptr<dispatcher_log> log) {
+/// A coordinator stand-in for a link: records triggers, workers and
+/// subscriptions.
+inline coordinator_actor::behavior_type
+fake_coordinator(std::shared_ptr<coordinator_log> log) {
   return {
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
-    [](atom::enlist, retrain_worker_actor&) {},
-    [log](atom::subscribe, job_news_actor&) {
-      ++log->subscriptions;
+    [log](atom::enlist, retrain_worker_actor& x) {
+      log->enlisted.push_back(std::move(x));
+    },
+    [log](atom::subscribe, job_news_actor& x) {
+      log->subscribers.push_back(x.address());
       return log->lines;
     },
-    [](job_result&) {},
-    [](atom::jobs) { return std::vector<job_info>{}; },
-    [](atom::versions, std::string&) { return std::vector<model_version>{}; },
-    [](atom::status) { return coordinator_status{}; },
+  };
+}
+
+/// Line news as a supervisor would get it.
+inline line_news_actor::behavior_type
+fake_line_news(std::shared_ptr<std::vector<line_state>> seen) {
+  return {
+    [seen](line_state& x) { seen->push_back(std::move(x)); },
   };
 }
 
