@@ -107,7 +107,8 @@ using monitor_actor = line_news_actor::extend<
   /// Sends a snapshot to the supervisor if anything changed since the last
   /// (the supervisor asks changed monitors once per snapshot interval).
   caf::reacts_to<atom::tick>,
-  /// Returns this model's status.
+  /// Returns this model's status; the supervisor asks with a plain
+  /// message and so gets the answer as one (`monitor_parent_actor`).
   caf::replies_to<atom::status>::with<model_status>,
   /// Sends this model's counters (`monitor_stats`, `models` = 1) to the
   /// supervisor.
