@@ -119,16 +119,25 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
                  "previous run",
                  n);
     for (uint32_t i = 0; i < cfg.workers; ++i) {
-      auto worker = spawn_retrain_worker(sys, cfg.job);
-      keep(worker);
-      workers.push_back(worker);
-      if (coordinator)
-        caf::anon_send(coordinator, atom::enlist::value, worker);
+      workers.push_back(spawn_retrain_worker(sys, cfg.job));
+      keep(workers.back());
     }
   }
-  supervisor_actor sup;
+  // Every node but a bare coordinator talks to its coordinator through a
+  // link: the one of this process in role `all`, else one it reaches over
+  // the network and keeps trying, so start order does not matter.
+  coordinator_link_actor link;
+  if (cfg.role != node_role::coordinator) {
+    coordinator_location where;
+    where.local = coordinator;
+    where.host = cfg.coordinator.host;
+    where.port = cfg.coordinator.port;
+    link = sys.spawn(coordinator_link, std::move(where), cfg.request_timeout,
+                     std::move(workers));
+    keep(link);
+  }
   if (cfg.role == node_role::all || cfg.role == node_role::monitor) {
-    sup = sys.spawn(supervisor, cfg.monitor, coordinator);
+    auto sup = sys.spawn(supervisor, cfg.monitor, link);
     keep(sup);
     auto in = sys.spawn(ingest, sup, cfg.monitor, cfg.request_timeout);
     keep(in);
@@ -137,16 +146,9 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
   }
-  if (!coordinator) {
-    // Monitor and worker nodes reach the coordinator over the network and
-    // keep trying, so start order does not matter.
-    auto link = sys.spawn(coordinator_link, cfg.coordinator.host,
-                          cfg.coordinator.port, cfg.request_timeout, sup,
-                          std::move(workers));
-    keep(link);
+  if (!coordinator)
     log().info("retrain-node looking for the coordinator at {}:{}",
                cfg.coordinator.host, cfg.coordinator.port);
-  }
   log().info("retrain-node ready (role {}, data dir {}, {} malloc)",
              to_string(cfg.role), cfg.data_dir, allocator_name());
   auto sig = wait_for_signal();

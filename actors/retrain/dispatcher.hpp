@@ -14,10 +14,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
-#include "retrain/interfaces.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_record.hpp"
 #include "retrain/job_store.hpp"
+#include "retrain/messages.hpp"
 
 namespace retrain {
 
@@ -68,16 +68,22 @@ struct dispatcher_state {
   /// Latest registered version per line.
   std::unordered_map<std::string, std::string> latest;
   std::map<caf::actor_addr, worker_slot> workers;
-  std::vector<supervisor_actor> subscribers;
+  std::vector<job_news_actor> subscribers;
   uint64_t succeeded = 0;
   uint64_t failed = 0;
 };
 
-/// Spawns work on enlisted workers. `store` holds the jobs; versions are
-/// registered through `registry`. Spawn it `detached`: it writes to
+/// The dispatcher as it addresses itself: its interface plus its retry
+/// timer, which no other actor can send.
+using dispatcher_self_actor = dispatcher_actor::extend<
+  /// Timer: a job's retry delay is over.
+  caf::reacts_to<atom::retry, uint64_t>>;
+
+/// Spawns work on enlisted workers. `store` holds the jobs table; versions
+/// are registered through `registry`. Spawn it `detached`: it writes to
 /// SQLite on every transition.
-dispatcher_actor::behavior_type
-dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+dispatcher_self_actor::behavior_type
+dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
            std::unique_ptr<job_store> store, registry_actor registry,
            job_config config, std::chrono::milliseconds timeout);
 

@@ -8,7 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/slot_index.hpp"
-#include "retrain/interfaces.hpp"
+#include "retrain/messages.hpp"
 #include "retrain/monitor_config.hpp"
 
 namespace retrain {

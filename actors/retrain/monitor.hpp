@@ -12,7 +12,7 @@
 #include "retrain/core/semver.hpp"
 #include "retrain/core/strategy.hpp"
 #include "retrain/core/trigger_gate.hpp"
-#include "retrain/interfaces.hpp"
+#include "retrain/messages.hpp"
 #include "retrain/monitor_config.hpp"
 
 namespace retrain {
@@ -74,7 +74,7 @@ struct monitor_state {
   /// Sends `x` to the supervisor if it still exists.
   template <class Self, class T>
   void tell_supervisor(Self* self, T&& x) {
-    if (auto sup = caf::actor_cast<supervisor_actor>(supervisor))
+    if (auto sup = caf::actor_cast<monitor_parent_actor>(supervisor))
       self->send(sup, std::forward<T>(x));
   }
 
@@ -96,6 +96,6 @@ struct monitor_state {
 /// Spawned by the supervisor, one per model id.
 monitor_actor::behavior_type
 monitor(monitor_actor::stateful_pointer<monitor_state> self,
-        monitor_start start, supervisor_actor supervisor);
+        monitor_start start, monitor_parent_actor supervisor);
 
 } // namespace retrain

@@ -5,7 +5,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "retrain/interfaces.hpp"
+#include "retrain/messages.hpp"
 #include "retrain/version_store.hpp"
 
 namespace retrain {

@@ -2,9 +2,9 @@
 
 #include <caf/fwd.hpp>
 
-#include "retrain/interfaces.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_result.hpp"
+#include "retrain/messages.hpp"
 #include "retrain/process_runner.hpp"
 #include "retrain/retrain_job.hpp"
 

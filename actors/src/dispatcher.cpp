@@ -17,7 +17,7 @@ namespace retrain {
 
 namespace {
 
-using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
+using self_ptr = dispatcher_self_actor::stateful_pointer<dispatcher_state>;
 
 // Writes `job` to the store; a failure is logged loudly (the job carries on
 // in memory so no work is lost while the disk recovers).
@@ -268,7 +268,7 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto& subs = st.subscribers;
   subs.erase(std::remove_if(subs.begin(), subs.end(),
-                            [&](const supervisor_actor& x) {
+                            [&](const job_news_actor& x) {
                               return x.address() == msg.source;
                             }),
              subs.end());
@@ -325,8 +325,8 @@ void restore(self_ptr self) {
 
 } // namespace
 
-dispatcher_actor::behavior_type
-dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+dispatcher_self_actor::behavior_type
+dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
            std::unique_ptr<job_store> store, registry_actor registry,
            job_config config, std::chrono::milliseconds timeout) {
   auto& st = self->state;
@@ -351,7 +351,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
                  st.workers.size());
       assign(self);
     },
-    [=](atom::subscribe, supervisor_actor& sub) -> std::vector<line_state> {
+    [=](atom::subscribe, job_news_actor& sub) -> std::vector<line_state> {
       auto& st = self->state;
       self->monitor(sub);
       st.subscribers.push_back(std::move(sub));

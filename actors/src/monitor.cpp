@@ -133,7 +133,7 @@ model_status monitor_state::status() const {
 
 monitor_actor::behavior_type
 monitor(monitor_actor::stateful_pointer<monitor_state> self,
-        monitor_start start, supervisor_actor supervisor) {
+        monitor_start start, monitor_parent_actor supervisor) {
   auto& st = self->state;
   st.model = std::move(start.model);
   st.setup = std::move(start.setup);
@@ -147,9 +147,8 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     st.standing_down = snap.standing_down;
     // Kinds and strategies pair up by position; a snapshot that does not
     // (it came off the wire or from an older build) restores nothing.
-    auto pairs = snap.kinds.size() == snap.strategies.size()
-                   ? snap.kinds.size()
-                   : 0;
+    auto pairs = snap.kinds.size() == snap.strategies.size() ? snap.kinds.size()
+                                                             : 0;
     for (std::size_t i = 0; i < pairs; ++i) {
       if (!is_valid(snap.kinds[i]))
         continue;

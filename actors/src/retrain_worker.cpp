@@ -26,9 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
-// Whoever sent a job: a dispatcher, or anything else that takes results.
-using result_receiver = caf::typed_actor<caf::reacts_to<job_result>>;
-
 fs::path log_path_of(const job_config& cfg, const retrain_job& job) {
   return fs::path{cfg.data_dir} / "jobs"
          / (std::to_string(job.record.id) + "-" + std::to_string(job.attempt)
@@ -159,7 +156,9 @@ retrain_worker_actor::behavior_type retrain_worker(
       else
         log().warn("{} failed: {} after {}, log {}", prefix, result.error, took,
                    result.log_file);
-      auto sender = caf::actor_cast<result_receiver>(self->current_sender());
+      // Whoever sent the job: a dispatcher, or anything that takes results.
+      auto sender
+        = caf::actor_cast<job_result_sink_actor>(self->current_sender());
       if (!sender) {
         log().warn("{} result dropped: the job came without a sender", prefix);
         return;

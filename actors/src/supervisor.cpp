@@ -1,16 +1,16 @@
 #include "retrain/supervisor.hpp"
 
 #include <algorithm>
-#include <limits>
+#include <optional>
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
 
+#include "retrain/core/model_id.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
-#include "retrain/monitor.hpp"
 
 namespace retrain {
 
@@ -38,9 +38,11 @@ uint32_t supervisor_state::find(const caf::actor_addr& x) const {
 
 namespace {
 
-using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+using self_ptr = supervisor_self_actor::stateful_pointer<supervisor_state>;
 
 void flush(self_ptr self);
+
+// -- snapshots ----------------------------------------------------------------
 
 std::vector<char> serialize(self_ptr self, monitor_snapshot& snap) {
   std::vector<char> buf;
@@ -74,47 +76,45 @@ std::optional<monitor_snapshot> deserialize(self_ptr self,
 // Notes that the monitor of `slot` changed and makes sure a sweep comes.
 void mark_changed(self_ptr self, uint32_t slot) {
   auto& st = self->state;
-  auto& entry = st.models[slot];
-  if (entry.changed)
-    return;
-  entry.changed = true;
-  st.changed.push_back(slot);
-  if (!st.sweep_scheduled) {
-    st.sweep_scheduled = true;
+  if (st.sweep.mark(slot))
     self->delayed_send(self, st.config.snapshot_interval, atom::sweep::value);
+}
+
+// Asks the next chunk of the monitors that changed for snapshots.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  // Snapshots cover what was routed before the sweep.
+  if (st.sweep.starting())
+    flush(self);
+  auto next = st.sweep.step([&](uint32_t slot) {
+    if (auto& handle = st.models[slot].handle)
+      self->send(handle, atom::tick::value);
+  });
+  switch (next) {
+    case snapshot_sweep::next::step:
+      self->send(self, atom::sweep::value);
+      break;
+    case snapshot_sweep::next::timer:
+      self->delayed_send(self, st.config.snapshot_interval, atom::sweep::value);
+      break;
+    case snapshot_sweep::next::idle:
+      break;
   }
 }
 
-// Asks the monitors that changed since the last sweep for snapshots, a
-// chunk at a time: the rest follows after the answers that came in
-// meanwhile, so a sweep over a million monitors never has a million
-// snapshots queued at once.
-void sweep(self_ptr self) {
+// Keeps the snapshot a monitor sent, if it is the current incarnation's.
+void keep_snapshot(self_ptr self, monitor_snapshot& snap) {
   auto& st = self->state;
-  if (st.sweep_pos == 0) {
-    flush(self);
-    st.sweeping.swap(st.changed);
-    st.changed.clear();
-    for (auto slot : st.sweeping)
-      st.models[slot].changed = false;
-  }
-  auto end = std::min(st.sweeping.size(),
-                      st.sweep_pos + supervisor_state::sweep_chunk);
-  for (; st.sweep_pos < end; ++st.sweep_pos)
-    if (auto& handle = st.models[st.sweeping[st.sweep_pos]].handle)
-      self->send(handle, atom::tick::value);
-  if (st.sweep_pos < st.sweeping.size()) {
-    self->send(self, atom::sweep::value);
+  auto slot = st.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+  if (slot == core::slot_index::npos)
     return;
-  }
-  st.sweeping.clear();
-  st.sweep_pos = 0;
-  st.sweep_scheduled = false;
-  if (!st.changed.empty()) {
-    st.sweep_scheduled = true;
-    self->delayed_send(self, st.config.snapshot_interval, atom::sweep::value);
-  }
+  auto& entry = st.models[slot];
+  snap.model.clear(); // the entry has it
+  entry.snapshot_events = snap.events;
+  entry.snapshot = serialize(self, snap);
 }
+
+// -- monitors -----------------------------------------------------------------
 
 // Spawns the monitor of `slot`, from its snapshot if it has one.
 void spawn_monitor(self_ptr self, uint32_t slot) {
@@ -131,7 +131,7 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
     start.line_busy = st.busy_lines.count(line) > 0;
   }
   entry.handle = self->spawn(monitor, std::move(start),
-                             caf::actor_cast<supervisor_actor>(self));
+                             caf::actor_cast<monitor_parent_actor>(self));
   self->monitor(entry.handle);
   st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
   entry.sent = entry.snapshot_events;
@@ -163,7 +163,7 @@ uint32_t find_or_spawn(self_ptr self, const std::string& model) {
 }
 
 // Records the state of a line and tells the monitors of that line.
-void apply_line_state(self_ptr self, line_state x) {
+void apply_line_state(self_ptr self, line_state& x) {
   auto& st = self->state;
   // Events routed before the news reach their monitors before it.
   flush(self);
@@ -185,81 +185,27 @@ void apply_line_state(self_ptr self, line_state x) {
   }
 }
 
-// Starts using `dispatcher`: subscribes, resyncs the state of every line
-// (jobs may have finished while it was unreachable) and delivers held
-// triggers.
-void use_dispatcher(self_ptr self, dispatcher_actor dispatcher) {
-  auto& st = self->state;
-  st.dispatcher = std::move(dispatcher);
-  if (!st.dispatcher)
-    return;
-  self->monitor(st.dispatcher);
-  self
-    ->request(st.dispatcher, st.config.request_timeout, atom::subscribe::value,
-              caf::actor_cast<supervisor_actor>(self))
-    .then(
-      [=](std::vector<line_state>& lines) {
-        auto& st = self->state;
-        std::unordered_set<std::string> busy;
-        for (auto& x : lines)
-          if (x.busy)
-            busy.insert(x.line);
-        std::vector<std::string> idle;
-        for (auto& line : st.busy_lines)
-          if (busy.count(line) == 0)
-            idle.push_back(line);
-        for (auto& line : idle)
-          apply_line_state(self, line_state{line, false, ""});
-        for (auto& x : lines)
-          apply_line_state(self, std::move(x));
-      },
-      [=](caf::error& err) {
-        log().warn("{}#{} subscribing with the coordinator failed: {}",
-                   supervisor_state::name, self->id(),
-                   self->system().render(err));
-      });
-  if (!st.held.empty())
-    log().info("{}#{} delivering {} triggers held while the coordinator was "
-               "unreachable",
-               supervisor_state::name, self->id(), st.held.size());
-  for (auto& trigger : st.held)
-    self->send(st.dispatcher, std::move(trigger));
-  st.triggers_forwarded += st.held.size();
-  st.held.clear();
-}
+// -- questions to every monitor -----------------------------------------------
 
-model_status quarantined_status(self_ptr self, const monitored_model& entry) {
-  model_status result;
-  result.model = entry.model;
-  result.state = "quarantined";
-  if (auto snap = deserialize(self, entry)) {
-    result.events = snap->events;
-    result.triggers = snap->triggers;
-  }
-  return result;
-}
-
-// How each query is put, answered and summed up.
+// How each question is put, answered and summed up. A quarantined model
+// answers from its last snapshot.
 struct stats_query {
   using result_type = monitor_stats;
   using atom_type = atom::stats;
-  static monitor_query<monitor_stats>& of(supervisor_state& st) {
+  static monitor_rounds<monitor_stats>& rounds(supervisor_state& st) {
     return st.stats;
   }
-  static bool& pending(monitored_model& entry) {
-    return entry.stats_pending;
-  }
-  // Quarantined models count with what their last snapshot holds.
-  static void add_quarantined(self_ptr self, const monitored_model& entry,
-                              monitor_stats& totals) {
-    ++totals.models;
+  static monitor_stats of_quarantined(self_ptr self,
+                                      const monitored_model& entry) {
+    monitor_stats result{1, 0, 0, 0};
     if (auto snap = deserialize(self, entry)) {
-      totals.events += snap->events;
-      totals.triggers += snap->triggers;
-      totals.breaches += snap->breaches;
+      result.events = snap->events;
+      result.triggers = snap->triggers;
+      result.breaches = snap->breaches;
     }
+    return result;
   }
-  static void add(const monitored_model&, monitor_stats& ms,
+  static void add(const monitored_model&, const monitor_stats& ms,
                   monitor_stats& totals) {
     totals.models += ms.models;
     totals.events += ms.events;
@@ -271,21 +217,21 @@ struct stats_query {
 struct status_query {
   using result_type = std::vector<model_status>;
   using atom_type = atom::status;
-  static monitor_query<result_type>& of(supervisor_state& st) {
+  static monitor_rounds<result_type>& rounds(supervisor_state& st) {
     return st.status;
   }
-  static bool& pending(monitored_model& entry) {
-    return entry.status_pending;
-  }
-  static void add_quarantined(self_ptr self, const monitored_model& entry,
-                              result_type& rows) {
-    rows.push_back(quarantined_status(self, entry));
-    if (entry.trouble) {
-      rows.back().restarts = entry.trouble->restarts;
-      rows.back().lost = entry.trouble->lost;
+  static model_status of_quarantined(self_ptr self,
+                                     const monitored_model& entry) {
+    model_status result;
+    result.model = entry.model;
+    result.state = "quarantined";
+    if (auto snap = deserialize(self, entry)) {
+      result.events = snap->events;
+      result.triggers = snap->triggers;
     }
+    return result;
   }
-  static void add(const monitored_model& entry, model_status& ms,
+  static void add(const monitored_model& entry, model_status&& ms,
                   result_type& rows) {
     if (entry.trouble) {
       ms.restarts = entry.trouble->restarts;
@@ -296,238 +242,81 @@ struct status_query {
 };
 
 template <class Query>
-void start_round(self_ptr self);
+void start_rounds(self_ptr self);
 
-// Delivers the current round once every monitor answered, then starts the
-// next if queries wait.
+// Delivers the round under way once every monitor it asked answered, and
+// starts the next.
 template <class Query>
 void finish_round(self_ptr self) {
-  auto& q = Query::of(self->state);
-  if (!q.round || q.round->pending > 0)
-    return;
-  for (auto& rp : q.round->promises)
-    rp.deliver(q.round->result);
-  q.round.reset();
-  if (!q.waiting.empty())
-    start_round<Query>(self);
+  auto& rounds = Query::rounds(self->state);
+  if (rounds.finish([](auto& rp, auto& result) { rp.deliver(result); }))
+    start_rounds<Query>(self);
 }
 
-// Asks every running monitor. Each answers after the runs sent to it
-// before, so the round covers every event routed so far.
+// Puts the question of the round under way to the monitor of `slot`, or
+// answers it from the snapshot of a quarantined model.
 template <class Query>
-void start_round(self_ptr self) {
-  auto& st = self->state;
-  auto& q = Query::of(st);
-  flush(self);
-  q.round.emplace();
-  q.round->promises.swap(q.waiting);
-  for (auto& entry : st.models) {
-    if (!entry.handle) {
-      Query::add_quarantined(self, entry, q.round->result);
-      continue;
-    }
-    Query::pending(entry) = true;
-    ++q.round->pending;
+void ask(self_ptr self, uint32_t slot) {
+  auto& entry = self->state.models[slot];
+  auto& rounds = Query::rounds(self->state);
+  if (entry.handle) {
+    rounds.await(slot);
     self->send(entry.handle, typename Query::atom_type{});
+  } else {
+    rounds.settle(slot);
+    Query::add(entry, Query::of_quarantined(self, entry), rounds.result());
   }
+}
+
+// Starts a round if queries wait and none is under way. Each monitor
+// answers after the runs sent to it before, so the round covers every
+// event routed so far.
+template <class Query>
+void start_rounds(self_ptr self) {
+  auto& st = self->state;
+  auto& rounds = Query::rounds(st);
+  if (!rounds.ready())
+    return;
+  flush(self);
+  for (auto slot : rounds.start(static_cast<uint32_t>(st.models.size())))
+    ask<Query>(self, slot);
   finish_round<Query>(self);
 }
 
-// Takes a query: it joins the next round.
+// Takes a query over the monitors of `slots`, or of every model.
 template <class Query>
-caf::result<typename Query::result_type> ask_monitors(self_ptr self) {
-  auto& q = Query::of(self->state);
+caf::result<typename Query::result_type>
+ask_monitors(self_ptr self,
+             std::optional<std::vector<uint32_t>> slots = std::nullopt) {
   auto rp = self->make_response_promise<typename Query::result_type>();
-  q.waiting.push_back(rp);
-  if (!q.round)
-    start_round<Query>(self);
+  Query::rounds(self->state).enqueue(std::move(slots), rp);
+  start_rounds<Query>(self);
   return rp;
 }
 
-// Takes a monitor's answer to the current round.
+// Takes a monitor's answer to the round under way.
 template <class Query, class Answer>
 void on_answer(self_ptr self, Answer& answer) {
   auto& st = self->state;
-  auto& q = Query::of(st);
+  auto& rounds = Query::rounds(st);
   auto slot = st.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-  if (!q.round || slot == core::slot_index::npos)
+  if (slot == core::slot_index::npos || !rounds.settle(slot))
     return;
-  auto& entry = st.models[slot];
-  if (!Query::pending(entry))
-    return;
-  Query::pending(entry) = false;
-  Query::add(entry, answer, q.round->result);
-  --q.round->pending;
+  Query::add(st.models[slot], std::move(answer), rounds.result());
   finish_round<Query>(self);
 }
 
-// The monitor the current round waits for went down and was replaced:
-// the new one is asked instead, and a quarantined model counts as such.
+// The monitor of `slot` went down and was replaced (or its model
+// quarantined): if the round under way waits for it, it asks again.
 template <class Query>
-void on_replaced(self_ptr self, monitored_model& entry) {
-  if (!Query::pending(entry))
+void on_replaced(self_ptr self, uint32_t slot) {
+  if (!Query::rounds(self->state).awaits(slot))
     return;
-  if (entry.handle) {
-    self->send(entry.handle, typename Query::atom_type{});
-    return;
-  }
-  auto& round = *Query::of(self->state).round;
-  Query::pending(entry) = false;
-  Query::add_quarantined(self, entry, round.result);
-  --round.pending;
+  ask<Query>(self, slot);
   finish_round<Query>(self);
 }
 
-void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
-  auto& st = self->state;
-  if (st.dispatcher && msg.source == st.dispatcher.address()) {
-    log().warn("{}#{} coordinator lost ({}); holding triggers until it is "
-               "back",
-               supervisor_state::name, self->id(), to_string(msg.reason));
-    st.dispatcher = nullptr;
-    return;
-  }
-  auto slot = st.find(msg.source);
-  if (slot == core::slot_index::npos)
-    return;
-  st.by_actor.erase(core::hash_key(msg.source.id()), slot);
-  auto& entry = st.models[slot];
-  entry.handle = nullptr;
-  // Everything sent after the last snapshot is gone with the monitor.
-  auto& trouble = entry.troubles();
-  auto kept = entry.snapshot_events;
-  auto lost = entry.sent > kept ? entry.sent - kept : 0;
-  trouble.lost += lost;
-  // Nothing here stops monitors; one that was stopped anyway is restarted
-  // like one that crashed, but does not count towards quarantine.
-  bool crashed = msg.reason != caf::exit_reason::user_shutdown
-                 && msg.reason != caf::exit_reason::normal;
-  if (crashed) {
-    auto now = self->clock().now();
-    auto& crashes = trouble.crashes;
-    auto recent = std::find_if(crashes.begin(), crashes.end(), [&](auto t) {
-      return t + st.config.restart_window > now;
-    });
-    crashes.erase(crashes.begin(), recent);
-    crashes.push_back(now);
-    if (crashes.size() > st.config.max_restarts) {
-      entry.quarantined = true;
-      log().error("{}#{} {}: quarantined after {} crashes within {} ms "
-                  "(last: {}); its events are refused",
-                  supervisor_state::name, self->id(), entry.model,
-                  crashes.size(), st.config.restart_window.count(),
-                  to_string(msg.reason));
-    }
-  }
-  if (!entry.quarantined) {
-    ++trouble.restarts;
-    log().warn("{}#{} {}: monitor {} ({}), restarting from {} ({} events "
-               "lost)",
-               supervisor_state::name, self->id(), entry.model,
-               crashed ? "crashed" : "stopped", to_string(msg.reason),
-               entry.snapshot.empty() ? "scratch" : "its last snapshot", lost);
-    spawn_monitor(self, slot);
-  }
-  // Only now, with the model restarted or quarantined: a round that waited
-  // for the old monitor may finish here and the next one start.
-  on_replaced<stats_query>(self, entry);
-  on_replaced<status_query>(self, entry);
-}
-
-// Sends the events held for one model to its monitor.
-void send_run(self_ptr self, std::pair<uint32_t, metric_run>& run) {
-  auto n = run.second.events.size();
-  if (n == 0)
-    return;
-  auto& entry = self->state.models[run.first];
-  if (entry.handle) {
-    entry.sent += n;
-    self->send(entry.handle, std::move(run.second));
-    mark_changed(self, run.first);
-  } else {
-    // Quarantined while its events waited.
-    entry.troubles().lost += n;
-  }
-  run.second.events = std::vector<run_event>{};
-}
-
-// Sends every held run.
-void flush(self_ptr self) {
-  auto& st = self->state;
-  if (st.runs.empty())
-    return;
-  // A pending timer then finds a fresh window (or nothing) to flush.
-  st.held_since = self->clock().now();
-  size_t events = 0;
-  for (auto& run : st.runs) {
-    events += run.second.events.size();
-    send_run(self, run);
-  }
-  st.run_hint = std::max<size_t>(1, std::min(supervisor_state::max_run,
-                                             events / st.runs.size()));
-  st.runs.clear();
-  ++st.generation;
-}
-
-// Appends the events of `batch` to the runs of their models, in order of
-// first appearance: each event costs one lookup of its model id, as the
-// entry remembers its run. Runs go out when full, at the end of the batch
-// without a flush interval, else when the interval is over.
-// With `rejects`, every refused event is recorded with its position.
-ingest_ack route(self_ptr self, metric_batch& batch,
-                 std::vector<event_reject>* rejects = nullptr) {
-  auto& st = self->state;
-  ingest_ack ack;
-  for (size_t i = 0; i < batch.events.size(); ++i) {
-    auto& ev = batch.events[i];
-    auto slot = find_or_spawn(self, ev.model);
-    auto entry = slot == core::slot_index::npos ? nullptr : &st.models[slot];
-    if (!entry || entry->quarantined) {
-      auto reason = "model " + ev.model
-                    + (entry ? " is quarantined after repeated monitor "
-                               "crashes"
-                             : " is not a valid model id");
-      if (ack.rejected++ == 0)
-        ack.first_error = reason;
-      if (rejects)
-        rejects->push_back(event_reject{i, std::move(reason)});
-      if (entry)
-        ++entry->troubles().refused;
-      continue;
-    }
-    ++ack.accepted;
-    if (entry->generation != st.generation) {
-      entry->generation = st.generation;
-      entry->run = static_cast<uint32_t>(st.runs.size());
-      st.runs.emplace_back(slot, metric_run{});
-      st.runs.back().second.events.reserve(st.run_hint);
-    }
-    auto& run = st.runs[entry->run];
-    run.second.events.push_back(
-      run_event{ev.kind, ev.value, ev.observed_at_ns});
-    if (run.second.events.size() >= supervisor_state::max_run)
-      send_run(self, run);
-  }
-  if (st.config.flush_interval.count() == 0 || st.runs.empty()) {
-    flush(self);
-    return ack;
-  }
-  auto now = self->clock().now();
-  if (!st.flush_scheduled) {
-    st.flush_scheduled = true;
-    st.held_since = now;
-    self->delayed_send(self, st.config.flush_interval, atom::tick::value);
-  } else if (now - st.held_since >= st.config.flush_interval) {
-    // Under load the timer waits behind batches in the mailbox: the oldest
-    // held event is due, so everything goes now.
-    flush(self);
-  }
-  return ack;
-}
-
-
-// The status of one model or of every model of one line: asks only their
-// monitors (a handful), with a request each.
+// The status of one model or of every model of one line.
 caf::result<std::vector<model_status>> status_of(self_ptr self,
                                                  const std::string& which) {
   auto& st = self->state;
@@ -546,48 +335,140 @@ caf::result<std::vector<model_status>> status_of(self_ptr self,
                                "(<project>:<name>:<semver>) nor a model line "
                                "(<project>:<name>)");
   }
-  // Events routed before the query are applied before the answer.
-  flush(self);
-  auto result = std::make_shared<std::vector<model_status>>();
-  auto pending = std::make_shared<size_t>(0);
-  for (auto slot : slots) {
-    auto& entry = st.models[slot];
-    if (entry.handle)
-      ++*pending;
-    else
-      status_query::add_quarantined(self, entry, *result);
+  return ask_monitors<status_query>(self, std::move(slots));
+}
+
+// -- crashes ------------------------------------------------------------------
+
+void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto slot = st.find(msg.source);
+  if (slot == core::slot_index::npos)
+    return;
+  st.by_actor.erase(core::hash_key(msg.source.id()), slot);
+  auto& entry = st.models[slot];
+  entry.handle = nullptr;
+  // Everything sent after the last snapshot is gone with the monitor.
+  auto& trouble = entry.troubles(st.config);
+  auto kept = entry.snapshot_events;
+  auto lost = entry.sent > kept ? entry.sent - kept : 0;
+  trouble.lost += lost;
+  // Nothing here stops monitors; one that was stopped anyway is restarted
+  // like one that crashed, but does not count towards quarantine.
+  bool crashed = msg.reason != caf::exit_reason::user_shutdown
+                 && msg.reason != caf::exit_reason::normal;
+  if (crashed
+      && trouble.policy.crashed(self->clock().now())
+           == core::restart_policy::verdict::quarantine) {
+    entry.quarantined = true;
+    log().error("{}#{} {}: quarantined after {} crashes within {} ms "
+                "(last: {}); its events are refused",
+                supervisor_state::name, self->id(), entry.model,
+                trouble.policy.recent_crashes(),
+                st.config.restart_window.count(), to_string(msg.reason));
   }
-  if (*pending == 0)
-    return std::move(*result);
-  auto rp = self->make_response_promise<std::vector<model_status>>();
-  for (auto slot : slots) {
-    auto& entry = st.models[slot];
-    if (!entry.handle)
+  if (!entry.quarantined) {
+    ++trouble.restarts;
+    log().warn("{}#{} {}: monitor {} ({}), restarting from {} ({} events "
+               "lost)",
+               supervisor_state::name, self->id(), entry.model,
+               crashed ? "crashed" : "stopped", to_string(msg.reason),
+               entry.snapshot.empty() ? "scratch" : "its last snapshot", lost);
+    spawn_monitor(self, slot);
+  }
+  // Only now, with the model restarted or quarantined: a round that waited
+  // for the old monitor may finish here and the next one start.
+  on_replaced<stats_query>(self, slot);
+  on_replaced<status_query>(self, slot);
+}
+
+// -- routing ------------------------------------------------------------------
+
+// Sends the events held for the model of `slot` to its monitor.
+void send_run(self_ptr self, uint32_t slot, metric_run&& run) {
+  auto& st = self->state;
+  auto& entry = st.models[slot];
+  auto n = run.events.size();
+  if (entry.handle) {
+    entry.sent += n;
+    self->send(entry.handle, std::move(run));
+    mark_changed(self, slot);
+  } else {
+    // Quarantined while its events waited.
+    entry.troubles(st.config).lost += n;
+  }
+}
+
+// Sends every held run.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.batcher.empty())
+    return;
+  st.batcher.flush(self->clock().now(),
+                   [self](uint32_t slot, metric_run&& run) {
+                     send_run(self, slot, std::move(run));
+                   });
+}
+
+// Hands the events of `batch` to the batcher, which holds them per model:
+// each event costs one lookup of its model id, as the entry remembers its
+// run. With `rejects`, every refused event is recorded with its position.
+ingest_ack route(self_ptr self, metric_batch& batch,
+                 std::vector<event_reject>* rejects = nullptr) {
+  auto& st = self->state;
+  ingest_ack ack;
+  auto send = [self](uint32_t slot, metric_run&& run) {
+    send_run(self, slot, std::move(run));
+  };
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    auto& ev = batch.events[i];
+    auto slot = find_or_spawn(self, ev.model);
+    auto entry = slot == core::slot_index::npos ? nullptr : &st.models[slot];
+    if (!entry || entry->quarantined) {
+      auto reason = "model " + ev.model
+                    + (entry ? " is quarantined after repeated monitor "
+                               "crashes"
+                             : " is not a valid model id");
+      if (ack.rejected++ == 0)
+        ack.first_error = reason;
+      if (rejects)
+        rejects->push_back(event_reject{i, std::move(reason)});
+      if (entry)
+        ++entry->troubles(st.config).refused;
       continue;
-    self->request(entry.handle, st.config.request_timeout, atom::status::value)
-      .then(
-        [=](model_status& ms) mutable {
-          status_query::add(self->state.models[slot], ms, *result);
-          if (--*pending == 0)
-            rp.deliver(std::move(*result));
-        },
-        [=](caf::error&) mutable {
-          // A monitor that crashed meanwhile is left out.
-          if (--*pending == 0)
-            rp.deliver(std::move(*result));
-        });
+    }
+    ++ack.accepted;
+    st.batcher.add(slot, entry->run,
+                   run_event{ev.kind, ev.value, ev.observed_at_ns}, send);
   }
-  return rp;
+  switch (st.batcher.after_batch(self->clock().now())) {
+    case run_batcher::action::flush:
+      flush(self);
+      break;
+    case run_batcher::action::start_timer:
+      self->delayed_send(self, st.config.flush_interval, atom::tick::value);
+      break;
+    case run_batcher::action::none:
+      break;
+  }
+  return ack;
 }
 
 } // namespace
 
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           monitor_config config, dispatcher_actor dispatcher) {
-  self->state.setup = monitor_setup::make(config);
-  self->state.config = std::move(config);
-  use_dispatcher(self, std::move(dispatcher));
+supervisor_self_actor::behavior_type
+supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
+           monitor_config config, coordinator_link_actor link) {
+  auto& st = self->state;
+  st.setup = monitor_setup::make(config);
+  st.batcher = run_batcher{config.flush_interval};
+  st.config = std::move(config);
+  st.link = std::move(link);
+  // The link relays what the coordinator says of each line, and resyncs
+  // after every reconnect.
+  if (st.link)
+    self->send(st.link, atom::subscribe::value,
+               caf::actor_cast<line_news_actor>(self));
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_monitor_down(self, msg); });
   return {
@@ -598,56 +479,24 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       return result;
     },
     [=](atom::tick) {
-      self->state.flush_scheduled = false;
+      self->state.batcher.timer_fired();
       flush(self);
     },
     [=](atom::sweep) { sweep(self); },
     [=](retrain_trigger& trigger) {
-      auto& st = self->state;
-      if (st.dispatcher) {
-        ++st.triggers_forwarded;
-        self->send(st.dispatcher, std::move(trigger));
-        return;
-      }
-      if (st.held.size() == supervisor_state::max_held_triggers) {
-        ++st.triggers_dropped;
-        log().error("{}#{} {}: oldest held trigger dropped ({} so far), the "
-                    "coordinator is unreachable",
-                    supervisor_state::name, self->id(), st.held.front().model,
-                    st.triggers_dropped);
-        st.held.pop_front();
-      }
-      log().info("{}#{} {}: trigger held until the coordinator is reachable",
-                 supervisor_state::name, self->id(), trigger.model);
-      st.held.push_back(std::move(trigger));
+      // The link holds it while the coordinator is unreachable.
+      self->send(self->state.link, std::move(trigger));
     },
-    [=](atom::linkup, caf::actor& coordinator) {
-      use_dispatcher(self, caf::actor_cast<dispatcher_actor>(coordinator));
-    },
-    [=](monitor_snapshot& snap) {
-      auto& st = self->state;
-      // Only the current incarnation's snapshots count.
-      auto slot = st.find(
-        caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (slot == core::slot_index::npos)
-        return;
-      auto& entry = st.models[slot];
-      snap.model.clear(); // the entry has it
-      entry.snapshot_events = snap.events;
-      entry.snapshot = serialize(self, snap);
-    },
-    [=](job_update& update) {
-      apply_line_state(self, line_state{update.line, is_active(update.state),
-                                        update.version});
-    },
+    [=](line_state& x) { apply_line_state(self, x); },
+    [=](monitor_snapshot& snap) { keep_snapshot(self, snap); },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return ask_monitors<status_query>(self);
     },
-    [=](model_status& ms) { on_answer<status_query>(self, ms); },
-    [=](atom::status, std::string& which)
-      -> caf::result<std::vector<model_status>> {
+    [=](atom::status,
+        std::string& which) -> caf::result<std::vector<model_status>> {
       return status_of(self, which);
     },
+    [=](model_status& ms) { on_answer<status_query>(self, ms); },
     [=](atom::stats) -> caf::result<monitor_stats> {
       return ask_monitors<stats_query>(self);
     },

@@ -1,31 +1,82 @@
-#pragma once
+// No `#pragma once`: fwd.hpp declares the message types, includes this
+// header for the handles and then names them in its type-id block, so this
+// header, included on its own, goes through fwd.hpp.
+#ifndef RETRAIN_FWD_HPP
+#  include "retrain/fwd.hpp"
+#elif !defined(RETRAIN_INTERFACES_HPP)
+#  define RETRAIN_INTERFACES_HPP
 
-#include <string>
-#include <vector>
+#  include <string>
+#  include <vector>
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+#  include <caf/replies_to.hpp>
+#  include <caf/typed_actor.hpp>
 
-#include "retrain/atoms.hpp"
-#include "retrain/batch_report.hpp"
-#include "retrain/coordinator_status.hpp"
-#include "retrain/ingest_ack.hpp"
-#include "retrain/job_record.hpp"
-#include "retrain/job_result.hpp"
-#include "retrain/job_update.hpp"
-#include "retrain/line_state.hpp"
-#include "retrain/metric_batch.hpp"
-#include "retrain/metric_event.hpp"
-#include "retrain/metric_run.hpp"
-#include "retrain/model_status.hpp"
-#include "retrain/model_version.hpp"
-#include "retrain/monitor_snapshot.hpp"
-#include "retrain/monitor_stats.hpp"
-#include "retrain/register_version.hpp"
-#include "retrain/retrain_job.hpp"
-#include "retrain/retrain_trigger.hpp"
+#  include "retrain/atoms.hpp"
 
 namespace retrain {
+
+// -- roles: small interfaces the actors below combine ------------------------
+
+/// Answers with the status of monitored models.
+using monitor_status_actor = caf::typed_actor<
+  /// Returns the status of every monitored model.
+  caf::replies_to<atom::status>::with<std::vector<model_status>>,
+  /// Returns the status of one model (a model id) or of every model of a
+  /// line (`<project>:<name>`); empty when none is known, an
+  /// `invalid_model_line` error when it is neither.
+  caf::replies_to<atom::status, std::string>::with<std::vector<model_status>>>;
+
+/// Answers with totals over monitors.
+using monitor_stats_actor = caf::typed_actor<
+  /// Returns totals over every monitor, once all events acknowledged so far
+  /// are applied.
+  caf::replies_to<atom::stats>::with<monitor_stats>>;
+
+/// Applies batches and names every refused event.
+using explain_actor = caf::typed_actor<
+  /// Applies a batch like `metric_batch` and reports why each refused event
+  /// was refused (what `retrain-ctl replay` shows per line).
+  caf::replies_to<atom::explain, metric_batch>::with<batch_report>>;
+
+/// Takes retrain triggers.
+using trigger_sink_actor = caf::typed_actor<
+  /// A monitor's decision that its model must be retrained.
+  caf::reacts_to<retrain_trigger>>;
+
+/// Takes news about jobs, as the dispatcher sends them to subscribers.
+using job_news_actor = caf::typed_actor<
+  /// A job of a model line changed its state.
+  caf::reacts_to<job_update>>;
+
+/// Takes the state of model lines.
+using line_news_actor = caf::typed_actor<
+  /// Whether a line has a job queued or running, and its latest registered
+  /// version.
+  caf::reacts_to<line_state>>;
+
+/// Takes what workers report.
+using job_result_sink_actor = caf::typed_actor<
+  /// The outcome of one attempt of a job.
+  caf::reacts_to<job_result>>;
+
+/// Lists registered versions.
+using versions_actor = caf::typed_actor<
+  /// Returns every version of a model line, oldest first.
+  caf::replies_to<atom::versions,
+                  std::string>::with<std::vector<model_version>>>;
+
+/// What a monitor sends its supervisor: triggers (`trigger_sink_actor`),
+/// snapshots and answers to the questions put to every monitor.
+using monitor_parent_actor = trigger_sink_actor::extend<
+  /// A monitor's state, kept to restart it after a crash.
+  caf::reacts_to<monitor_snapshot>,
+  /// A monitor's counters, answering `atom::stats`.
+  caf::reacts_to<monitor_stats>,
+  /// A monitor's status, answering `atom::status`.
+  caf::reacts_to<model_status>>;
+
+// -- actors -------------------------------------------------------------------
 
 /// The public ingest interface. A monitor node publishes an actor with (at
 /// least) this interface on `retrain.ingest-port`.
@@ -35,104 +86,84 @@ using ingest_actor = caf::typed_actor<
   /// Applies a batch and acknowledges it (back-pressure for producers).
   caf::replies_to<metric_batch>::with<ingest_ack>>;
 
-/// What a monitor node publishes: the ingest contract plus status.
-using monitor_node_actor = ingest_actor::extend<
-  /// Applies a batch like `metric_batch` and reports why each refused event
-  /// was refused (what `retrain-ctl replay` shows per line).
-  caf::replies_to<atom::explain, metric_batch>::with<batch_report>,
-  /// Returns the status of every monitored model.
-  caf::replies_to<atom::status>::with<std::vector<model_status>>,
-  /// Returns the status of one model (a model id) or of every model of a
-  /// line (`<project>:<name>`); empty when none is known, an
-  /// `invalid_model_line` error when it is neither.
-  caf::replies_to<atom::status, std::string>::with<std::vector<model_status>>,
-  /// Returns totals over every monitor, once all events acknowledged so far
-  /// are applied.
-  caf::replies_to<atom::stats>::with<monitor_stats>>;
+/// What a monitor node publishes: the ingest contract plus explained
+/// batches, status (`monitor_status_actor`) and totals
+/// (`monitor_stats_actor`).
+using monitor_node_actor
+  = ingest_actor::extend_with<explain_actor, monitor_status_actor,
+                              monitor_stats_actor>;
 
 /// A retrain worker: runs one job attempt at a time.
 using retrain_worker_actor = caf::typed_actor<
-  /// Runs one attempt and answers the dispatcher with a `job_result`.
+  /// Runs one attempt and answers its sender with a `job_result`.
   caf::reacts_to<retrain_job>>;
 
-/// One monitor: the EWMA state and strategies of one model id.
-using monitor_actor = caf::typed_actor<
+/// One monitor: the strategies of one model id. It takes line news
+/// (`line_news_actor`): quiet while a job of its line is active, standing
+/// down once a newer version is registered.
+using monitor_actor = line_news_actor::extend<
   /// Applies a run of events of this model.
   caf::reacts_to<metric_run>,
-  /// The state of this model's line: quiet while a job is active, stand
-  /// down once a newer version is registered.
-  caf::reacts_to<line_state>,
   /// Sends a snapshot to the supervisor if anything changed since the last
   /// (the supervisor asks changed monitors once per snapshot interval).
   caf::reacts_to<atom::tick>,
-  /// Returns this model's status.
+  /// Returns this model's status; the supervisor asks with a plain
+  /// message and so gets the answer as one (`monitor_parent_actor`).
   caf::replies_to<atom::status>::with<model_status>,
   /// Sends this model's counters (`monitor_stats`, `models` = 1) to the
   /// supervisor.
   caf::reacts_to<atom::stats>>;
 
+/// The registry: serializes version bumps and persists them, and lists
+/// versions (`versions_actor`).
+using registry_actor = versions_actor::extend<
+  /// Records the version of a succeeded job (idempotent by job id).
+  caf::replies_to<register_version>::with<model_version>>;
+
+/// What a node's coordinator link uses of the coordinator (the
+/// dispatcher): it takes triggers (`trigger_sink_actor`), workers and
+/// subscriptions to job news.
+using coordinator_actor = trigger_sink_actor::extend<
+  /// A worker enlists and pulls work.
+  caf::reacts_to<atom::enlist, retrain_worker_actor>,
+  /// Subscribes to job updates; the answer is the state of every line the
+  /// coordinator knows, to resync after a reconnect.
+  caf::replies_to<atom::subscribe,
+                  job_news_actor>::with<std::vector<line_state>>>;
+
+/// The dispatcher, which the coordinator node publishes on
+/// `retrain.coordinator-port`: what links use of it
+/// (`coordinator_actor`), workers' results (`job_result_sink_actor`),
+/// versions (`versions_actor`, asking the registry) and what
+/// `retrain-ctl` asks.
+using dispatcher_actor = coordinator_actor::
+  extend_with<job_result_sink_actor, versions_actor>::extend<
+    /// Returns every job, newest first.
+    caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
+    /// Returns queue and worker status.
+    caf::replies_to<atom::status>::with<coordinator_status>>;
+
+/// A node's link to its coordinator, which owns reachability: it holds the
+/// triggers of the node's monitors (`trigger_sink_actor`) while the
+/// coordinator is unreachable, takes the dispatcher's job news
+/// (`job_news_actor`) and relays them to its subscriber as line news.
+using coordinator_link_actor
+  = trigger_sink_actor::extend_with<job_news_actor>::extend<
+    /// Subscribes to line news: the supervisor of the node.
+    caf::reacts_to<atom::subscribe, line_news_actor>>;
+
 /// The supervisor of a monitor node: routes events by model id, spawns and
-/// restarts monitors.
+/// restarts monitors. Ingest hands it batches and asks it for explained
+/// batches, status and totals; monitors send it what `monitor_parent_actor`
+/// lists; its coordinator link relays line news (`line_news_actor`) for the
+/// monitors of each line.
 using supervisor_actor = caf::typed_actor<
   /// Routes valid events (already checked by ingest) to monitors; refuses
   /// those of quarantined models.
-  caf::replies_to<metric_batch>::with<ingest_ack>,
-  /// Same, naming every refused event by its position in the batch.
-  caf::replies_to<atom::explain, metric_batch>::with<batch_report>,
-  /// A monitor's trigger, forwarded to the dispatcher (held while the
-  /// coordinator is unreachable).
-  caf::reacts_to<retrain_trigger>,
-  /// The coordinator, reached or reached again (a `dispatcher_actor`, passed
-  /// untyped because the two interfaces refer to each other).
-  caf::reacts_to<atom::linkup, caf::actor>,
-  /// A monitor's state, kept to restart it after a crash.
-  caf::reacts_to<monitor_snapshot>,
-  /// News about jobs, relayed to the monitors of that line.
-  caf::reacts_to<job_update>,
-  /// Returns the status of every monitored model.
-  caf::replies_to<atom::status>::with<std::vector<model_status>>,
-  /// Returns the status of one model or of every model of a line.
-  caf::replies_to<atom::status, std::string>::with<std::vector<model_status>>,
-  /// Returns totals over every monitor, after applying what was routed.
-  caf::replies_to<atom::stats>::with<monitor_stats>,
-  /// A monitor's counters, answering `atom::stats`.
-  caf::reacts_to<monitor_stats>,
-  /// A monitor's status, answering `atom::status`.
-  caf::reacts_to<model_status>,
-  /// Timer: send the runs of events held for `flush-interval`.
-  caf::reacts_to<atom::tick>,
-  /// Timer: ask the monitors that changed for snapshots.
-  caf::reacts_to<atom::sweep>>;
-
-/// The registry: serializes version bumps and persists them.
-using registry_actor = caf::typed_actor<
-  /// Records the version of a succeeded job (idempotent by job id).
-  caf::replies_to<register_version>::with<model_version>,
-  /// Returns every version of a model line, oldest first.
-  caf::replies_to<atom::versions,
-                  std::string>::with<std::vector<model_version>>>;
-
-/// The dispatcher, which the coordinator node publishes on
-/// `retrain.coordinator-port`.
-using dispatcher_actor = caf::typed_actor<
-  /// A monitor asks for a retrain.
-  caf::reacts_to<retrain_trigger>,
-  /// A worker enlists and pulls work.
-  caf::reacts_to<atom::enlist, retrain_worker_actor>,
-  /// A supervisor subscribes to job updates; the answer is the state of
-  /// every line the coordinator knows, to resync after a reconnect.
-  caf::replies_to<atom::subscribe,
-                  supervisor_actor>::with<std::vector<line_state>>,
-  /// A worker reports an attempt.
-  caf::reacts_to<job_result>,
-  /// Timer: a job's retry delay is over.
-  caf::reacts_to<atom::retry, uint64_t>,
-  /// Returns every job, newest first.
-  caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
-  /// Returns every version of a model line (asks the registry).
-  caf::replies_to<atom::versions,
-                  std::string>::with<std::vector<model_version>>,
-  /// Returns queue and worker status.
-  caf::replies_to<atom::status>::with<coordinator_status>>;
+  caf::replies_to<metric_batch>::with<ingest_ack>>::
+  extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
+              monitor_parent_actor, line_news_actor>;
 
 } // namespace retrain
+
+#endif

@@ -6,6 +6,7 @@
 #include "retrain/batch_report.hpp"
 #include "retrain/coordinator_status.hpp"
 #include "retrain/ec.hpp"
+#include "retrain/fwd.hpp"
 #include "retrain/ingest_ack.hpp"
 #include "retrain/interfaces.hpp"
 #include "retrain/job_record.hpp"

@@ -20,6 +20,7 @@
 
 #include "allocator.hpp"
 #include "bench/seed_recipe.hpp"
+#include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/ingest.hpp"
@@ -292,12 +293,14 @@ std::filesystem::path make_temp_dir() {
 }
 
 // The monitor side of a node, and (unless `memory_only`) the coordinator
-// with two workers that simulate zero-length training.
+// with two workers that simulate zero-length training, reached through a
+// link as in a node of role `all`.
 struct local_node {
   std::filesystem::path dir;
   registry_actor reg;
   dispatcher_actor coordinator;
   std::vector<retrain_worker_actor> workers;
+  coordinator_link_actor link;
   supervisor_actor sup;
   monitor_node_actor in;
 
@@ -337,13 +340,14 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
       return std::move(coord.error());
     node.reg = coord->registry;
     node.coordinator = coord->dispatcher;
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < 2; ++i)
       node.workers.push_back(spawn_retrain_worker(sys, jcfg));
-      caf::anon_send(node.coordinator, atom::enlist::value,
-                     node.workers.back());
-    }
+    coordinator_location where;
+    where.local = node.coordinator;
+    node.link = sys.spawn(coordinator_link, std::move(where), timeout,
+                          node.workers);
   }
-  node.sup = sys.spawn(supervisor, mcfg, node.coordinator);
+  node.sup = sys.spawn(supervisor, mcfg, node.link);
   node.in = sys.spawn(ingest, node.sup, mcfg, timeout);
   return caf::none;
 }

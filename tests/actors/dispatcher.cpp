@@ -17,7 +17,8 @@ namespace {
 struct fixture : actor_fixture {
   temp_dir dir{"retrain-dispatcher"};
   registry_actor reg;
-  dispatcher_actor disp;
+  /// The internal handle: tests fire the retry timer themselves.
+  dispatcher_self_actor disp;
   std::shared_ptr<std::vector<retrain_job>> jobs_a
     = std::make_shared<std::vector<retrain_job>>();
   std::shared_ptr<std::vector<retrain_job>> jobs_b

@@ -18,7 +18,7 @@ struct fixture : actor_fixture {
 
   fixture() {
     auto cfg = monitor_config::defaults();
-    sup = sys.spawn(supervisor, cfg, dispatcher_actor{});
+    sup = sys.spawn(supervisor, cfg, coordinator_link_actor{});
     in = sys.spawn(ingest, sup, cfg, 10000ms);
   }
 
@@ -137,7 +137,8 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   // allowed by default).
   ask<ingest_ack>(in, batch_of("cv:q:1.0.0", metric_kind::accuracy, {0.95}));
   auto& sup_state
-    = deref<caf::stateful_actor<supervisor_state, supervisor_actor::base>>(sup)
+    = deref<caf::stateful_actor<supervisor_state, supervisor_self_actor::base>>(
+        sup)
         .state;
   for (int i = 0; i < 6; ++i) {
     auto& entry = sup_state.models[sup_state.find("cv:q:1.0.0")];

@@ -13,7 +13,7 @@ const std::string model = "cv:anomaly:1.2.0";
 
 struct fixture : actor_fixture {
   std::shared_ptr<supervisor_log> seen = std::make_shared<supervisor_log>();
-  supervisor_actor sup = sys.spawn(fake_supervisor, seen);
+  monitor_parent_actor sup = sys.spawn(fake_supervisor, seen);
 
   // A monitor of `model` watching accuracy below 0.9 with alpha 1, so the
   // EWMA equals the last value and tables stay readable.

@@ -10,12 +10,14 @@ using namespace std::chrono_literals;
 namespace {
 
 using supervisor_impl
-  = caf::stateful_actor<supervisor_state, supervisor_actor::base>;
+  = caf::stateful_actor<supervisor_state, supervisor_self_actor::base>;
 
 const std::string model_a = "cv:a:1.0.0";
 const std::string model_b = "cv:b:2.0.0";
 
 struct fixture : actor_fixture {
+  std::shared_ptr<link_log> seen_link = std::make_shared<link_log>();
+  coordinator_link_actor link = sys.spawn(fake_link, seen_link);
   supervisor_actor sup;
 
   fixture() {
@@ -27,7 +29,8 @@ struct fixture : actor_fixture {
     cfg.max_restarts = 2;
     cfg.restart_window = 60000ms;
     cfg.watch_threshold(metric_kind::accuracy, 0.9);
-    sup = sys.spawn(supervisor, cfg, dispatcher_actor{});
+    sup = sys.spawn(supervisor, cfg, link);
+    drain();
   }
 
   supervisor_state& state() {
@@ -36,7 +39,7 @@ struct fixture : actor_fixture {
 
   ingest_ack feed(const std::string& model, std::vector<double> values) {
     return ask<ingest_ack>(sup, batch_of(model, metric_kind::accuracy,
-                                       std::move(values)));
+                                         std::move(values)));
   }
 
   model_status status_of(const std::string& model) {
@@ -138,48 +141,28 @@ CAF_TEST(crashes outside the restart window do not add up) {
   CAF_CHECK(!entry(model_a).quarantined);
 }
 
-CAF_TEST(triggers are held until a coordinator is reached) {
+CAF_TEST(triggers go to the link the supervisor gets line news from) {
+  CAF_REQUIRE_EQUAL(seen_link->subscribers.size(), 1u);
+  CAF_CHECK_EQUAL(seen_link->subscribers[0], sup.address());
   feed(model_a, {0.5});
   feed(model_b, {0.5});
-  CAF_CHECK_EQUAL(state().held.size(), 2u);
-  auto seen = std::make_shared<dispatcher_log>();
-  auto disp = sys.spawn(fake_dispatcher, seen);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
-  drain();
-  CAF_CHECK_EQUAL(seen->subscriptions, 1u);
-  CAF_REQUIRE_EQUAL(seen->triggers.size(), 2u);
-  CAF_CHECK_EQUAL(seen->triggers[0].model, model_a);
-  CAF_CHECK_EQUAL(seen->triggers[1].model, model_b);
-  CAF_CHECK_EQUAL(state().held.size(), 0u);
-  anon_send_exit(disp, caf::exit_reason::user_shutdown);
+  CAF_REQUIRE_EQUAL(seen_link->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(seen_link->triggers[0].model, model_a);
+  CAF_CHECK_EQUAL(seen_link->triggers[1].model, model_b);
 }
 
-CAF_TEST(a returning coordinator resyncs the state of every line) {
-  auto seen = std::make_shared<dispatcher_log>();
-  auto disp = sys.spawn(fake_dispatcher, seen);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp));
-  drain();
+CAF_TEST(line news holds the monitors of a line quiet until it is idle) {
   feed(model_a, {0.95});
-  feed(model_b, {0.95});
-  // Both lines get a job; then the coordinator is lost.
-  self->send(sup, job_update{1, "cv:a", job_state::running, ""});
-  self->send(sup, job_update{2, "cv:b", job_state::running, ""});
+  self->send(sup, line_state{"cv:a", true, ""});
   drain();
   CAF_CHECK_EQUAL(status_of(model_a).state, "job-active");
-  anon_send_exit(disp, caf::exit_reason::kill);
-  drain();
-  CAF_CHECK(!state().dispatcher);
-  // Meanwhile cv:a's job failed and cv:b's registered 2.0.1.
-  auto seen2 = std::make_shared<dispatcher_log>();
-  seen2->lines = {line_state{"cv:b", false, "2.0.1"}};
-  auto disp2 = sys.spawn(fake_dispatcher, seen2);
-  self->send(sup, atom::linkup::value, caf::actor_cast<caf::actor>(disp2));
+  feed(model_a, {0.5});
+  CAF_CHECK_EQUAL(seen_link->triggers.size(), 0u);
+  self->send(sup, line_state{"cv:a", false, ""});
   drain();
   CAF_CHECK_EQUAL(status_of(model_a).state, "watching");
-  CAF_CHECK_EQUAL(status_of(model_b).state, "standing-down");
   feed(model_a, {0.5});
-  CAF_CHECK_EQUAL(seen2->triggers.size(), 1u);
-  anon_send_exit(disp2, caf::exit_reason::user_shutdown);
+  CAF_CHECK_EQUAL(seen_link->triggers.size(), 1u);
 }
 
 CAF_TEST(snapshots are asked only of monitors that changed) {
@@ -197,7 +180,7 @@ CAF_TEST(snapshots are asked only of monitors that changed) {
   // Untouched: b's monitor was not asked (its snapshot is the same bytes).
   CAF_CHECK(entry(model_b).snapshot == snapshot_b);
   // Nothing changed: no sweep timer is left running.
-  CAF_CHECK(!state().sweep_scheduled);
+  CAF_CHECK(!state().sweep.scheduled());
 }
 
 CAF_TEST(news of a line reaches every version of it and only it) {
@@ -206,12 +189,12 @@ CAF_TEST(news of a line reaches every version of it and only it) {
   feed(old_a, {0.95});
   feed(model_b, {0.95});
   CAF_CHECK_EQUAL(state().models.size(), 3u);
-  self->send(sup, job_update{1, "cv:a", job_state::succeeded, "1.0.0"});
+  self->send(sup, line_state{"cv:a", false, "1.0.0"});
   drain();
   CAF_CHECK_EQUAL(status_of(old_a).state, "standing-down");
   CAF_CHECK_EQUAL(status_of(model_a).state, "watching");
   CAF_CHECK_EQUAL(status_of(model_b).state, "watching");
-  self->send(sup, job_update{2, "cv:a", job_state::running, ""});
+  self->send(sup, line_state{"cv:a", true, ""});
   drain();
   CAF_CHECK_EQUAL(status_of(model_a).state, "job-active");
   CAF_CHECK_EQUAL(status_of(model_b).state, "watching");
@@ -257,7 +240,7 @@ CAF_TEST(the last awaited monitor crashing does not lose held events) {
   cfg.cooldown = 0ms;
   cfg.flush_interval = 100ms;
   cfg.watch_threshold(metric_kind::accuracy, 0.9);
-  auto sup2 = sys.spawn(supervisor, cfg, dispatcher_actor{});
+  auto sup2 = sys.spawn(supervisor, cfg, link);
   ask<ingest_ack>(sup2, batch_of(model_a, metric_kind::accuracy, {0.95}));
   advance_time(100ms); // flushed: the monitor has 1 event
   drain();
@@ -318,11 +301,10 @@ CAF_TEST(status of one model or one line asks only those monitors) {
   auto bad = self->request(sup, caf::infinite, atom::status::value,
                            std::string{"not an id"});
   drain();
-  bad.receive(
-    [](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
-    [](caf::error& err) {
-      CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));
-    });
+  bad.receive([](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
+              [](caf::error& err) {
+                CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));
+              });
 }
 
 CAF_TEST(thousands of models each keep their own state) {

@@ -47,33 +47,20 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
   }
 };
 
-/// What a fake supervisor saw.
+/// What a fake monitor parent saw.
 struct supervisor_log {
   std::vector<retrain_trigger> triggers;
   std::vector<monitor_snapshot> snapshots;
 };
 
 /// A supervisor stand-in that records what monitors send it.
-inline supervisor_actor::behavior_type
+inline monitor_parent_actor::behavior_type
 fake_supervisor(std::shared_ptr<supervisor_log> log) {
   return {
-    [](metric_batch& batch) {
-      return ingest_ack{batch.events.size(), 0, ""};
-    },
-    [](atom::explain, metric_batch& batch) {
-      return batch_report{ingest_ack{batch.events.size(), 0, ""}, {}};
-    },
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
-    [](atom::linkup, caf::actor&) {},
     [log](monitor_snapshot& x) { log->snapshots.push_back(std::move(x)); },
-    [](job_update&) {},
-    [](atom::status) { return std::vector<model_status>{}; },
-    [](atom::status, std::string&) { return std::vector<model_status>{}; },
-    [](atom::stats) { return monitor_stats{}; },
     [](monitor_stats&) {},
     [](model_status&) {},
-    [](atom::tick) {},
-    [](atom::sweep) {},
   };
 }
 
@@ -86,28 +73,56 @@ fake_worker(std::shared_ptr<std::vector<retrain_job>> jobs) {
   };
 }
 
-/// What a fake dispatcher saw, and what it answers a subscription with.
-struct dispatcher_log {
+/// What a fake coordinator link saw.
+struct link_log {
   std::vector<retrain_trigger> triggers;
-  size_t subscriptions = 0;
+  /// Addresses: a handle here would keep the subscriber alive.
+  std::vector<caf::actor_addr> subscribers;
+};
+
+/// A coordinator link stand-in for a supervisor: records triggers and
+/// subscriptions.
+inline coordinator_link_actor::behavior_type
+fake_link(std::shared_ptr<link_log> log) {
+  return {
+    [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
+    [](job_update&) {},
+    [log](atom::subscribe, line_news_actor& x) {
+      log->subscribers.push_back(x.address());
+    },
+  };
+}
+
+/// What a fake coordinator saw, and what it answers a subscription with.
+struct coordinator_log {
+  std::vector<retrain_trigger> triggers;
+  std::vector<retrain_worker_actor> enlisted;
+  /// Addresses: a handle here would keep the subscriber alive.
+  std::vector<caf::actor_addr> subscribers;
   std::vector<line_state> lines;
 };
 
-/// A dispatcher stand-in that records triggers and subscriptions.
-inline dispatcher_actor::behavior_type
-fake_dispatcher(std::shared_ptr<dispatcher_log> log) {
+/// A coordinator stand-in for a link: records triggers, workers and
+/// subscriptions.
+inline coordinator_actor::behavior_type
+fake_coordinator(std::shared_ptr<coordinator_log> log) {
   return {
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
-    [](atom::enlist, retrain_worker_actor&) {},
-    [log](atom::subscribe, supervisor_actor&) {
-      ++log->subscriptions;
+    [log](atom::enlist, retrain_worker_actor& x) {
+      log->enlisted.push_back(std::move(x));
+    },
+    [log](atom::subscribe, job_news_actor& x) {
+      log->subscribers.push_back(x.address());
       return log->lines;
     },
-    [](job_result&) {},
-    [](atom::retry, uint64_t) {},
-    [](atom::jobs) { return std::vector<job_record>{}; },
-    [](atom::versions, std::string&) { return std::vector<model_version>{}; },
-    [](atom::status) { return coordinator_status{}; },
+  };
+}
+
+/// Line news as a supervisor would get it.
+inline line_news_actor::behavior_type
+fake_line_news(std::shared_ptr<std::vector<line_state>> seen) {
+  return {
+    [seen](line_state& x) { seen->push_back(std::move(x)); },
   };
 }
 

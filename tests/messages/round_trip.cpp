@@ -10,7 +10,9 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 #include <caf/deep_to_string.hpp>
+#include <caf/detail/int_list.hpp>
 #include <caf/message.hpp>
+#include <caf/uniform_type_info_map.hpp>
 
 #include "retrain/messages.hpp"
 
@@ -190,6 +192,55 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(run2.events[1].value, 250.5);
   CAF_CHECK_EQUAL(run2.events[1].observed_at_ns, -1);
   check_round_trip(metric_run{});
+}
+
+CAF_TEST(vectors sent as replies) {
+  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}};
+  CAF_CHECK_EQUAL(check_round_trip(std::vector<model_status>{st, st}).size(),
+                  2u);
+  check_round_trip(std::vector<line_state>{line_state{"cv:a", true, "1.0.1"}});
+  check_round_trip(std::vector<job_record>{job_record{}});
+  check_round_trip(std::vector<model_version>{model_version{}});
+}
+
+CAF_TEST(wire names of the contract stay) {
+  auto name = [&](const std::type_info& ti) {
+    return sys->types().portable_name(0, &ti);
+  };
+  CAF_CHECK_EQUAL(name(typeid(metric_event)), "retrain::metric_event");
+  CAF_CHECK_EQUAL(name(typeid(metric_batch)), "retrain::metric_batch");
+  CAF_CHECK_EQUAL(name(typeid(ingest_ack)), "retrain::ingest_ack");
+  CAF_CHECK_EQUAL(name(typeid(metric_kind)), "retrain::metric_kind");
+  CAF_CHECK_EQUAL(name(typeid(ingest_actor)), "retrain::ingest_actor");
+  CAF_CHECK_EQUAL(name(typeid(monitor_node_actor)),
+                  "retrain::monitor_node_actor");
+  CAF_CHECK_EQUAL(name(typeid(std::vector<model_status>)),
+                  "std::vector<retrain::model_status>");
+}
+
+namespace {
+
+// The name each type of the block is registered under, and its name in the
+// block.
+template <long... Is>
+std::vector<std::pair<std::string, std::string>>
+names_of_block(const caf::uniform_type_info_map& types,
+               caf::detail::int_list<Is...>) {
+  return {{types.portable_name(0, &typeid(typename caf::type_by_id<Is>::type)),
+           caf::type_name_by_id<Is>::value}...};
+}
+
+} // namespace
+
+CAF_TEST(every type of the block is registered under its name) {
+  using block = caf::id_block::retrain;
+  CAF_CHECK_GREATER(block::end, block::begin);
+  auto names = names_of_block(
+    sys->types(),
+    typename caf::detail::il_range<block::begin, block::end>::type{});
+  CAF_CHECK_EQUAL(names.size(), static_cast<size_t>(block::end - block::begin));
+  for (auto& [registered, declared] : names)
+    CAF_CHECK_EQUAL(registered, declared);
 }
 
 CAF_TEST(errors render readably) {

@@ -1,0 +1,133 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "retrain/metric_run.hpp"
+
+namespace retrain {
+
+/// Holds events per model until they go out as one `metric_run` per model:
+/// a run goes out at once when it is full, the others when the flush
+/// interval is over, or at the end of each batch without one. Longer runs
+/// mean fewer messages, which is what lets monitors keep up (a message per
+/// event caps at about 2 M events/s).
+///
+/// Not an actor: the supervisor hosts it, owns the timer and sends what it
+/// releases. Time is passed in.
+class run_batcher {
+public:
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::steady_clock::time_point;
+
+  /// A run this long goes out at once.
+  static constexpr std::size_t max_run = 256;
+
+  /// Where the pending run of a model is. The owner keeps one in each
+  /// model's entry, so adding an event costs no lookup beyond the one that
+  /// found the entry.
+  struct position {
+    /// The flush window the run belongs to; 0 for none.
+    uint64_t window = 0;
+    uint32_t index = 0;
+  };
+
+  /// What the owner does after adding a batch.
+  enum class action {
+    /// Nothing: the timer is running.
+    none,
+    /// Flush now.
+    flush,
+    /// Start the timer: `timer_fired` after the flush interval.
+    start_timer,
+  };
+
+  explicit run_batcher(duration flush_interval = duration::zero())
+    : interval_(flush_interval) {
+    // nop
+  }
+
+  /// Adds `ev` to the run of the model in `slot`, whose position is `pos`.
+  /// A run that reaches `max_run` goes out through `send(slot, run)` at
+  /// once.
+  template <class Send>
+  void add(uint32_t slot, position& pos, const run_event& ev, Send&& send) {
+    if (pos.window != window_) {
+      pos.window = window_;
+      pos.index = static_cast<uint32_t>(runs_.size());
+      runs_.emplace_back(slot, metric_run{});
+      runs_.back().second.events.reserve(run_hint_);
+    }
+    auto& run = runs_[pos.index];
+    run.second.events.push_back(ev);
+    if (run.second.events.size() >= max_run) {
+      send(slot, std::move(run.second));
+      run.second.events = std::vector<run_event>{};
+    }
+  }
+
+  /// Says what to do after a batch was added at `now`: without a flush
+  /// interval flush; else start the timer, unless it runs; and when the
+  /// oldest held event is due (the timer waits behind batches in the
+  /// mailbox under load) flush.
+  action after_batch(time_point now) {
+    if (interval_ == duration::zero() || runs_.empty())
+      return action::flush;
+    if (!timer_running_) {
+      timer_running_ = true;
+      held_since_ = now;
+      return action::start_timer;
+    }
+    return now - held_since_ >= interval_ ? action::flush : action::none;
+  }
+
+  /// Notes that the timer fired; the owner flushes next.
+  void timer_fired() noexcept {
+    timer_running_ = false;
+  }
+
+  /// Whether no event is held.
+  bool empty() const noexcept {
+    return runs_.empty();
+  }
+
+  /// Sends every held run through `send(slot, run)`, in the order of their
+  /// first events, and opens a new window at `now`.
+  template <class Send>
+  void flush(time_point now, Send&& send) {
+    if (runs_.empty())
+      return;
+    // A running timer then finds a fresh window (or nothing) to flush.
+    held_since_ = now;
+    std::size_t events = 0;
+    for (auto& [slot, run] : runs_) {
+      if (run.events.empty())
+        continue;
+      events += run.events.size();
+      send(slot, std::move(run));
+    }
+    // New runs are sized for what the last window held per model.
+    run_hint_ = std::max<std::size_t>(1,
+                                      std::min(max_run, events / runs_.size()));
+    runs_.clear();
+    ++window_;
+  }
+
+private:
+  duration interval_;
+  /// Runs not yet sent, one per model (by slot), in order of first event.
+  std::vector<std::pair<uint32_t, metric_run>> runs_;
+  /// The current flush window; positions of older ones are stale.
+  uint64_t window_ = 1;
+  /// Events each new run makes room for.
+  std::size_t run_hint_ = 1;
+  bool timer_running_ = false;
+  /// When the oldest held event arrived (while the timer runs).
+  time_point held_since_;
+};
+
+} // namespace retrain

@@ -1,0 +1,158 @@
+#define CAF_SUITE run_batcher
+#include <caf/test/unit_test.hpp>
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "retrain/run_batcher.hpp"
+
+using namespace retrain;
+using namespace std::chrono_literals;
+
+namespace {
+
+using action = run_batcher::action;
+
+struct fixture {
+  run_batcher batcher;
+  /// One position per model, as the supervisor keeps them in its entries.
+  std::map<uint32_t, run_batcher::position> positions;
+  /// What went out, in order: the model's slot and the run's values.
+  std::vector<std::pair<uint32_t, std::vector<double>>> sent;
+  run_batcher::time_point t0{};
+
+  explicit fixture(run_batcher::duration interval = 0ms) : batcher(interval) {
+    // nop
+  }
+
+  auto sender() {
+    return [this](uint32_t slot, metric_run&& run) {
+      std::vector<double> values;
+      for (auto& ev : run.events)
+        values.push_back(ev.value);
+      sent.emplace_back(slot, std::move(values));
+    };
+  }
+
+  void add(uint32_t slot, double value) {
+    batcher.add(slot, positions[slot],
+                run_event{metric_kind::accuracy, value, 1}, sender());
+  }
+
+  void flush(run_batcher::time_point now) {
+    batcher.flush(now, sender());
+  }
+};
+
+} // namespace
+
+CAF_TEST(runs go out in the order of their first event) {
+  fixture f;
+  f.add(7, 0.1);
+  f.add(3, 0.2);
+  f.add(7, 0.3);
+  f.add(5, 0.4);
+  f.add(3, 0.5);
+  CAF_CHECK(f.sent.empty());
+  CAF_CHECK(!f.batcher.empty());
+  f.flush(f.t0);
+  CAF_REQUIRE_EQUAL(f.sent.size(), 3u);
+  CAF_CHECK_EQUAL(f.sent[0].first, 7u);
+  CAF_CHECK_EQUAL(f.sent[0].second, (std::vector<double>{0.1, 0.3}));
+  CAF_CHECK_EQUAL(f.sent[1].first, 3u);
+  CAF_CHECK_EQUAL(f.sent[1].second, (std::vector<double>{0.2, 0.5}));
+  CAF_CHECK_EQUAL(f.sent[2].first, 5u);
+  CAF_CHECK_EQUAL(f.sent[2].second, (std::vector<double>{0.4}));
+  CAF_CHECK(f.batcher.empty());
+  // Nothing is held twice.
+  f.flush(f.t0);
+  CAF_CHECK_EQUAL(f.sent.size(), 3u);
+}
+
+CAF_TEST(a model starts a new run after a flush) {
+  fixture f;
+  f.add(1, 0.1);
+  f.flush(f.t0);
+  f.add(2, 0.2);
+  f.add(1, 0.3);
+  f.flush(f.t0);
+  CAF_REQUIRE_EQUAL(f.sent.size(), 3u);
+  CAF_CHECK_EQUAL(f.sent[1].first, 2u);
+  CAF_CHECK_EQUAL(f.sent[2].first, 1u);
+  CAF_CHECK_EQUAL(f.sent[2].second, (std::vector<double>{0.3}));
+}
+
+CAF_TEST(a full run goes out at once and the model keeps its place) {
+  fixture f;
+  f.add(4, -1.0);
+  for (size_t i = 0; i < run_batcher::max_run; ++i)
+    f.add(9, static_cast<double>(i));
+  CAF_REQUIRE_EQUAL(f.sent.size(), 1u);
+  CAF_CHECK_EQUAL(f.sent[0].first, 9u);
+  CAF_CHECK_EQUAL(f.sent[0].second.size(), run_batcher::max_run);
+  CAF_CHECK_EQUAL(f.sent[0].second.back(),
+                  static_cast<double>(run_batcher::max_run - 1));
+  f.add(9, 1000.0);
+  f.flush(f.t0);
+  // Model 4 came first; model 9's rest follows in the same window.
+  CAF_REQUIRE_EQUAL(f.sent.size(), 3u);
+  CAF_CHECK_EQUAL(f.sent[1].first, 4u);
+  CAF_CHECK_EQUAL(f.sent[2].first, 9u);
+  CAF_CHECK_EQUAL(f.sent[2].second, (std::vector<double>{1000.0}));
+}
+
+CAF_TEST(an emptied full run is not sent again) {
+  fixture f;
+  for (size_t i = 0; i < run_batcher::max_run; ++i)
+    f.add(9, 0.5);
+  f.flush(f.t0);
+  CAF_CHECK_EQUAL(f.sent.size(), 1u);
+}
+
+CAF_TEST(new runs make room for what the last window held per model) {
+  fixture f;
+  for (int i = 0; i < 10; ++i) {
+    f.add(1, 0.1);
+    f.add(2, 0.2);
+  }
+  f.flush(f.t0);
+  bool checked = false;
+  f.add(3, 0.3);
+  f.batcher.flush(f.t0, [&](uint32_t, metric_run&& run) {
+    CAF_CHECK_GREATER_OR_EQUAL(run.events.capacity(), 10u);
+    checked = true;
+  });
+  CAF_CHECK(checked);
+}
+
+CAF_TEST(without a flush interval every batch flushes) {
+  fixture f;
+  f.add(1, 0.1);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::flush);
+  f.flush(f.t0);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::flush);
+}
+
+CAF_TEST(with a flush interval events wait for the timer or their due time) {
+  fixture f{2ms};
+  // Nothing held: nothing to wait for.
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::flush);
+  f.add(1, 0.1);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::start_timer);
+  f.add(1, 0.2);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 1ms), action::none);
+  // The timer waits behind batches: the oldest event is due, flush now.
+  f.add(2, 0.3);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 2ms), action::flush);
+  f.flush(f.t0 + 2ms);
+  // The timer still runs and the new window started at the flush.
+  f.add(2, 0.4);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 3ms), action::none);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 4ms), action::flush);
+  f.flush(f.t0 + 4ms);
+  // Once it fired, the next batch starts it again.
+  f.batcher.timer_fired();
+  f.add(2, 0.5);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 5ms), action::start_timer);
+}
