@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ctl/commands.hpp"
+#include "retrain/core/number.hpp"
 
 namespace {
 
@@ -68,11 +69,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--json") {
       opts.json = true;
     } else if (auto v = value("--timeout=")) {
-      opts.timeout_s = std::atoi(v);
-      if (opts.timeout_s <= 0) {
-        std::cerr << "retrain-ctl: --timeout needs a positive number\n";
+      // A whole number of seconds, all of it: "5x" is no 5.
+      auto secs = retrain::core::parse_whole(v, 1'000'000'000);
+      if (!secs || *secs == 0) {
+        std::cerr << "retrain-ctl: --timeout needs a positive whole number "
+                     "of seconds"
+                  << (secs ? std::string{} : ": " + secs.error().message)
+                  << '\n';
         return usage;
       }
+      opts.timeout_s = static_cast<int>(*secs);
     } else if (arg.size() > 1 && arg[0] == '-' && command.empty()) {
       std::cerr << "retrain-ctl: unknown option '" << arg << "'\n"
                 << usage_text;
