@@ -499,11 +499,16 @@ class ProcessGroupTest(NodeTestCase):
             wait_for(f"no 'sleep {marker}' left", lambda: not processes_with_arg(marker))
 
     def test_missing_program(self):
+        # There at start (the node checks), gone when the jobs run.
         missing = os.path.join(self.tmp, "no-such-trainer")
+        with open(missing, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(missing, 0o755)
         node = self.start_node("--retrain.job.command=" + caf_list([missing, "{model}"]),
                                "--retrain.job.retry-delay=50ms",
                                "--retrain.job.max-attempts=2",
                                "--retrain.monitor.cooldown=1h")
+        os.remove(missing)
         self.replay(node, self.drifting_csv())
         (job,) = self.wait_jobs_settled(node, 1)
         self.assert_failed(job, 2, "no-such-trainer")
@@ -1253,6 +1258,27 @@ class NodeConfigTest(unittest.TestCase):
         # Braces of a JSON literal must be doubled in the command template.
         self.assert_refused(["--retrain.job.command=" + caf_list(
             ["sh", "-c", "echo '{\"artifact\": \"x\"}'"])], "retrain.job.command")
+
+    def test_job_program_must_be_runnable(self):
+        # Checked at start by every node that runs workers, instead of
+        # failing each job after all its attempts.
+        with tempfile.TemporaryDirectory(prefix="retrain-e2e-") as tmp:
+            missing = os.path.join(tmp, "no-such-trainer")
+            plain = os.path.join(tmp, "train.py")
+            with open(plain, "w") as f:
+                f.write("print('never run')\n")
+            os.chmod(plain, 0o644)
+            for role in ("all", "worker"):
+                for program, why in ((missing, "does not exist"),
+                                     (plain, "is not executable"),
+                                     (tmp, "is a directory"),
+                                     ("no-such-trainer-xyz", "is not in PATH")):
+                    args = [f"--retrain.role={role}",
+                            "--retrain.job.command=" + caf_list([program, "{model}"])]
+                    code, text = self.run_node(*args)
+                    self.assertEqual(code, 2, f"{args}: exit {code}\n{text}")
+                    self.assertIn(f"retrain.job.command: program '{program}' {why}", text, args)
+                    self.assertNotIn("retrain-node ready", text, args)
 
     def test_unwritable_data_dir(self):
         with tempfile.NamedTemporaryFile(prefix="retrain-e2e-") as f:
