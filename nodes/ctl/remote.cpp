@@ -28,6 +28,7 @@
 #include "retrain/core/csv_event.hpp"
 #include "retrain/core/line_splitter.hpp"
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/number.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain::ctl {
@@ -65,14 +66,10 @@ struct connection {
     : cfg(opts) {
     auto colon = endpoint.rfind(':');
     uint16_t port = 0;
-    if (colon != std::string::npos) {
-      auto p = std::strtol(endpoint.c_str() + colon + 1, nullptr, 10);
-      if (p > 0 && p < 65536)
-        port = static_cast<uint16_t>(p);
-    }
-    if (port == 0 || colon == 0
-        || endpoint.find_first_not_of("0123456789", colon + 1)
-             != std::string::npos) {
+    if (colon != std::string::npos && colon != 0)
+      if (auto p = core::parse_whole(endpoint.substr(colon + 1), 65535))
+        port = static_cast<uint16_t>(*p);
+    if (port == 0) {
       error = std::string{what} + " '" + endpoint
               + "' is not HOST:PORT (port within [1, 65535])";
       code = usage;
