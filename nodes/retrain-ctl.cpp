@@ -13,10 +13,13 @@ constexpr const char* usage_text
   = R"(usage: retrain-ctl [OPTIONS] COMMAND [ARGS]
 
 commands:
-  send MODEL KIND VALUE      send one metric event (acknowledged)
+  send MODEL KIND VALUE      send one metric event (acknowledged); VALUE is
+                             one decimal number
   replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
-                             batches (FILE - reads stdin); prints rejected
-                             lines with reasons
+                             batches (FILE - reads stdin; LF, CRLF or CR line
+                             ends, lines up to 1 MiB); prints rejected lines
+                             with reasons as they are found (--json: the
+                             first 1000, the rest counted)
   status [MODEL|LINE]        the coordinator's queue and workers, then the
                              monitored models (or only MODEL, or every
                              version of LINE): per kind statistic, samples,
