@@ -208,11 +208,6 @@ public:
       ++omitted_;
   }
 
-  /// Events refused so far.
-  uint64_t total() const {
-    return total_;
-  }
-
   /// Prints the closing summary.
   void finish(const std::string& source, uint64_t accepted) {
     if (!json_) {
