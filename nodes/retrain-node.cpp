@@ -40,9 +40,16 @@ int main(int argc, char** argv) {
   }
   if (cfg.help_requested())
     return 0;
-  // A typo in the command template stops the node now, not every job later.
-  if (auto err = retrain::check_command_template(settings->job.command)) {
-    std::cerr << "retrain-node: retrain.job.command: " << err->message << '\n';
+  // A typo in the command template or a program the workers of this node
+  // cannot run stops the node now, not every job later.
+  auto bad_command = retrain::check_command_template(settings->job.command);
+  if (!bad_command && settings->role != retrain::node_role::coordinator
+      && settings->role != retrain::node_role::monitor)
+    bad_command = retrain::check_command_program(settings->job.command,
+                                                 std::getenv("PATH"));
+  if (bad_command) {
+    std::cerr << "retrain-node: retrain.job.command: " << bad_command->message
+              << '\n';
     return 2;
   }
   auto logger = spdlog::stderr_logger_mt("retrain-node");

@@ -25,4 +25,14 @@ expand_command(const std::vector<std::string>& argv_template,
 std::optional<core::failure>
 check_command_template(const std::vector<std::string>& argv_template);
 
+/// Checks at start-up that the program of an argv template can be run, as
+/// `posix_spawnp` will look for it: a program with a `/` must be an
+/// executable file; a bare name must be one in a directory of `path` (the
+/// value of PATH; `/bin:/usr/bin` when null, as glibc does). Fails naming
+/// the program and what is wrong. An empty template (the simulated trainer)
+/// and a program with a placeholder, known only per job, pass.
+std::optional<core::failure>
+check_command_program(const std::vector<std::string>& argv_template,
+                      const char* path);
+
 } // namespace retrain

@@ -3,6 +3,9 @@
 #include <optional>
 #include <string_view>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "retrain/core/model_id.hpp"
 
 namespace retrain {
@@ -100,6 +103,60 @@ check_command_template(const std::vector<std::string>& argv_template) {
   if (!result)
     return result.error();
   return std::nullopt;
+}
+
+namespace {
+
+// Why `file` cannot be run, or nothing.
+std::optional<std::string> why_not_runnable(const std::string& file) {
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0)
+    return std::string{"does not exist"};
+  if (S_ISDIR(st.st_mode))
+    return std::string{"is a directory"};
+  if (::access(file.c_str(), X_OK) != 0)
+    return std::string{"is not executable"};
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<core::failure>
+check_command_program(const std::vector<std::string>& argv_template,
+                      const char* path) {
+  if (argv_template.empty())
+    return std::nullopt;
+  const auto& program = argv_template.front();
+  if (program.empty())
+    return core::failure{"the program (argument 0) is empty"};
+  if (program.find_first_of("{}") != std::string::npos)
+    return std::nullopt;
+  if (program.find('/') != std::string::npos) {
+    if (auto why = why_not_runnable(program))
+      return core::failure{"program '" + program + "' " + *why};
+    return std::nullopt;
+  }
+  std::string dirs = path != nullptr ? path : "/bin:/usr/bin";
+  std::optional<std::string> unusable; // a match that cannot be run
+  for (std::size_t begin = 0; begin <= dirs.size();) {
+    auto end = dirs.find(':', begin);
+    if (end == std::string::npos)
+      end = dirs.size();
+    // An empty entry is the current directory, as for execvp.
+    auto dir = end == begin ? std::string{"."}
+                            : dirs.substr(begin, end - begin);
+    auto file = dir + "/" + program;
+    auto why = why_not_runnable(file);
+    if (!why)
+      return std::nullopt;
+    if (*why != "does not exist" && !unusable)
+      unusable = file + " " + *why;
+    begin = end + 1;
+  }
+  if (unusable)
+    return core::failure{"program '" + program + "' in PATH: " + *unusable};
+  return core::failure{"program '" + program + "' is not in PATH (" + dirs
+                       + ")"};
 }
 
 } // namespace retrain

@@ -25,14 +25,17 @@ std::string at(std::string_view what, std::size_t pos, std::size_t offset) {
   return std::string{what} + " at column " + std::to_string(pos + offset + 1);
 }
 
-// Parses a numeric core field starting at `pos`; advances `pos`.
+// Parses a numeric core field of at most `max` starting at `pos`; advances
+// `pos`.
 expected<uint64_t> parse_number(std::string_view str, std::size_t& pos,
-                                std::string_view field, std::size_t offset) {
+                                std::string_view field, std::size_t offset,
+                                uint64_t max
+                                = std::numeric_limits<uint64_t>::max()) {
   auto first = pos;
   uint64_t result = 0;
   while (pos < str.size() && is_digit(str[pos])) {
     auto digit = static_cast<uint64_t>(str[pos] - '0');
-    if (result > (std::numeric_limits<uint64_t>::max() - digit) / 10)
+    if (result > (max - digit) / 10)
       return fail(at(std::string{field} + " is too large", first, offset));
     result = result * 10 + digit;
     ++pos;
@@ -143,7 +146,10 @@ expected<semver> parse_semver(std::string_view str, std::size_t offset) {
   result.minor = *minor;
   if (auto err = expect_dot("minor"))
     return *err;
-  auto patch = parse_number(str, pos, "patch", offset);
+  // A retrain bumps the patch (`next_version`): the largest one has no next
+  // and would wrap to 0, below the version it retrains.
+  auto patch = parse_number(str, pos, "patch", offset,
+                            std::numeric_limits<uint64_t>::max() - 1);
   if (!patch)
     return patch.error();
   result.patch = *patch;

@@ -1,7 +1,8 @@
 #include "bench/options.hpp"
 
-#include <cstdlib>
 #include <string_view>
+
+#include "retrain/core/number.hpp"
 
 namespace retrain::bench {
 
@@ -22,20 +23,6 @@ const char* usage() {
          "retrain jobs the coordinator created (remote: triggers the monitors\n"
          "sent; only a fresh node matches the seed, as monitors keep state).\n";
 }
-
-namespace {
-
-std::optional<uint64_t> to_u64(const std::string& str) {
-  if (str.empty())
-    return std::nullopt;
-  char* end = nullptr;
-  auto x = std::strtoull(str.c_str(), &end, 10);
-  if (*end != '\0' || str[0] == '-')
-    return std::nullopt;
-  return x;
-}
-
-} // namespace
 
 std::optional<std::string> parse(int argc, char** argv, options& out) {
   if (argc < 2)
@@ -59,7 +46,8 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
       value = argv[++i];
     }
     auto number = [&](uint64_t& x, uint64_t min) -> std::optional<std::string> {
-      auto n = to_u64(value);
+      // All of it: 20 digits past 2^64 or "5k" are no number.
+      auto n = core::parse_whole(value);
       if (!n || *n < min)
         return "--" + key + " expects a whole number >= " + std::to_string(min)
                + ", got '" + value + "'";

@@ -1,10 +1,14 @@
 #define CAF_SUITE command_template
 #include <caf/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "retrain/command_template.hpp"
+
+#include "temp_dir.hpp"
 
 using namespace retrain;
 
@@ -100,4 +104,55 @@ CAF_TEST(templates can be checked before any job runs) {
                                      "'{modle}': unknown placeholder {modle}",
                                      0),
                   0u);
+}
+
+namespace {
+
+// Creates `name` in `dir` with `mode`; returns its path.
+std::string make_file(const test::temp_dir& dir, const std::string& name,
+                      std::filesystem::perms mode) {
+  auto file = dir.path() / name;
+  std::ofstream{file} << "#!/bin/sh\n";
+  std::filesystem::permissions(file, mode);
+  return file.string();
+}
+
+// The message of `check_command_program`, or "ok".
+std::string program_error(const std::vector<std::string>& argv,
+                          const char* path) {
+  auto err = check_command_program(argv, path);
+  return err ? err->message : std::string{"ok"};
+}
+
+} // namespace
+
+CAF_TEST(the program of a command must exist and be executable) {
+  using std::filesystem::perms;
+  test::temp_dir dir{"retrain-command"};
+  auto exec = make_file(dir, "train.sh", perms::owner_all);
+  auto plain = make_file(dir, "data.txt", perms::owner_read);
+  auto path = dir.str();
+  // Paths with a '/'.
+  CAF_CHECK_EQUAL(program_error({exec, "{model}"}, ""), "ok");
+  CAF_CHECK_EQUAL(program_error({path + "/missing", "{model}"}, ""),
+                  "program '" + path + "/missing' does not exist");
+  CAF_CHECK_EQUAL(program_error({plain}, ""),
+                  "program '" + plain + "' is not executable");
+  CAF_CHECK_EQUAL(program_error({path}, ""),
+                  "program '" + path + "' is a directory");
+  // Bare names, looked up in PATH as posix_spawnp does.
+  auto search = "/nonexistent:" + path;
+  CAF_CHECK_EQUAL(program_error({"train.sh"}, search.c_str()), "ok");
+  CAF_CHECK_EQUAL(program_error({"trian.sh"}, search.c_str()),
+                  "program 'trian.sh' is not in PATH (" + search + ")");
+  CAF_CHECK_EQUAL(program_error({"data.txt"}, search.c_str()),
+                  "program 'data.txt' in PATH: " + plain
+                    + " is not executable");
+  CAF_CHECK_EQUAL(program_error({"sh", "-c", "exit 0"}, nullptr), "ok");
+  CAF_CHECK_EQUAL(program_error({""}, search.c_str()),
+                  "the program (argument 0) is empty");
+  // Nothing to check: the simulated trainer, a program known per job.
+  CAF_CHECK_EQUAL(program_error({}, search.c_str()), "ok");
+  CAF_CHECK_EQUAL(program_error({"/opt/{project}/train"}, search.c_str()),
+                  "ok");
 }
