@@ -37,10 +37,6 @@ enum class ec : uint8_t {
   invalid_config,
   /// A peer did not answer or could not be reached.
   unreachable,
-  /// A retrain command failed.
-  command_failed,
-  /// A message arrived that the receiver cannot handle in its state.
-  unexpected_message,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

@@ -36,3 +36,28 @@ CAF_TEST(a core failure keeps its code and text as a caf error) {
 CAF_TEST(no failure is no error) {
   CAF_CHECK(!to_error(core::failure{}));
 }
+
+CAF_TEST(every code has a name and keeps its number) {
+  // The numbers travel between nodes: a code that moved would be read as
+  // another by a node of the previous build.
+  struct {
+    ec code;
+    int number;
+    const char* name;
+  } cases[] = {
+    {ec::none, 0, "none"},
+    {ec::invalid_model_id, 1, "invalid_model_id"},
+    {ec::invalid_metric_kind, 2, "invalid_metric_kind"},
+    {ec::invalid_value, 3, "invalid_value"},
+    {ec::quarantined, 4, "quarantined"},
+    {ec::no_such_job, 5, "no_such_job"},
+    {ec::invalid_model_line, 6, "invalid_model_line"},
+    {ec::storage_failure, 7, "storage_failure"},
+    {ec::invalid_config, 8, "invalid_config"},
+    {ec::unreachable, 9, "unreachable"},
+  };
+  for (auto& c : cases) {
+    CAF_CHECK_EQUAL(static_cast<int>(c.code), c.number);
+    CAF_CHECK_EQUAL(to_string(c.code), c.name);
+  }
+}
