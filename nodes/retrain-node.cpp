@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     bad_command = retrain::check_command_program(settings->job.command,
                                                  std::getenv("PATH"));
   if (bad_command) {
-    std::cerr << "retrain-node: retrain.job.command: " << bad_command->message
-              << '\n';
+    std::cerr << "retrain-node: retrain.job.command: "
+              << retrain::error_text(bad_command) << '\n';
     return 2;
   }
   auto logger = spdlog::stderr_logger_mt("retrain-node");

@@ -2,9 +2,9 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 
+#include <caf/error.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/slot_index.hpp"
@@ -26,9 +26,10 @@ struct ingest_state {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
 
-  /// Checks one event; returns why it is refused, or nothing. Fills in
-  /// `observed_at_ns` when it is 0.
-  std::optional<std::string> check(metric_event& ev);
+  /// Checks one event; returns why it is refused (`ec::invalid_model_id`,
+  /// `ec::invalid_metric_kind` or `ec::invalid_value`), or no error. Fills
+  /// in `observed_at_ns` when it is 0.
+  caf::error check(metric_event& ev);
 };
 
 /// Validates events and acknowledges batches. Valid events go to the

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/ec.hpp"
 
 namespace retrain {
 
@@ -15,10 +16,12 @@ namespace {
 constexpr const char* known_placeholders
   = "{model} {project} {name} {version} {next_version} {job_id}";
 
-// Returns the value of placeholder `key`, or a failure without context.
-core::expected<std::string>
+// Returns the value of placeholder `key`, or an error whose text starts
+// with `where`, the argument it is in.
+caf::expected<std::string>
 placeholder_value(std::string_view key, const retrain_job& job,
-                  std::optional<core::expected<core::model_id>>& parsed) {
+                  std::optional<core::expected<core::model_id>>& parsed,
+                  const std::string& where) {
   if (key == "model")
     return job.record.model;
   if (key == "version")
@@ -30,19 +33,23 @@ placeholder_value(std::string_view key, const retrain_job& job,
   if (key == "project" || key == "name") {
     if (!parsed)
       parsed = core::parse_model_id(job.record.model);
-    if (!*parsed)
-      return core::fail("{" + std::string{key} + "} needs a valid model id: "
-                        + parsed->error().message);
+    if (!*parsed) {
+      auto err = parsed->error();
+      err.message = where + "{" + std::string{key}
+                    + "} needs a valid model id: " + err.message;
+      return to_error(std::move(err));
+    }
     return key == "project" ? (*parsed)->project : (*parsed)->name;
   }
-  return core::fail("unknown placeholder {" + std::string{key}
-                    + "} (known: " + known_placeholders
-                    + "; write {{ and }} for literal braces)");
+  return caf::make_error(ec::invalid_config,
+                         where + "unknown placeholder {" + std::string{key}
+                           + "} (known: " + known_placeholders
+                           + "; write {{ and }} for literal braces)");
 }
 
 } // namespace
 
-core::expected<std::vector<std::string>>
+caf::expected<std::vector<std::string>>
 expand_command(const std::vector<std::string>& argv_template,
                const retrain_job& job) {
   std::vector<std::string> result;
@@ -52,9 +59,10 @@ expand_command(const std::vector<std::string>& argv_template,
   std::optional<core::expected<core::model_id>> parsed;
   for (size_t index = 0; index < argv_template.size(); ++index) {
     const auto& arg = argv_template[index];
+    auto where = "retrain.job.command argument " + std::to_string(index) + " '"
+                 + arg + "': ";
     auto fail = [&](const std::string& what) {
-      return core::fail("retrain.job.command argument " + std::to_string(index)
-                        + " '" + arg + "': " + what);
+      return caf::make_error(ec::invalid_config, where + what);
     };
     std::string out;
     for (size_t pos = 0; pos < arg.size(); ++pos) {
@@ -82,9 +90,9 @@ expand_command(const std::vector<std::string>& argv_template,
         return fail("unterminated '{' at column " + std::to_string(pos + 1)
                     + " (write {{ for a literal brace)");
       auto key = std::string_view{arg}.substr(pos + 1, close - pos - 1);
-      auto value = placeholder_value(key, job, parsed);
+      auto value = placeholder_value(key, job, parsed, where);
       if (!value)
-        return fail(value.error().message);
+        return std::move(value.error());
       out += *value;
       pos = close;
     }
@@ -93,7 +101,7 @@ expand_command(const std::vector<std::string>& argv_template,
   return result;
 }
 
-std::optional<core::failure>
+caf::error
 check_command_template(const std::vector<std::string>& argv_template) {
   retrain_job sample;
   sample.record.model = "project:name:1.0.0";
@@ -101,8 +109,8 @@ check_command_template(const std::vector<std::string>& argv_template) {
   sample.record.next_version = "1.0.1";
   auto result = expand_command(argv_template, sample);
   if (!result)
-    return result.error();
-  return std::nullopt;
+    return std::move(result.error());
+  return caf::none;
 }
 
 namespace {
@@ -121,20 +129,22 @@ std::optional<std::string> why_not_runnable(const std::string& file) {
 
 } // namespace
 
-std::optional<core::failure>
-check_command_program(const std::vector<std::string>& argv_template,
-                      const char* path) {
+caf::error check_command_program(const std::vector<std::string>& argv_template,
+                                 const char* path) {
   if (argv_template.empty())
-    return std::nullopt;
+    return caf::none;
+  auto refuse = [](std::string what) {
+    return caf::make_error(ec::invalid_config, std::move(what));
+  };
   const auto& program = argv_template.front();
   if (program.empty())
-    return core::failure{"the program (argument 0) is empty"};
+    return refuse("the program (argument 0) is empty");
   if (program.find_first_of("{}") != std::string::npos)
-    return std::nullopt;
+    return caf::none;
   if (program.find('/') != std::string::npos) {
     if (auto why = why_not_runnable(program))
-      return core::failure{"program '" + program + "' " + *why};
-    return std::nullopt;
+      return refuse("program '" + program + "' " + *why);
+    return caf::none;
   }
   std::string dirs = path != nullptr ? path : "/bin:/usr/bin";
   std::optional<std::string> unusable; // a match that cannot be run
@@ -148,15 +158,14 @@ check_command_program(const std::vector<std::string>& argv_template,
     auto file = dir + "/" + program;
     auto why = why_not_runnable(file);
     if (!why)
-      return std::nullopt;
+      return caf::none;
     if (*why != "does not exist" && !unusable)
       unusable = file + " " + *why;
     begin = end + 1;
   }
   if (unusable)
-    return core::failure{"program '" + program + "' in PATH: " + *unusable};
-  return core::failure{"program '" + program + "' is not in PATH (" + dirs
-                       + ")"};
+    return refuse("program '" + program + "' in PATH: " + *unusable);
+  return refuse("program '" + program + "' is not in PATH (" + dirs + ")");
 }
 
 } // namespace retrain

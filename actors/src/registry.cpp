@@ -28,7 +28,7 @@ caf::result<model_version> handle_register(self_ptr self,
                                               + " has no job id (0)");
   auto model = core::parse_model_id(msg.model);
   if (!model)
-    return caf::make_error(ec::invalid_model_id, model.error().message);
+    return to_error(std::move(model.error()));
   auto& store = *self->state.store;
   // A repeat (e.g. a worker retrying after a lost reply) gets the recorded
   // version back and is not logged as a new one.
@@ -59,7 +59,7 @@ caf::result<std::vector<model_version>>
 handle_versions(self_ptr self, const std::string& line) {
   auto parsed = core::parse_model_line(line);
   if (!parsed)
-    return caf::make_error(ec::invalid_model_line, parsed.error().message);
+    return to_error(std::move(parsed.error()));
   auto result = self->state.store->versions(*parsed);
   if (!result) {
     log().error("registry#{} {}", self->id(),

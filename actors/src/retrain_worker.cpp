@@ -17,6 +17,7 @@
 
 #include "retrain/artifact.hpp"
 #include "retrain/command_template.hpp"
+#include "retrain/config_error.hpp"
 #include "retrain/log.hpp"
 
 namespace retrain {
@@ -110,8 +111,9 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
   } else {
     auto argv = expand_command(cfg.command, job);
     if (!argv) {
-      append_note(log, argv.error().message);
-      return done(argv.error().message);
+      auto why = error_text(argv.error());
+      append_note(log, why);
+      return done(std::move(why));
     }
     outcome = runner.run(*argv, result.log_file, cfg.timeout);
   }
@@ -123,7 +125,7 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
     if (auto artifact = parse_artifact(outcome.last_line))
       result.artifact = std::move(*artifact);
     else
-      append_note(log, artifact.error().message);
+      append_note(log, error_text(artifact.error()));
   }
   return done(std::move(failure));
 }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "retrain/config_error.hpp"
+#include "retrain/ec.hpp"
 
 namespace retrain {
 
@@ -51,7 +52,7 @@ monitor_config::make_strategy(metric_kind kind) const {
   }
   auto result = core::make_strategy(w.strategy, params);
   if (!result)
-    return config_error(result.error().message);
+    return to_error(std::move(result.error()));
   return std::move(*result);
 }
 

@@ -336,7 +336,7 @@ caf::error node_config::complete_settings() {
     if (auto threshold = thresholds_[i].value) {
       if (auto err = check_value(kind, *threshold))
         return config_error("retrain.threshold." + to_string(kind) + ": "
-                            + *err);
+                            + err.message);
       s.monitor.watch_threshold(kind, *threshold);
     }
     if (strategies_[i].empty())

@@ -33,20 +33,24 @@ expected<std::vector<backtest_row>> backtest(strategy& s, std::istream& in) {
     auto text = trim(line);
     if (text.empty())
       continue;
+    auto at_line = [line_no](failure err) {
+      err.message = "line " + std::to_string(line_no) + ": " + err.message;
+      return err;
+    };
     auto parsed = parse_decimal(text);
     if (!parsed)
-      return fail("line " + std::to_string(line_no) + ": "
-                  + parsed.error().message);
+      return at_line(std::move(parsed.error()));
     auto x = *parsed;
     if (auto err = s.check(x))
-      return fail("line " + std::to_string(line_no) + ": " + *err);
+      return at_line(std::move(err));
     auto result = s.update(x);
     if (result.state != verdict::none)
       rows.push_back({index, std::move(text), x, result.state});
     ++index;
   }
   if (in.bad())
-    return fail("read error after line " + std::to_string(line_no));
+    return fail(errc::storage_failure,
+                "read error after line " + std::to_string(line_no));
   return rows;
 }
 

@@ -31,17 +31,19 @@ parse_event_fields(std::string_view model, std::string_view kind,
   csv_event result;
   auto parsed_kind = parse_metric_kind(kind);
   if (!parsed_kind)
-    return fail("unknown metric kind " + quoted(kind, echo_limit)
-                + " (known: " + std::string{metric_kind_names()} + ")");
+    return fail(errc::invalid_metric_kind,
+                "unknown metric kind " + quoted(kind, echo_limit)
+                  + " (known: " + std::string{metric_kind_names()} + ")");
   result.kind = *parsed_kind;
   auto parsed_value = parse_decimal(value);
   if (!parsed_value)
-    return fail("value " + parsed_value.error().message);
+    return fail(parsed_value.error().code,
+                "value " + parsed_value.error().message);
   result.value = *parsed_value;
   if (!observed_at_ns.empty()) {
     auto ns = parse_whole(observed_at_ns, std::numeric_limits<int64_t>::max());
     if (!ns)
-      return fail("observed_at_ns " + ns.error().message);
+      return fail(ns.error().code, "observed_at_ns " + ns.error().message);
     result.observed_at_ns = static_cast<int64_t>(*ns);
   }
   result.model = std::string{model};
@@ -55,8 +57,9 @@ expected<csv_event> parse_csv_event(std::string_view line) {
   for (auto c : line)
     fields += c == ',' ? 1 : 0;
   if (fields < 3 || fields > 4)
-    return fail("expected model,kind,value[,observed_at_ns], found "
-                + std::to_string(fields) + " fields");
+    return fail(errc::invalid_value,
+                "expected model,kind,value[,observed_at_ns], found "
+                  + std::to_string(fields) + " fields");
   std::array<std::string_view, 4> field;
   std::size_t start = 0;
   for (std::size_t i = 0; i < fields; ++i) {
@@ -66,7 +69,7 @@ expected<csv_event> parse_csv_event(std::string_view line) {
     start = end + 1;
   }
   if (auto err = check_model_id(field[0]))
-    return fail(std::move(*err));
+    return err;
   return parse_event_fields(field[0], field[1], field[2], field[3]);
 }
 

@@ -56,7 +56,7 @@ int64_t magnitude(std::string_view int_part, std::string_view frac_part,
 
 expected<double> parse_decimal(std::string_view str) {
   auto refuse = [&](const char* what) {
-    return fail(quoted(str, echo_limit) + " " + what);
+    return fail(errc::invalid_value, quoted(str, echo_limit) + " " + what);
   };
   std::size_t pos = 0;
   bool negative = false;
@@ -119,15 +119,17 @@ expected<double> parse_decimal(std::string_view str) {
 }
 
 expected<uint64_t> parse_whole(std::string_view str, uint64_t max) {
+  auto refuse = [&](const std::string& what) {
+    return fail(errc::invalid_value, quoted(str, echo_limit) + " " + what);
+  };
   if (str.empty() || digits_at(str) != str.size())
-    return fail(quoted(str, echo_limit) + " is not a whole number");
+    return refuse("is not a whole number");
   uint64_t value = 0;
   auto [end, err] = std::from_chars(str.data(), str.data() + str.size(), value);
   if (err == std::errc::result_out_of_range || value > max)
-    return fail(quoted(str, echo_limit) + " is out of range (at most "
-                + std::to_string(max) + ")");
+    return refuse("is out of range (at most " + std::to_string(max) + ")");
   if (err != std::errc{} || end != str.data() + str.size())
-    return fail(quoted(str, echo_limit) + " is not a whole number");
+    return refuse("is not a whole number");
   return value;
 }
 

@@ -136,8 +136,9 @@ expected<std::unique_ptr<strategy>> make_strategy(std::string_view name,
   if (auto info = find_strategy(name))
     return info->make(params);
   auto known = join(strategies(), [](auto& info) { return info.name; });
-  return fail("unknown strategy " + quoted(name, echo_limit)
-              + " (known: " + known + ")");
+  return fail(errc::invalid_config, "unknown strategy "
+                                      + quoted(name, echo_limit)
+                                      + " (known: " + known + ")");
 }
 
 param_reader::param_reader(std::string_view strategy, const param_map& params)
@@ -152,7 +153,7 @@ const std::string* param_reader::find(std::string_view key) {
 
 void param_reader::error(std::string msg) {
   if (!error_)
-    error_ = failure{strategy_ + ": " + std::move(msg)};
+    error_ = fail(errc::invalid_config, strategy_ + ": " + std::move(msg));
 }
 
 double param_reader::real(std::string_view key, double fallback, double min,
@@ -223,8 +224,7 @@ std::size_t param_reader::choice(std::string_view key, std::size_t fallback,
   return fallback;
 }
 
-std::optional<failure>
-param_reader::finish(const std::vector<param_info>& known) {
+failure param_reader::finish(const std::vector<param_info>& known) {
   for (auto& [key, value] : params_) {
     bool found = false;
     for (auto& p : known)
@@ -252,7 +252,7 @@ expected<std::unique_ptr<strategy>> make_ewma(const param_map& params) {
   p.consecutive_breaches = in.integer("consecutive_breaches", 1, 1,
                                       1'000'000'000);
   if (auto err = in.finish(find_strategy("ewma_threshold")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new ewma_threshold(p)};
 }
 

@@ -22,11 +22,14 @@ bool is_control(char c) {
 } // namespace
 
 expected<strategy_spec> parse_strategy_spec(std::string_view text) {
+  auto refuse = [](std::string message) {
+    return fail(errc::invalid_config, std::move(message));
+  };
   for (std::size_t i = 0; i < text.size(); ++i)
     if (is_control(text[i]))
-      return fail("strategy " + quoted(text, echo_limit) + " has control byte "
-                  + quoted(text.substr(i, 1)) + " at column "
-                  + std::to_string(i + 1));
+      return refuse("strategy " + quoted(text, echo_limit)
+                    + " has control byte " + quoted(text.substr(i, 1))
+                    + " at column " + std::to_string(i + 1));
   strategy_spec result;
   std::size_t pos = 0;
   bool first = true;
@@ -47,15 +50,15 @@ expected<strategy_spec> parse_strategy_spec(std::string_view text) {
     }
     auto eq = word.find('=');
     if (eq == std::string_view::npos || eq == 0)
-      return fail(quoted(word, echo_limit) + " is not KEY=VALUE");
+      return refuse(quoted(word, echo_limit) + " is not KEY=VALUE");
     auto key = word.substr(0, eq);
     if (!result.params
            .emplace(std::string{key}, std::string{word.substr(eq + 1)})
            .second)
-      return fail("parameter " + quoted(key, echo_limit) + " is given twice");
+      return refuse("parameter " + quoted(key, echo_limit) + " is given twice");
   }
   if (first)
-    return fail("strategy is empty (expected NAME [KEY=VALUE ...])");
+    return refuse("strategy is empty (expected NAME [KEY=VALUE ...])");
   return result;
 }
 

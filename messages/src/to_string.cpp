@@ -28,10 +28,6 @@ std::string to_string(ec x) {
       return "invalid_config";
     case ec::unreachable:
       return "unreachable";
-    case ec::command_failed:
-      return "command_failed";
-    case ec::unexpected_message:
-      return "unexpected_message";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }

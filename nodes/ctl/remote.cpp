@@ -25,6 +25,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "ctl/commands.hpp"
+#include "retrain/config_error.hpp"
 #include "retrain/core/csv_event.hpp"
 #include "retrain/core/line_splitter.hpp"
 #include "retrain/core/model_id.hpp"
@@ -284,7 +285,7 @@ public:
     std::vector<std::pair<uint64_t, std::string>> named;
     for (auto& r : report->rejects)
       if (r.index < lines_.size())
-        named.emplace_back(lines_[r.index], std::move(r.reason));
+        named.emplace_back(lines_[r.index], error_text(r.reason));
     std::sort(named.begin(), named.end(),
               [](auto& x, auto& y) { return x.first < y.first; });
     for (auto& [line, reason] : named) {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "retrain/command_template.hpp"
+#include "retrain/config_error.hpp"
+#include "retrain/ec.hpp"
 
 #include "temp_dir.hpp"
 
@@ -24,12 +26,19 @@ retrain_job make_job() {
   return job;
 }
 
+// The error of expanding `argv` for `job`, or none.
+caf::error expand_error(const std::vector<std::string>& argv,
+                        const retrain_job& job = make_job()) {
+  auto result = expand_command(argv, job);
+  return result ? caf::error{} : result.error();
+}
+
 // Returns the expanded argv joined by '|', or the error message.
 std::string expand(const std::vector<std::string>& argv,
                    const retrain_job& job = make_job()) {
   auto result = expand_command(argv, job);
   if (!result)
-    return result.error().message;
+    return error_text(result.error());
   std::string joined;
   for (const auto& arg : *result) {
     if (!joined.empty())
@@ -74,6 +83,9 @@ CAF_TEST(unknown placeholders fail naming them) {
   err = expand({R"(echo '{"artifact": "x"}')"});
   CAF_CHECK_NOT_EQUAL(err.find(R"(unknown placeholder {"artifact": "x"})"),
                       std::string::npos);
+  // The template is configuration: a typo in it is a config error.
+  CAF_CHECK_EQUAL(expand_error({"train", "--out={output_dir}"}),
+                  caf::make_error(ec::invalid_config));
 }
 
 CAF_TEST(unbalanced braces fail with their column) {
@@ -83,6 +95,9 @@ CAF_TEST(unbalanced braces fail with their column) {
   CAF_CHECK_EQUAL(expand({"a}b"}),
                   "retrain.job.command argument 0 'a}b': lone '}' at column "
                   "2 (write }} for a literal brace)");
+  CAF_CHECK_EQUAL(expand_error({"a", "x{model"}),
+                  caf::make_error(ec::invalid_config));
+  CAF_CHECK_EQUAL(expand_error({"a}b"}), caf::make_error(ec::invalid_config));
 }
 
 CAF_TEST(project and name need a valid model id) {
@@ -94,15 +109,20 @@ CAF_TEST(project and name need a valid model id) {
   CAF_CHECK_NOT_EQUAL(err.find("{project} needs a valid model id: model id "
                                "'not-a-model-id'"),
                       std::string::npos);
+  // The code of the model id's failure survives the added context.
+  CAF_CHECK_EQUAL(expand_error({"{name}"}, job),
+                  caf::make_error(ec::invalid_model_id));
 }
 
 CAF_TEST(templates can be checked before any job runs) {
   CAF_CHECK(!check_command_template({"train", "{model}", "{project}", "{{"}));
   auto err = check_command_template({"train", "{modle}"});
   CAF_REQUIRE(err);
-  CAF_CHECK_EQUAL(err->message.rfind("retrain.job.command argument 1 "
-                                     "'{modle}': unknown placeholder {modle}",
-                                     0),
+  CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_config));
+  CAF_CHECK_EQUAL(error_text(err).rfind("retrain.job.command argument 1 "
+                                        "'{modle}': unknown placeholder "
+                                        "{modle}",
+                                        0),
                   0u);
 }
 
@@ -121,7 +141,10 @@ std::string make_file(const test::temp_dir& dir, const std::string& name,
 std::string program_error(const std::vector<std::string>& argv,
                           const char* path) {
   auto err = check_command_program(argv, path);
-  return err ? err->message : std::string{"ok"};
+  if (!err)
+    return "ok";
+  CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_config));
+  return error_text(err);
 }
 
 } // namespace

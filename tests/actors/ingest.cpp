@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "retrain/config_error.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/supervisor.hpp"
 
@@ -26,6 +27,13 @@ struct fixture : actor_fixture {
     anon_send_exit(in, caf::exit_reason::user_shutdown);
     anon_send_exit(sup, caf::exit_reason::user_shutdown);
     drain();
+  }
+
+  // The code and text of a refusal: `<code>: <reason>`.
+  static std::string show(const caf::error& err) {
+    if (!err || err.category() != caf::atom("retrain"))
+      return "not a retrain error: " + caf::to_string(err);
+    return to_string(static_cast<ec>(err.code())) + ": " + error_text(err);
   }
 
   uint64_t events_of(const std::string& model) {
@@ -73,12 +81,12 @@ CAF_TEST(explain reports the reason of every refused event) {
   CAF_CHECK_EQUAL(report.ack.rejected, 2u);
   CAF_REQUIRE_EQUAL(report.rejects.size(), 2u);
   CAF_CHECK_EQUAL(report.rejects[0].index, 1u);
-  CAF_CHECK_EQUAL(report.rejects[0].reason,
-                  "accuracy value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[1].index, 2u);
-  CAF_CHECK_EQUAL(report.rejects[1].reason,
-                  "model id 'cv': expected <project>:<name>:<semver>, e.g. "
-                  "cv:anomaly_detector:1.2.0");
+  CAF_CHECK_EQUAL(show(report.rejects[1].reason),
+                  "invalid_model_id: model id 'cv': expected "
+                  "<project>:<name>:<semver>, e.g. cv:anomaly_detector:1.2.0");
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
 }
 
@@ -98,6 +106,28 @@ CAF_TEST(each kind of bad input has its own reason) {
   CAF_CHECK_EQUAL(reason(event("cv:a:1.0.0", static_cast<metric_kind>(7), 1)),
                   "event 0: unknown metric kind 7 (known: accuracy, precision, "
                   "recall, f1_score, latency_ms)");
+}
+
+CAF_TEST(each refusal carries the code of what is wrong) {
+  auto code = [&](metric_event ev) {
+    metric_batch batch;
+    batch.events.push_back(std::move(ev));
+    auto report = ask<batch_report>(in, atom::explain::value, batch);
+    CAF_REQUIRE_EQUAL(report.rejects.size(), 1u);
+    auto& err = report.rejects[0].reason;
+    CAF_REQUIRE(err);
+    CAF_CHECK_EQUAL(err.category(), caf::atom("retrain"));
+    return static_cast<ec>(err.code());
+  };
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  CAF_CHECK_EQUAL(code(event("cv:a", metric_kind::accuracy, 0.5)),
+                  ec::invalid_model_id);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", static_cast<metric_kind>(7), 1)),
+                  ec::invalid_metric_kind);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", metric_kind::accuracy, nan)),
+                  ec::invalid_value);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", metric_kind::latency_ms, -5)),
+                  ec::invalid_value);
 }
 
 CAF_TEST(single events are fire and forget) {
@@ -129,6 +159,11 @@ CAF_TEST(binary strategies take only 0 or 1) {
   CAF_CHECK_EQUAL(ack.first_error,
                   "event 2: accuracy is watched by a per-prediction strategy: "
                   "value must be 0 or 1 (1 = correct)");
+  auto report = ask<batch_report>(bin, atom::explain::value, batch);
+  CAF_REQUIRE_EQUAL(report.rejects.size(), 1u);
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy is watched by a per-prediction "
+                  "strategy: value must be 0 or 1 (1 = correct)");
   anon_send_exit(bin, caf::exit_reason::user_shutdown);
 }
 
@@ -160,9 +195,13 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   CAF_REQUIRE_EQUAL(report.rejects.size(), 3u);
   CAF_CHECK_EQUAL(report.rejects[0].index, 0u);
   CAF_CHECK_EQUAL(report.rejects[1].index, 1u);
-  CAF_CHECK_EQUAL(report.rejects[1].reason,
-                  "model cv:q:1.0.0 is quarantined after repeated monitor "
-                  "crashes");
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(show(report.rejects[1].reason),
+                  "quarantined: model cv:q:1.0.0 is quarantined after "
+                  "repeated monitor crashes");
+  CAF_CHECK_EQUAL(report.ack.first_error,
+                  "event 0: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
 }
 

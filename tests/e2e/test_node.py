@@ -688,6 +688,28 @@ class DataDirInUseTest(NodeTestCase):
             self.assertEqual((job["state"], job["attempts"]), ("running", 1), job)
 
 
+class PortInUseTest(NodeTestCase):
+    """A port another process listens on stops the node at start."""
+
+    # The error keeps its code (retrain::unreachable) from the publish that
+    # failed to the line the node prints before it exits.
+    def test_taken_ingest_port_is_reported_with_its_code(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            res = subprocess.run(
+                [binary("retrain-node"),
+                 f"--retrain.data-dir={os.path.join(self.tmp, 'data')}",
+                 f"--retrain.ingest-port={port}",
+                 "--retrain.coordinator-port=0"],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                timeout=DEADLINE_S, start_new_session=True)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn("retrain-node: retrain::unreachable: cannot publish the "
+                      f"ingest actor on 127.0.0.1:{port}", res.stderr)
+
+
 class CrashLoopTest(NodeTestCase):
     """kill -9 at arbitrary points of short jobs, several times in a row: the
     outcome is the same as without the kills. The kill points are random but

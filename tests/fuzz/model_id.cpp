@@ -22,12 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RETRAIN_FUZZ_CHECK(line && *line == id->line());
   } else {
     RETRAIN_FUZZ_CHECK(fuzz::printable(id.error().message));
-    RETRAIN_FUZZ_CHECK(id.error().message == *err);
+    RETRAIN_FUZZ_CHECK(id.error().message == err.message);
+    RETRAIN_FUZZ_CHECK(id.error().code == core::errc::invalid_model_id);
+    RETRAIN_FUZZ_CHECK(err.code == core::errc::invalid_model_id);
   }
   auto line = core::parse_model_line(text);
   if (line)
     RETRAIN_FUZZ_CHECK(*line == text);
   else
-    RETRAIN_FUZZ_CHECK(fuzz::printable(line.error().message));
+    RETRAIN_FUZZ_CHECK(fuzz::printable(line.error().message)
+                       && line.error().code == core::errc::invalid_model_line);
   return 0;
 }

@@ -181,8 +181,15 @@ CAF_TEST(internal messages) {
   coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
   check_round_trip(cs);
   check_round_trip(job_state::running);
-  check_round_trip(
-    batch_report{ingest_ack{3, 1, "event 2: why"}, {event_reject{2, "why"}}});
+  // A refusal keeps its code across the wire, not only its words.
+  auto report2 = check_round_trip(
+    batch_report{ingest_ack{3, 1, "event 2: why"},
+                 {event_reject{2, caf::make_error(ec::quarantined, "why")}}});
+  CAF_REQUIRE_EQUAL(report2.rejects.size(), 1u);
+  auto& refusal = report2.rejects[0].reason;
+  CAF_CHECK_EQUAL(refusal, caf::make_error(ec::quarantined));
+  CAF_REQUIRE(refusal.context().match_elements<std::string>());
+  CAF_CHECK_EQUAL(refusal.context().get_as<std::string>(0), "why");
   metric_run run;
   run.events = {run_event{metric_kind::accuracy, 0.93, 1},
                 run_event{metric_kind::latency_ms, 250.5, -1}};

@@ -29,7 +29,8 @@ struct backtest_row {
 /// warning or a drift, or a failure naming the 1-based line of the first
 /// value that is not a decimal number (`parse_decimal`: no hexadecimal,
 /// `nan`, `inf` or trailing bytes; out of range is refused) or that `s`
-/// refuses.
+/// refuses (`errc::invalid_value`), or a read error of `in`
+/// (`errc::storage_failure`).
 expected<std::vector<backtest_row>> backtest(strategy& s, std::istream& in);
 
 /// Formats `rows` as the command line prints them: `STATE INDEX VALUE`, one

@@ -25,7 +25,8 @@ struct csv_event {
 /// (both as `parse_decimal` and `parse_whole` take them); `kind` must name
 /// a metric kind. The model id is taken as it is: a node checks it and
 /// says why it refuses one. Reasons quote what they refuse, control bytes
-/// escaped and long fields cut short.
+/// escaped and long fields cut short; the code is `invalid_metric_kind` for
+/// the kind, `invalid_value` for the numbers.
 expected<csv_event> parse_event_fields(std::string_view model,
                                        std::string_view kind,
                                        std::string_view value,
@@ -35,7 +36,8 @@ expected<csv_event> parse_event_fields(std::string_view model,
 /// blanks and tabs around a field are ignored, an empty last field is no
 /// time). The model id must be valid (`check_model_id`), the other fields
 /// as `parse_event_fields` takes them. Returns the event or why the line
-/// is refused; allocates only the model id and a reason.
+/// is refused (`invalid_model_id` for the id, `invalid_value` for a wrong
+/// number of fields); allocates only the model id and a reason.
 expected<csv_event> parse_csv_event(std::string_view line);
 
 } // namespace retrain::core

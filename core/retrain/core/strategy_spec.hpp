@@ -19,7 +19,8 @@ struct strategy_spec {
 /// Parses `NAME [KEY=VALUE ...]`: words apart by blanks (space, tab, CR, LF,
 /// FF, VT); the first is the strategy, each other one a parameter with a
 /// non-empty key before its first `=` (the value may be empty or hold more
-/// `=`). Refused with a reason, quoting the word (control bytes escaped): an
+/// `=`). Refused (`errc::invalid_config`) with a reason, quoting the word
+/// (control bytes escaped): an
 /// empty or blank text, a word without `=` or with an empty key, a key given
 /// twice, and a NUL byte or other control byte anywhere. Whether the name
 /// and parameters exist is `make_strategy`'s to check.
