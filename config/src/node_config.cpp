@@ -221,7 +221,7 @@ void node_config::declare_options() {
          "shippers)");
   auto& mon = s.monitor;
   binder{*this, "retrain.monitor"}
-    .add(mon.alpha, "alpha", "EWMA weight of the newest value, in [0, 1]")
+    .add(mon.alpha, "alpha", "EWMA weight of the newest value, in (0, 1]")
     .add(mon.min_samples, "min-samples",
          "no decision before this many values per kind")
     .add(mon.consecutive_breaches, "consecutive-breaches",

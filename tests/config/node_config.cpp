@@ -224,6 +224,19 @@ CAF_TEST(every error is invalid_config) {
   CAF_CHECK(is_invalid_config(res.error()));
 }
 
+CAF_TEST(alpha must move the average) {
+  CAF_CHECK_EQUAL(error_of({"--retrain.monitor.alpha=0"}),
+                  "retrain.monitor.alpha=0 is outside (0, 1]");
+  CAF_CHECK_EQUAL(error_of({}, "[retrain.monitor]\nalpha=0.0\n"),
+                  "retrain.monitor.alpha=0 is outside (0, 1]");
+  CAF_CHECK_EQUAL(error_of({"--retrain.monitor.alpha=1"}), "ok");
+  CAF_CHECK_EQUAL(
+    error_of({"--retrain.strategy.accuracy=ewma_threshold alpha=0 "
+              "threshold=0.9"}),
+    "retrain.strategy.accuracy: ewma_threshold: parameter alpha=0 must be "
+    "greater than 0");
+}
+
 CAF_TEST(kind checks name the key) {
   CAF_CHECK_EQUAL(error_of({"--retrain.threshold.accuracy=2"}),
                   "retrain.threshold.accuracy: accuracy value 2 is outside "

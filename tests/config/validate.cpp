@@ -42,10 +42,14 @@ CAF_TEST(monitor config) {
   check_rows<m>(m::defaults(),
                 {
                   {[](m& x) { x.alpha = 1.0; }, "ok"},
+                  {[](m& x) { x.alpha = 1e-300; }, "ok"},
+                  // An EWMA that never moves is no EWMA.
+                  {[](m& x) { x.alpha = 0.0; },
+                   "retrain.monitor.alpha=0 is outside (0, 1]"},
                   {[](m& x) { x.alpha = 1.5; },
-                   "retrain.monitor.alpha=1.5 is outside [0, 1]"},
+                   "retrain.monitor.alpha=1.5 is outside (0, 1]"},
                   {[](m& x) { x.alpha = -0.1; },
-                   "retrain.monitor.alpha=-0.1 is outside [0, 1]"},
+                   "retrain.monitor.alpha=-0.1 is outside (0, 1]"},
                   {[](m& x) { x.min_samples = 0; },
                    "retrain.monitor.min-samples must be at least 1"},
                   {[](m& x) { x.consecutive_breaches = 0; },
@@ -114,7 +118,7 @@ CAF_TEST(node settings) {
                    "port within [1, 65535]"},
                   // The monitor config is checked where monitors run ...
                   {[](n& x) { x.monitor.alpha = 2; },
-                   "retrain.monitor.alpha=2 is outside [0, 1]"},
+                   "retrain.monitor.alpha=2 is outside (0, 1]"},
                   {[](n& x) {
                      x.role = node_role::worker;
                      x.monitor.alpha = 2;
