@@ -1,17 +1,16 @@
 #include "retrain/monitor_config.hpp"
 
-#include <sstream>
-
 #include "retrain/config_error.hpp"
+#include "scalar_text.hpp"
 
 namespace retrain {
 
 namespace {
 
+// Parameters reach the strategies as text: exactly the double, not six
+// digits of it (0.287309123 stays 0.287309123).
 std::string show(double x) {
-  std::ostringstream out;
-  out << x;
-  return out.str();
+  return detail::format_decimal(x);
 }
 
 } // namespace

@@ -113,6 +113,9 @@ CAF_TEST(node settings) {
                   {[](n& x) { x.log_level = "loud"; },
                    "retrain.log-level='loud' is not one of trace, debug, info, "
                    "warn, error, critical, off"},
+                  // Control bytes of a value reach no terminal.
+                  {[](n& x) { x.log_format = "\x1b[2J"; },
+                   "retrain.log-format='\\x1b[2J' is not one of text, json"},
                   {[](n& x) { x.coordinator.port = 0; },
                    "retrain.coordinator='127.0.0.1:0' is not HOST:PORT with a "
                    "port within [1, 65535]"},
@@ -157,6 +160,11 @@ CAF_TEST(endpoints) {
     {"db1:0", "--node='db1:0': port must be within [1, 65535]"},
     {"db1:65536", "--node='db1:65536': port must be within [1, 65535]"},
     {"db1:12x", "--node='db1:12x': port must be within [1, 65535]"},
+    // The port is a whole decimal field: no sign, no blank, no hex.
+    {"db1:+12", "--node='db1:+12': port must be within [1, 65535]"},
+    {"db1: 12", "--node='db1: 12': port must be within [1, 65535]"},
+    {"db1:0x10", "--node='db1:0x10': port must be within [1, 65535]"},
+    {"db1\x1b:0", "--node='db1\\x1b:0': port must be within [1, 65535]"},
   };
   for (auto& r : rows) {
     auto res = parse_endpoint(r.input, "--node");
