@@ -53,7 +53,7 @@ const std::vector<strategy_info>& strategies() {
      "exponentially weighted moving average against a fixed threshold, with "
      "warm-up and hysteresis (the seed's policy)",
      false,
-     {{"alpha", "0.2", "weight of the newest value, in [0, 1]"},
+     {{"alpha", "0.2", "weight of the newest value, in (0, 1]"},
       {"threshold", "", "the EWMA is compared with this (required)"},
       {"direction", "below",
        "below: breach when the EWMA falls under the threshold (quality); "
@@ -241,7 +241,7 @@ namespace {
 expected<std::unique_ptr<strategy>> make_ewma(const param_map& params) {
   param_reader in{"ewma_threshold", params};
   ewma_threshold_params p;
-  p.alpha = in.real("alpha", 0.2, 0.0, 1.0);
+  p.alpha = in.real_above("alpha", 0.2, 0.0, 1.0);
   p.threshold = in.required_real("threshold",
                                  -std::numeric_limits<double>::max(),
                                  std::numeric_limits<double>::max());

@@ -1365,6 +1365,38 @@ class NodeConfigTest(unittest.TestCase):
             f.flush()
             self.assert_refused([f"--config-file={f.name}"], "alpah")
 
+    def test_strict_config_file(self):
+        # Each of these ran a node before: CAF dropped the value, stopped
+        # reading at the NUL byte, took the typo, the negative interval or the
+        # unknown policy (with work stealing), or read 0x10 as 16.
+        cases = [
+            (b'[retrain]\nworkers="two"\n', "retrain.workers"),
+            (b'[retrain]\ningest-port="x"\n', "retrain.ingest-port"),
+            (b"[retrain.monitor]\nalpha=0.5\0\nalpha=99\n", "retrain.monitor.alpha"),
+            (b"[middleman]\nheartbeat-intervall=1s\n", "middleman.heartbeat-intervall"),
+            (b"[middleman]\nheartbeat-interval=-1s\n", "middleman.heartbeat-interval"),
+            (b"[scheduler]\npolicy='bogus'\n", "scheduler.policy"),
+            (b"[openssl]\ncertfile=\"node.pem\"\n", "openssl.certfile"),
+            (b"[caf.scheduler]\npolicy='sharing'\n", "caf.scheduler.policy"),
+            (b"[retrain.monitor]\nalpha=0\n", "retrain.monitor.alpha"),
+            (b"[retrain]\nworkers=0x10\n", "retrain.workers"),
+            (b"[retrain]\nworkers=1\nworkers=2\n", "retrain.workers"),
+        ]
+        for text, key in cases:
+            with tempfile.NamedTemporaryFile("wb", suffix=".ini", prefix="retrain-e2e-") as f:
+                f.write(text)
+                f.flush()
+                self.assert_refused([f"--config={f.name}"], key)
+
+    def test_strict_command_line(self):
+        for arg in ("--middleman.heartbeat-interval=-1s", "--scheduler.policy=bogus",
+                    "--scheduler.max-threads=0", "--retrain.monitor.alpha=0",
+                    "--retrain.workers=0x10", "--retrain.threshold.accuracy=0x1p-1",
+                    "--retrain.monitor.cooldown=9999999999h",
+                    "--middleman.heartbeat-intervall=1s"):
+            key = arg[2:].split("=")[0]
+            self.assert_refused([arg], key)
+
 
 def main():
     global BIN_DIR

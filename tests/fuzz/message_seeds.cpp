@@ -1,8 +1,9 @@
 // Writes the seed corpus of the fuzz target `messages` into a directory:
-// for every type of fuzz::message_types a default value, read as that type
-// (`type-NN`) and as a whole message the way BASP reads one
-// (`message-NN`), plus filled-in examples of the messages peers send most
-// and a snapshot of every strategy after a few updates.
+// for every type of the retrain type-id block a default value, read as that
+// type (`type-NN`, NN its position in the block) and as a whole message the
+// way BASP reads one (`message-NN`), plus filled-in examples of the
+// messages peers send most and a snapshot of every strategy after a few
+// updates.
 //
 //   retrain-fuzz-message-seeds tests/fuzz/corpus/messages
 
@@ -24,8 +25,9 @@ using namespace retrain;
 
 namespace {
 
-constexpr std::size_t message_selector
-  = caf::detail::tl_size<fuzz::message_types>::value;
+constexpr std::size_t message_selector = fuzz::message_type_count;
+
+using fuzz::selector_of;
 
 class seed_writer {
 public:
@@ -59,23 +61,13 @@ private:
   std::filesystem::path dir_;
 };
 
-template <class... Ts, std::size_t... Is>
-void write_defaults(seed_writer& out, caf::detail::type_list<Ts...>,
-                    std::index_sequence<Is...>) {
-  char name[16];
-  auto one = [&](std::size_t i, auto x) {
+void write_defaults(seed_writer& out) {
+  fuzz::for_each_message_type([&](auto index) {
+    constexpr auto i = decltype(index)::value;
+    char name[16];
     std::snprintf(name, sizeof(name), "%02zu", i);
-    out.both(name, i, x);
-  };
-  (one(Is, Ts{}), ...);
-}
-
-template <class T>
-constexpr std::size_t selector_of() {
-  constexpr auto index
-    = caf::detail::tl_index_of<fuzz::message_types, T>::value;
-  static_assert(index >= 0, "not in fuzz::message_types");
-  return static_cast<std::size_t>(index);
+    out.both(name, i, fuzz::message_type<i>{});
+  });
 }
 
 } // namespace
@@ -91,8 +83,7 @@ int main(int argc, char** argv) {
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
   seed_writer out{sys, argv[1]};
-  write_defaults(out, fuzz::message_types{},
-                 std::make_index_sequence<message_selector>{});
+  write_defaults(out);
   metric_event ev{"cv:anomaly_detector:1.2.0", metric_kind::accuracy, 0.93,
                   1700000000000000000};
   out.both("metric_event", selector_of<metric_event>(), ev);

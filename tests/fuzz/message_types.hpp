@@ -1,24 +1,46 @@
 #pragma once
 
-#include <caf/detail/type_list.hpp>
+#include <cstddef>
+#include <utility>
+
+#include <caf/type_id.hpp>
 
 #include "retrain/messages.hpp"
 
 namespace retrain::fuzz {
 
-/// Every type of the retrain wire contract, as `register_messages`
-/// registers them. The fuzz target `messages` reads the type at position i
-/// for selector byte i; `retrain-fuzz-message-seeds` writes a seed for
-/// each. A new message type is one more line here, at the end (seeds keep
-/// their selector). Once `retrain/fwd.hpp` declares the types in a CAF
-/// type-ID block, this list can be taken from that block.
-using message_types = caf::detail::type_list<
-  metric_kind, metric_event, metric_batch, run_event, metric_run, ingest_ack,
-  event_reject, batch_report, trigger_reason, retrain_trigger, job_state,
-  retrain_job, job_result, job_record, job_update, line_state, register_version,
-  model_version, kind_status, model_status, core::strategy_snapshot,
-  monitor_snapshot, monitor_stats, worker_status, coordinator_status,
-  ingest_actor, monitor_node_actor, retrain_worker_actor, monitor_actor,
-  supervisor_actor, registry_actor, dispatcher_actor>;
+/// How many types the retrain type-id block (`retrain/fwd.hpp`) declares:
+/// every type of the wire contract, including vectors sent as replies and
+/// the typed actor handles. The fuzz target `messages` reads the type at
+/// position i of the block for selector byte i, so a type added to the
+/// block needs no change here; `retrain-fuzz-message-seeds` writes a seed
+/// for each (selectors follow the block's order: rewrite the seeds when the
+/// block changes).
+inline constexpr std::size_t message_type_count
+  = caf::id_block::retrain::end - caf::id_block::retrain::begin;
+
+/// The type at position `I` of the retrain type-id block.
+template <std::size_t I>
+using message_type = typename caf::type_by_id<static_cast<caf::type_id_t>(
+  caf::id_block::retrain::begin + I)>::type;
+
+/// The position of `T` in the retrain type-id block: its selector byte.
+template <class T>
+constexpr std::size_t selector_of() {
+  return caf::type_id<T>::value - caf::id_block::retrain::begin;
+}
+
+/// Calls `f(std::integral_constant<std::size_t, I>{})` for every position
+/// of the block.
+template <class F, std::size_t... Is>
+void for_each_message_type(F&& f, std::index_sequence<Is...>) {
+  (f(std::integral_constant<std::size_t, Is>{}), ...);
+}
+
+template <class F>
+void for_each_message_type(F&& f) {
+  for_each_message_type(std::forward<F>(f),
+                        std::make_index_sequence<message_type_count>{});
+}
 
 } // namespace retrain::fuzz

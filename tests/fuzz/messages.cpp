@@ -4,7 +4,8 @@
 // types; this target does the same, and also reads each retrain message
 // type directly, so that the fuzzer needs no type name to reach a type's
 // fields. The first byte picks the type (one past the last type: a whole
-// message as BASP reads it); the rest is the payload.
+// message as BASP reads it); the rest is the payload. The types are those
+// of the type-id block in `retrain/fwd.hpp`, in its order.
 //
 // Checked: nothing crashes or leaks; what deserializes prints (as logs do)
 // and serializes to bytes that read back to the same bytes; a strategy
@@ -121,13 +122,16 @@ void read_as_message(const char* payload, std::size_t size) {
 
 using reader = void (*)(const char*, std::size_t);
 
-template <class... Ts>
-constexpr std::array<reader, sizeof...(Ts) + 1>
-make_readers(caf::detail::type_list<Ts...>) {
-  return {&read_as<Ts>..., &read_as_message};
+// One reader per type of the type-id block, in its order, then the reader
+// of whole messages.
+template <std::size_t... Is>
+constexpr std::array<reader, sizeof...(Is) + 1>
+make_readers(std::index_sequence<Is...>) {
+  return {&read_as<fuzz::message_type<Is>>..., &read_as_message};
 }
 
-constexpr auto readers = make_readers(fuzz::message_types{});
+constexpr auto readers
+  = make_readers(std::make_index_sequence<fuzz::message_type_count>{});
 
 } // namespace
 
