@@ -14,7 +14,7 @@ namespace retrain {
 namespace {
 
 constexpr const char* known_placeholders
-  = "{model} {project} {name} {version} {next_version} {job_id}";
+  = "{model} {project} {name} {version} {next_version} {job_id} {attempt}";
 
 // Returns the value of placeholder `key`, or an error whose text starts
 // with `where`, the argument it is in.
@@ -30,6 +30,8 @@ placeholder_value(std::string_view key, const retrain_job& job,
     return job.record.next_version;
   if (key == "job_id")
     return std::to_string(job.record.id);
+  if (key == "attempt")
+    return std::to_string(job.attempt);
   if (key == "project" || key == "name") {
     if (!parsed)
       parsed = core::parse_model_id(job.record.model);

@@ -36,7 +36,7 @@ caf::error ingest_state::check(metric_event& ev) {
 
 namespace {
 
-using self_ptr = monitor_node_actor::stateful_pointer<ingest_state>;
+using self_ptr = ingest_self_actor::stateful_pointer<ingest_state>;
 
 // Checks every event of `batch`, keeping the valid ones (moved forward in
 // place). With `rejects`, records each refusal there and the original
@@ -127,8 +127,8 @@ caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
 
 } // namespace
 
-monitor_node_actor::behavior_type
-ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
+ingest_self_actor::behavior_type
+ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
        supervisor_actor supervisor, const monitor_config& config,
        std::chrono::milliseconds timeout) {
   auto& st = self->state;
@@ -140,9 +140,20 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
     if (auto info = core::find_strategy(config.kinds[i]->strategy))
       st.binary[i] = info->binary;
   }
+  auto draining = [=] {
+    return caf::make_error(ec::draining,
+                           "the node is shutting down (draining): send to "
+                           "another monitor node, or again once it is back");
+  };
   return {
     [=](metric_event& ev) {
       auto& st = self->state;
+      if (st.draining) {
+        ++st.rejected;
+        log().warn("{}#{} event of {} refused: the node is draining",
+                   ingest_state::name, self->id(), ev.model);
+        return;
+      }
       if (auto err = st.check(ev)) {
         ++st.rejected;
         log().warn("{}#{} rejected event: {}", ingest_state::name, self->id(),
@@ -156,11 +167,24 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
       caf::anon_send(st.supervisor, std::move(batch));
     },
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
+      if (self->state.draining)
+        return draining();
       auto ack = check_batch(self, batch);
       return route(self, std::move(ack), std::move(batch));
     },
     [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
+      if (self->state.draining)
+        return draining();
       return explain(self, batch);
+    },
+    [=](atom::drain) -> uint64_t {
+      auto& st = self->state;
+      if (!st.draining)
+        log().info("{}#{} draining: new events are refused ({} accepted "
+                   "so far)",
+                   ingest_state::name, self->id(), st.accepted);
+      st.draining = true;
+      return st.accepted;
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);

@@ -43,8 +43,18 @@ caf::result<model_version> handle_register(self_ptr self,
                 msg.job_id, (*existing)->line, (*existing)->version);
     return std::move(**existing);
   }
+  std::optional<core::semver> floor;
+  if (!msg.base_version.empty()) {
+    auto parsed = core::parse_semver(msg.base_version);
+    if (!parsed)
+      return caf::make_error(ec::invalid_model_id,
+                             "register_version for job "
+                               + std::to_string(msg.job_id) + ": base version "
+                               + parsed.error().message);
+    floor = std::move(*parsed);
+  }
   auto result = store.register_version(msg.job_id, *model, msg.reason,
-                                       msg.artifact, unix_now_ns());
+                                       msg.artifact, unix_now_ns(), floor);
   if (!result) {
     log().error("registry#{} {}", self->id(),
                 storage_error_text(result.error()));

@@ -158,7 +158,13 @@ retrain_worker_actor::behavior_type retrain_worker(
       else
         log().warn("{} failed: {} after {}, log {}", prefix, result.error, took,
                    result.log_file);
-      // Whoever sent the job: a dispatcher, or anything that takes results.
+      // Its home (the link, which holds it while the coordinator is
+      // away), or whoever sent the job: a dispatcher, or anything that
+      // takes results.
+      if (auto& home = self->state.home) {
+        self->send(home, std::move(result));
+        return;
+      }
       auto sender
         = caf::actor_cast<job_result_sink_actor>(self->current_sender());
       if (!sender) {
@@ -166,6 +172,14 @@ retrain_worker_actor::behavior_type retrain_worker(
         return;
       }
       self->send(sender, std::move(result));
+    },
+    [self](atom::linkup, worker_home_actor& home) {
+      // Handled only between attempts: a worker whose node lost the link
+      // while it ran enlists again once that attempt is over, never as idle
+      // while its command still runs.
+      auto& st = self->state;
+      st.home = std::move(home);
+      self->send(st.home, atom::enlist::value);
     },
   };
 }

@@ -214,6 +214,9 @@ void node_config::declare_options() {
     .add(s.coordinator, "coordinator",
          "where monitor and worker nodes find the coordinator")
     .add(s.workers, "workers", "retrain workers on this node")
+    .add(s.shutdown_grace, "shutdown-grace",
+         "how long SIGTERM waits for what the node holds to be delivered "
+         "(intake stops at once; a second signal exits at once)")
     .add(s.request_timeout, "request-timeout",
          "timeout of requests between actors")
     .add(s.log_level, "log-level", "trace|debug|info|warn|error|critical|off")
@@ -251,7 +254,7 @@ void node_config::declare_options() {
     .add(job.command, "command",
          "argv template of the retrain command, e.g. [\"train.sh\", "
          "\"{model}\"]; placeholders {model} {project} {name} {version} "
-         "{next_version} {job_id}; empty: simulated trainer")
+         "{next_version} {job_id} {attempt}; empty: simulated trainer")
     .add(job.simulated_duration, "simulated-duration",
          "sleep of the simulated trainer")
     .add(job.timeout, "timeout",
@@ -416,9 +419,10 @@ node_config::parse_settings(std::vector<std::string> args) {
     return err;
   if (auto err = settings_.validate())
     return err;
-  if (settings_.role != node_role::monitor)
-    if (auto err = check_data_dir(settings_.data_dir))
-      return err;
+  // Every role writes there: the coordinator its registry, workers their
+  // job logs, monitor nodes the triggers a shutdown could not deliver.
+  if (auto err = check_data_dir(settings_.data_dir))
+    return err;
   return settings_;
 }
 

@@ -23,6 +23,8 @@ caf::error node_settings::validate() const {
                         + "]");
   if (request_timeout <= 0ms)
     return config_error("retrain.request-timeout must be greater than 0");
+  if (shutdown_grace < 0ms)
+    return config_error("retrain.shutdown-grace must not be negative");
   static const char* levels[] = {"trace", "debug",    "info", "warn",
                                  "error", "critical", "off"};
   if (std::find(std::begin(levels), std::end(levels), log_level)

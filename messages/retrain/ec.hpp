@@ -37,6 +37,9 @@ enum class ec : uint8_t {
   invalid_config,
   /// A peer did not answer or could not be reached.
   unreachable,
+  /// The node is shutting down and takes nothing new; send elsewhere or
+  /// again later.
+  draining,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

@@ -460,6 +460,7 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
       << st->running << " running, " << st->succeeded << " succeeded, "
       << st->failed << " failed since start; " << st->supervisors
       << " monitor nodes, " << st->workers.size() << " workers\n";
+  out << "  storage: " << st->storage << "; registry " << st->registry << '\n';
   for (auto& w : st->workers) {
     out << "  worker " << w.worker << ": ";
     if (w.job_id == 0)

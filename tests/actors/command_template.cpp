@@ -57,6 +57,8 @@ CAF_TEST(every placeholder expands inside any argument) {
                   "anomaly_detector|1.2.0->1.3.0|job-42.out");
   CAF_CHECK_EQUAL(expand({"{job_id}{job_id}", "{name}"}),
                   "4242|anomaly_detector");
+  // The attempt tells two attempts of one job apart (their logs, outputs).
+  CAF_CHECK_EQUAL(expand({"out-{job_id}-{attempt}"}), "out-42-2");
 }
 
 CAF_TEST(arguments without placeholders stay as they are) {
@@ -76,7 +78,8 @@ CAF_TEST(unknown placeholders fail naming them) {
   CAF_CHECK_EQUAL(expand({"train", "--out={output_dir}"}),
                   "retrain.job.command argument 1 '--out={output_dir}': "
                   "unknown placeholder {output_dir} (known: {model} "
-                  "{project} {name} {version} {next_version} {job_id}; "
+                  "{project} {name} {version} {next_version} {job_id} "
+                  "{attempt}; "
                   "write {{ and }} for literal braces)");
   auto err = expand({"{}"});
   CAF_CHECK_NOT_EQUAL(err.find("unknown placeholder {}"), std::string::npos);

@@ -15,7 +15,7 @@ namespace {
 
 struct fixture : actor_fixture {
   supervisor_actor sup;
-  monitor_node_actor in;
+  ingest_self_actor in;
 
   fixture() {
     auto cfg = monitor_config::defaults();
@@ -137,7 +137,7 @@ CAF_TEST(single events are fire and forget) {
   drain();
   CAF_CHECK_EQUAL(events_of("cv:one:1.0.0"), 1u);
   auto& st
-    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
         .state;
   CAF_CHECK_EQUAL(st.accepted, 1u);
   CAF_CHECK_EQUAL(st.rejected, 1u);
@@ -203,6 +203,34 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   CAF_CHECK_EQUAL(report.ack.first_error,
                   "event 0: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
+}
+
+CAF_TEST(a draining node refuses new events whole) {
+  ask<ingest_ack>(in, batch_of("cv:d:1.0.0", metric_kind::accuracy, {0.95}));
+  CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);
+  // A batch is refused whole: nothing of it was taken, the producer sends
+  // it elsewhere or again.
+  auto res = self->request(in, caf::infinite,
+                           batch_of("cv:d:1.0.0", metric_kind::accuracy,
+                                    {0.95, 0.96}));
+  drain();
+  res.receive([](ingest_ack&) { CAF_FAIL("a draining node took a batch"); },
+              [](caf::error& err) {
+                CAF_CHECK_EQUAL(err, caf::make_error(ec::draining));
+              });
+  auto explained = self->request(in, caf::infinite, atom::explain::value,
+                                 batch_of("cv:d:1.0.0", metric_kind::accuracy,
+                                          {0.95}));
+  drain();
+  explained.receive([](batch_report&) { CAF_FAIL("took an explained batch"); },
+                    [](caf::error& err) {
+                      CAF_CHECK_EQUAL(err, caf::make_error(ec::draining));
+                    });
+  self->send(in, event("cv:d:1.0.0", metric_kind::accuracy, 0.5));
+  drain();
+  CAF_CHECK_EQUAL(events_of("cv:d:1.0.0"), 1u);
+  // Draining twice changes nothing.
+  CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -537,15 +537,16 @@ CAF_TEST(kind checks name the key) {
                   "control byte '\\x01' at column 7");
 }
 
-CAF_TEST(the data dir must be writable unless the role needs none) {
+CAF_TEST(the data dir must be writable for every role) {
+  // A monitor node keeps the triggers a shutdown could not deliver there.
   auto file = write("plain-file", "");
-  CAF_CHECK_EQUAL(
-    error_of({"--retrain.data-dir=" + file + "/data"})
-      .rfind("retrain.data-dir='" + file + "/data' cannot be created", 0),
-    0u);
-  CAF_CHECK_EQUAL(error_of({"--retrain.data-dir=" + file + "/data",
-                            "--retrain.role=monitor"}),
-                  "ok");
+  for (auto role : {"all", "coordinator", "monitor", "worker"})
+    CAF_CHECK_EQUAL(error_of({"--retrain.data-dir=" + file + "/data",
+                              std::string{"--retrain.role="} + role})
+                      .rfind("retrain.data-dir='" + file
+                               + "/data' cannot be created",
+                             0),
+                    0u);
 }
 
 CAF_TEST(help shows each default from its field) {

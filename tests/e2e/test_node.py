@@ -249,7 +249,15 @@ class NodeTestCase(unittest.TestCase):
     def _outcome_failed(self):
         """Whether this test failed so far (its node logs then help)."""
         outcome = getattr(self, "_outcome", None)
-        return outcome is not None and not getattr(outcome, "success", True)
+        if outcome is None:
+            return False
+        if not getattr(outcome, "success", True):
+            return True
+        # Python 3.11 records the failure in the result before tearDown
+        # and leaves `success` set.
+        result = getattr(outcome, "result", None)
+        return any(test is self for test, _ in
+                   getattr(result, "failures", []) + getattr(result, "errors", []))
 
     def start_node(self, *args, data_dir=None, log_name=None):
         data_dir = data_dir or os.path.join(self.tmp, "data")
