@@ -4,9 +4,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <thread>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -29,6 +29,7 @@
 #include "retrain/process_runner.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
+#include "version.hpp"
 
 namespace retrain {
 
@@ -209,6 +210,7 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
       return std::move(coord.error());
     keep(coord->registry);
     coordinator = coord->dispatcher;
+    caf::anon_send(coordinator, atom::hello::value, node_version());
     keep(coordinator);
     auto port = publish(sys, coordinator, cfg, cfg.coordinator_port,
                         "coordinator");
@@ -257,7 +259,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     }
     targets.link = sys.spawn(coordinator_link, std::move(where),
                              cfg.request_timeout, std::move(workers),
-                             outbox_file(cfg.data_dir), lease_fd);
+                             outbox_file(cfg.data_dir), lease_fd,
+                             node_version());
     keep(targets.link);
   }
   if (cfg.role == node_role::all || cfg.role == node_role::monitor) {

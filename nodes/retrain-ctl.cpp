@@ -23,7 +23,8 @@ commands:
                              ends, lines up to 1 MiB); prints rejected lines
                              with reasons as they are found (--json: the
                              first 1000, the rest counted)
-  status [MODEL|LINE]        the coordinator's queue and workers, then the
+  status [MODEL|LINE]        the coordinator's queue, workers, storage and
+                             the version of every node, then the
                              monitored models (or only MODEL, or every
                              version of LINE): per kind statistic, samples,
                              state

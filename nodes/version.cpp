@@ -14,6 +14,10 @@ std::string caf_version() {
          + std::to_string(CAF_PATCH_VERSION);
 }
 
+std::string node_version() {
+  return std::string{project_version()} + " (git " + git_revision + ")";
+}
+
 std::string version_line(const std::string& program) {
   return program + " " + project_version() + " (git " + git_revision + ", CAF "
          + caf_version() + ")";

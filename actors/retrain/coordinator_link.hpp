@@ -93,6 +93,8 @@ struct coordinator_link_state {
   uint64_t report_seq = 0;
   /// Where the lease of the node's fence is renewed, or -1 without one.
   int lease_fd = -1;
+  /// The retrain version of this node, told the coordinator at connect.
+  std::string node_version;
   /// Who waits for the outbox to empty (a stopping node).
   std::vector<caf::typed_response_promise<uint64_t>> drain_waiters;
 
@@ -131,12 +133,14 @@ using coordinator_link_self_actor = coordinator_link_actor::extend<
 /// there go into the outbox first, and `atom::spill` writes it. With a
 /// `lease_fd` (see `start_fence` of retrain-node), it renews the lease every
 /// `lease_interval` while the coordinator is linked: a node that is stopped
-/// or cut off stops renewing, and its fence kills its job commands.
+/// or cut off stops renewing, and its fence kills its job commands. At every
+/// connect it tells the coordinator `node_version`, the retrain version of
+/// its node (`retrain-ctl status` lists every node's).
 coordinator_link_self_actor::behavior_type coordinator_link(
   coordinator_link_self_actor::stateful_pointer<coordinator_link_state> self,
   coordinator_location where, std::chrono::milliseconds timeout,
   std::vector<retrain_worker_actor> workers, std::string spill_file,
-  int lease_fd);
+  int lease_fd, std::string node_version);
 
 /// How often a link renews its node's lease: well within the shortest
 /// sensible `middleman.connection-timeout`.

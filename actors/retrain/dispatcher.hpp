@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -90,6 +91,11 @@ struct dispatcher_state {
   std::unordered_map<std::string, core::semver> floor;
   std::map<caf::actor_addr, worker_slot> workers;
   std::vector<job_news_actor> subscribers;
+  /// The retrain version of this coordinator's node, once it said hello.
+  std::string version;
+  /// The node and version each linked node's link said hello with, by the
+  /// link's address (dropped when the link goes down).
+  std::map<caf::actor_addr, std::pair<std::string, std::string>> node_versions;
   uint64_t succeeded = 0;
   uint64_t failed = 0;
   /// Triggers for the next group commit, in arrival order.

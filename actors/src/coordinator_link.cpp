@@ -279,8 +279,9 @@ void report(self_ptr self, job_result result) {
   }
   auto seq = ++st.report_seq;
   st.reporting.emplace(seq, result);
-  self->request(st.coordinator, st.timeout, atom::report::value,
-                std::move(result))
+  self
+    ->request(st.coordinator, st.timeout, atom::report::value,
+              std::move(result))
     .then([=](uint64_t) { self->state.reporting.erase(seq); },
           [=](caf::error&) {
             // Gone already when the link dropped (held since).
@@ -322,12 +323,12 @@ caf::expected<uint64_t> spill(self_ptr self) {
     out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
     out.flush();
     if (!out)
-      return caf::make_error(ec::storage_failure,
-                             "cannot write " + tmp + ": " + std::strerror(errno));
+      return caf::make_error(ec::storage_failure, "cannot write " + tmp + ": "
+                                                    + std::strerror(errno));
   }
   if (std::rename(tmp.c_str(), st.spill_file.c_str()) != 0)
-    return caf::make_error(ec::storage_failure,
-                           "cannot rename " + tmp + ": " + std::strerror(errno));
+    return caf::make_error(ec::storage_failure, "cannot rename " + tmp + ": "
+                                                  + std::strerror(errno));
   return static_cast<uint64_t>(triggers.size());
 }
 
@@ -375,6 +376,7 @@ void connected(self_ptr self, coordinator_actor coordinator) {
   st.coordinator = std::move(coordinator);
   st.attempts = 0;
   self->monitor(st.coordinator);
+  self->send(st.coordinator, atom::hello::value, st.node_version);
   if (!st.where.local)
     log().info("{}#{} reached the coordinator at {}:{}",
                coordinator_link_state::name, self->id(), st.where.host,
@@ -498,7 +500,7 @@ coordinator_link_self_actor::behavior_type coordinator_link(
   coordinator_link_self_actor::stateful_pointer<coordinator_link_state> self,
   coordinator_location where, std::chrono::milliseconds timeout,
   std::vector<retrain_worker_actor> workers, std::string spill_file,
-  int lease_fd) {
+  int lease_fd, std::string node_version) {
   auto& st = self->state;
   {
     std::random_device rd;
@@ -512,6 +514,7 @@ coordinator_link_self_actor::behavior_type coordinator_link(
   st.workers = std::move(workers);
   st.spill_file = std::move(spill_file);
   st.lease_fd = lease_fd;
+  st.node_version = std::move(node_version);
   load_spill(self);
   if (st.lease_fd >= 0)
     self->send(self, atom::lease::value);
@@ -546,9 +549,9 @@ coordinator_link_self_actor::behavior_type coordinator_link(
       auto& st = self->state;
       // Not linked: the next linkup asks the worker again.
       if (st.coordinator)
-        self->send(st.coordinator, atom::enlist::value,
-                   caf::actor_cast<retrain_worker_actor>(
-                     self->current_sender()));
+        self->send(
+          st.coordinator, atom::enlist::value,
+          caf::actor_cast<retrain_worker_actor>(self->current_sender()));
     },
     [=](atom::lease) {
       auto& st = self->state;

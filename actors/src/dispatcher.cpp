@@ -346,6 +346,7 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
                               return x.address() == msg.source;
                             }),
              subs.end());
+  st.node_versions.erase(msg.source);
   auto w = st.workers.find(msg.source);
   if (w == st.workers.end())
     return;
@@ -375,6 +376,25 @@ void enlist(self_ptr self, retrain_worker_actor worker) {
   log().info("{}#{} worker {} enlisted ({} workers)", dispatcher_state::name,
              self->id(), to_string(addr), st.workers.size());
   assign(self);
+}
+
+// Notes the version a node runs: this coordinator's own without a sender,
+// else that of the sending link's node (in role `all` the coordinator's node
+// too, as a monitor node), until the link goes down.
+void hello(self_ptr self, std::string version) {
+  auto& st = self->state;
+  auto& sender = self->current_sender();
+  if (!sender) {
+    st.version = std::move(version);
+    return;
+  }
+  auto node = to_string(sender->node());
+  if (st.version != version && !version.empty() && !st.version.empty())
+    log().warn("{}#{} node {} runs retrain {}, this coordinator {}",
+               dispatcher_state::name, self->id(), node, version, st.version);
+  if (st.node_versions.count(sender->address()) == 0)
+    self->monitor(sender);
+  st.node_versions[sender->address()] = {std::move(node), std::move(version)};
 }
 
 // -- triggers -----------------------------------------------------------------
@@ -717,6 +737,7 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       enlist(self,
              caf::actor_cast<retrain_worker_actor>(self->current_sender()));
     },
+    [=](atom::hello, std::string& version) { hello(self, std::move(version)); },
     [=](atom::subscribe, job_news_actor& sub,
         std::vector<line_state>& known) -> std::vector<line_state> {
       self->monitor(sub);
@@ -765,6 +786,9 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
         result.workers.push_back(worker_status{to_string(addr), slot.job_id});
       result.storage = st.health.describe();
       result.registry = st.identity;
+      result.version = st.version;
+      for (auto& [addr, nv] : st.node_versions)
+        result.node_versions[nv.first] = nv.second;
       return result;
     },
   };

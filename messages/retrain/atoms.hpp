@@ -77,4 +77,7 @@ using report = caf::atom_constant<caf::atom("report")>;
 /// running.
 using lease = caf::atom_constant<caf::atom("lease")>;
 
+/// A node tells the coordinator which version of retrain it runs.
+using hello = caf::atom_constant<caf::atom("hello")>;
+
 } // namespace retrain::atom

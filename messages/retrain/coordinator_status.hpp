@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct coordinator_status {
   std::string storage;
   /// The identity of the registry database (random, set at its creation).
   std::string registry;
+  /// The retrain version of the coordinator, e.g. `0.1.0 (git 1a2b3c4d5e6f)`.
+  std::string version;
+  /// The version of every other node linked to the coordinator (monitor
+  /// and worker nodes), by node id: a mixed-version cluster shows here.
+  std::map<std::string, std::string> node_versions;
 };
 
 /// @relates coordinator_status
@@ -43,7 +49,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, coordinator_status& x) {
   return f(caf::meta::type_name("coordinator_status"), x.queued, x.running,
            x.succeeded, x.failed, x.supervisors, x.workers, x.storage,
-           x.registry);
+           x.registry, x.version, x.node_versions);
 }
 
 } // namespace retrain

@@ -143,6 +143,9 @@ using coordinator_actor = worker_home_actor::extend<
   caf::replies_to<retrain_trigger>::with<trigger_ack>,
   /// A worker enlists and pulls work.
   caf::reacts_to<atom::enlist, retrain_worker_actor>,
+  /// A node's link says which retrain version its node runs (at every
+  /// connect); the coordinator's node says so without a sender.
+  caf::reacts_to<atom::hello, std::string>,
   /// Subscribes to job updates, with the lines the node knows (busy,
   /// latest version); the answer is the state of every line the
   /// coordinator knows, to resync after a reconnect.
@@ -154,10 +157,10 @@ using coordinator_actor = worker_home_actor::extend<
 /// (`coordinator_actor`), versions (`versions_actor`, asking the registry)
 /// and what `retrain-ctl` asks.
 using dispatcher_actor = coordinator_actor::extend_with<versions_actor>::extend<
-    /// Returns every job, newest first.
-    caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
-    /// Returns queue and worker status.
-    caf::replies_to<atom::status>::with<coordinator_status>>;
+  /// Returns every job, newest first.
+  caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
+  /// Returns queue and worker status.
+  caf::replies_to<atom::status>::with<coordinator_status>>;
 
 /// A node's link to its coordinator, which owns reachability: it holds the
 /// triggers of the node's monitors (`trigger_sink_actor`) while the

@@ -367,7 +367,7 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
     coordinator_location where;
     where.local = node.coordinator;
     node.link = sys.spawn(coordinator_link, std::move(where), timeout,
-                          node.workers, std::string{}, -1);
+                          node.workers, std::string{}, -1, std::string{});
   }
   node.sup = sys.spawn(supervisor, mcfg, node.link);
   node.in = sys.spawn(ingest, node.sup, mcfg, timeout);

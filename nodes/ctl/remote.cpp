@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <fcntl.h>
@@ -443,6 +444,22 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
 }
 namespace {
 
+// Prints the version of the coordinator and of every node linked to it, and
+// says so when they differ.
+void print_versions(const coordinator_status& st, std::ostream& out) {
+  out << "  version: " << (st.version.empty() ? "unknown" : st.version) << '\n';
+  std::set<std::string> distinct;
+  if (!st.version.empty())
+    distinct.insert(st.version);
+  for (auto& [node, version] : st.node_versions) {
+    out << "  node " << node << ": " << version << '\n';
+    distinct.insert(version);
+  }
+  if (distinct.size() > 1)
+    out << "  warning: the cluster runs " << distinct.size()
+        << " different retrain versions\n";
+}
+
 // Prints the coordinator's view: queue, workers and their jobs.
 void print_cluster(const remote_options& opts, std::ostream& out) {
   connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
@@ -461,6 +478,7 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
       << st->failed << " failed since start; " << st->supervisors
       << " monitor nodes, " << st->workers.size() << " workers\n";
   out << "  storage: " << st->storage << "; registry " << st->registry << '\n';
+  print_versions(*st, out);
   for (auto& w : st->workers) {
     out << "  worker " << w.worker << ": ";
     if (w.job_id == 0)

@@ -38,8 +38,8 @@ struct fixture : actor_fixture {
     coordinator_location where;
     where.local = coordinator;
     link = sys.spawn(coordinator_link, where, 10000ms,
-                     std::vector<retrain_worker_actor>{worker}, spill_file,
-                     -1);
+                     std::vector<retrain_worker_actor>{worker}, spill_file, -1,
+                     "0.1.0 (git test)");
     drain();
   }
 
@@ -120,6 +120,13 @@ CAF_TEST(job news reaches the subscriber as line news) {
   self->send(link, job_update{2, "cv:c", job_state::queued, ""});
   drain();
   CAF_CHECK(news_of("cv:c").busy);
+}
+
+CAF_TEST(the link tells every coordinator it reaches the version of its node) {
+  CAF_CHECK_EQUAL(seen->hellos, std::vector<std::string>{"0.1.0 (git test)"});
+  lose(coordinator);
+  auto seen2 = reach_another();
+  CAF_CHECK_EQUAL(seen2->hellos, std::vector<std::string>{"0.1.0 (git test)"});
 }
 
 CAF_TEST(triggers are held while the coordinator is lost) {
@@ -304,7 +311,8 @@ CAF_TEST(a stopping node keeps what it could not deliver for the next start) {
   coordinator_location where;
   where.local = sys.spawn(fake_coordinator, log2);
   auto link2 = sys.spawn(coordinator_link, where, 10000ms,
-                         std::vector<retrain_worker_actor>{}, spill_file, -1);
+                         std::vector<retrain_worker_actor>{}, spill_file, -1,
+                         "0.1.0 (git test)");
   drain();
   CAF_REQUIRE_EQUAL(log2->triggers.size(), 2u);
   CAF_CHECK_EQUAL(log2->triggers[0].id, ids[0]);

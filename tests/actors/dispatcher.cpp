@@ -280,4 +280,26 @@ CAF_TEST(the jobs query reports a storage failure) {
                      "registry db " + path + ": cannot read the jobs: "));
 }
 
+CAF_TEST(status names the version of the coordinator and of each linked node) {
+  // The coordinator's own node says hello without a sender, the link of
+  // another node as itself.
+  caf::anon_send(disp, atom::hello::value, std::string{"0.1.0 (git a)"});
+  auto link = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    self->send(disp, atom::hello::value, std::string{"0.2.0 (git b)"});
+    return {[](int) {}};
+  });
+  drain();
+  auto status = ask<coordinator_status>(disp, atom::status::value);
+  CAF_CHECK_EQUAL(status.version, "0.1.0 (git a)");
+  CAF_REQUIRE_EQUAL(status.node_versions.size(), 1u);
+  CAF_CHECK_EQUAL(status.node_versions.begin()->first, to_string(link.node()));
+  CAF_CHECK_EQUAL(status.node_versions.begin()->second, "0.2.0 (git b)");
+  // A link that goes down takes its node off the list.
+  caf::anon_send_exit(link, caf::exit_reason::kill);
+  drain();
+  status = ask<coordinator_status>(disp, atom::status::value);
+  CAF_CHECK(status.node_versions.empty());
+  CAF_CHECK_EQUAL(status.version, "0.1.0 (git a)");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -118,6 +118,8 @@ struct coordinator_log {
   std::vector<caf::typed_response_promise<trigger_ack>> unanswered;
   std::vector<retrain_worker_actor> enlisted;
   std::vector<job_result> results;
+  /// The versions links said hello with, in order.
+  std::vector<std::string> hellos;
   /// Whether reported results stay unanswered (in `unanswered_reports`).
   bool hold_reports = false;
   std::vector<caf::typed_response_promise<uint64_t>> unanswered_reports;
@@ -162,6 +164,9 @@ fake_coordinator(coordinator_actor::pointer self,
       auto outcome = job == log->triggers.size() ? trigger_outcome::created
                                                  : trigger_outcome::repeated;
       return trigger_ack{x.id, outcome, job, job_state::queued, ""};
+    },
+    [log](atom::hello, std::string& version) {
+      log->hellos.push_back(std::move(version));
     },
     [log](atom::enlist, retrain_worker_actor& x) {
       log->enlisted.push_back(std::move(x));

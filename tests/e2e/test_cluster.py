@@ -120,6 +120,15 @@ class ScaleOutTest(ClusterTestCase):
         self.assertRegex(text, r"0 queued, 0 running, 3 succeeded, 0 failed since start; "
                                r"1 monitor nodes, 2 workers")
         self.assertEqual(len(re.findall(r"  worker \S+: idle", text)), 2, text)
+        # ... and the version of each node: the coordinator and the three
+        # linked to it, all the version `--version` names.
+        out = subprocess.run([test_node.binary("retrain-node"), "--version"],
+                             capture_output=True, text=True, check=True).stdout
+        (number, revision) = re.match(r"retrain-node (\S+) \(git (\S+),", out).groups()
+        version = f"{number} (git {revision})"
+        self.assertIn(f"  version: {version}\n", text)
+        self.assertEqual(re.findall(r"  node \S+: (.*)", text), [version] * 3, text)
+        self.assertNotIn("different retrain versions", text)
 
 
 class WorkerKilledTest(ClusterTestCase):

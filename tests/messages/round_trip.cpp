@@ -118,8 +118,8 @@ CAF_TEST(internal messages) {
     retrain_trigger{"cv:a:1.0.0", reason, 17, "0a1b-42", "1.0.3"});
   CAF_CHECK_EQUAL(trig.id, "0a1b-42");
   CAF_CHECK_EQUAL(trig.known_latest, "1.0.3");
-  auto ack = check_round_trip(trigger_ack{"0a1b-42", trigger_outcome::merged,
-                                          7, job_state::running, "1.0.3"});
+  auto ack = check_round_trip(trigger_ack{"0a1b-42", trigger_outcome::merged, 7,
+                                          job_state::running, "1.0.3"});
   CAF_CHECK_EQUAL(ack.trigger_id, "0a1b-42");
   CAF_CHECK_EQUAL(ack.outcome, trigger_outcome::merged);
   CAF_CHECK_EQUAL(ack.job_id, 7u);
@@ -190,11 +190,21 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(snap2.breaches, 3u);
   CAF_REQUIRE_EQUAL(snap2.strategies.size(), 1u);
   CAF_CHECK_EQUAL(snap2.strategies[0].values, (std::vector<double>{0.9, 7, 0}));
-  coordinator_status cs{1,    2,  3, 4, 1, {worker_status{"node/7", 42}},
-                        "ok", "abc"};
+  coordinator_status cs{1,
+                        2,
+                        3,
+                        4,
+                        1,
+                        {worker_status{"node/7", 42}},
+                        "ok",
+                        "abc",
+                        "0.1.0 (git a)",
+                        {{"node-b", "0.1.1 (git b)"}}};
   auto cs2 = check_round_trip(cs);
   CAF_CHECK_EQUAL(cs2.storage, "ok");
   CAF_CHECK_EQUAL(cs2.registry, "abc");
+  CAF_CHECK_EQUAL(cs2.version, "0.1.0 (git a)");
+  CAF_CHECK_EQUAL(cs2.node_versions.at("node-b"), "0.1.1 (git b)");
   check_round_trip(job_state::running);
   // A refusal keeps its code across the wire, not only its words.
   auto report2 = check_round_trip(
