@@ -80,6 +80,17 @@ CAF_TEST(page hinkley waits for min instances) {
   CAF_CHECK_EQUAL(s.last().statistic, 2.25 + 1.8);
 }
 
+CAF_TEST(page hinkley needs the test value above the threshold) {
+  // Values 0, 2: means 0, 1; deviations 0, 1. The increase sum reaches 1
+  // over its minimum 0, exactly the threshold: no drift (River tests `>`).
+  // A third 2: mean 4/3, deviation 2/3, test 5/3: drift.
+  page_hinkley s{plain_ph(page_hinkley_mode::both)};
+  CAF_CHECK_EQUAL(run(s, {0, 2}), (std::vector<verdict>{N, N}));
+  CAF_CHECK_EQUAL(s.last().statistic, 1.0);
+  CAF_CHECK(!s.last().breach);
+  CAF_CHECK_EQUAL(s.update(2).state, D);
+}
+
 CAF_TEST(page hinkley fades the sums) {
   // alpha = 0.5, delta = 0.1, threshold 0.5, up: values 0, 1.
   // 1st: mean 0, dev 0, sum = -0.1 (the minimum).

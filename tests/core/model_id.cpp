@@ -55,6 +55,8 @@ CAF_TEST(errors say what is wrong and where) {
                   "e.g. cv:anomaly_detector:1.2.0");
   CAF_CHECK_EQUAL(error_of(":anomaly:1.0.0"),
                   "model id ':anomaly:1.0.0': project is empty (at column 1)");
+  CAF_CHECK_EQUAL(error_of("cv::1.0.0"),
+                  "model id 'cv::1.0.0': name is empty (at column 4)");
   CAF_CHECK_EQUAL(error_of("cv:a:01.0.0"),
                   "model id 'cv:a:01.0.0': version '01.0.0': major has a "
                   "leading zero at column 6");
