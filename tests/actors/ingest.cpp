@@ -58,6 +58,12 @@ CAF_TEST(bad events are refused with the first reason and the rest applied) {
   CAF_CHECK_EQUAL(ack.rejected, 6u);
   CAF_CHECK_EQUAL(ack.first_error, "event 1: accuracy value nan is not finite");
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
+  // The node's totals count the batch's events as its ack does.
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.accepted, 2u);
+  CAF_CHECK_EQUAL(st.rejected, 6u);
 }
 
 CAF_TEST(explain reports the reason of every refused event) {
@@ -164,6 +170,12 @@ CAF_TEST(explain names events of a quarantined model by their position) {
                   "model cv:q:1.0.0 is quarantined after repeated monitor "
                   "crashes");
   CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
+  // Refusals by ingest and by the supervisor both count in the totals.
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.accepted, 2u);
+  CAF_CHECK_EQUAL(st.rejected, 3u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
