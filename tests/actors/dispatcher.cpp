@@ -281,3 +281,29 @@ CAF_TEST(the jobs query reports a storage failure) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- enlisting ----------------------------------------------------------------
+
+CAF_TEST_FIXTURE_SCOPE(dispatcher_enlist_tests, fixture)
+
+CAF_TEST(a busy worker that enlists again keeps its job and gets no other) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0");
+  trigger("cv:b:1.0.0"); // waits: the only worker is busy
+  CAF_REQUIRE_EQUAL(jobs_a->size(), 1u);
+  // A coordinator link enlists its workers again after every reconnect,
+  // busy ones too.
+  enlist(worker_a);
+  CAF_CHECK_EQUAL(jobs_a->size(), 1u);
+  auto st = ask<coordinator_status>(disp, atom::status::value);
+  CAF_REQUIRE_EQUAL(st.workers.size(), 1u);
+  CAF_CHECK_EQUAL(st.workers[0].job_id, jobs_a->at(0).record.id);
+  CAF_CHECK_EQUAL(st.running, 1u);
+  CAF_CHECK_EQUAL(st.queued, 1u);
+  // Its result frees it for the waiting job.
+  report(worker_a, jobs_a->at(0), true);
+  CAF_REQUIRE_EQUAL(jobs_a->size(), 2u);
+  CAF_CHECK_EQUAL(jobs_a->at(1).record.model, "cv:b:1.0.0");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
