@@ -16,6 +16,9 @@ CAF_TEST(delays double per attempt up to the cap) {
   CAF_CHECK_EQUAL(b.delay(4, 0.5), backoff::duration{240s});
   CAF_CHECK_EQUAL(b.delay(5, 0.5), backoff::duration{5min});
   CAF_CHECK_EQUAL(b.delay(60, 0.5), backoff::duration{5min});
+  // Attempt 0 is no retry: no wait.
+  CAF_CHECK_EQUAL(b.nominal(0), backoff::duration::zero());
+  CAF_CHECK_EQUAL(b.delay(0, 1.0), backoff::duration::zero());
 }
 
 CAF_TEST(jitter spreads delays within its band) {

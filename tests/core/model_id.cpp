@@ -80,6 +80,10 @@ CAF_TEST(malformed versions are refused) {
   }
   CAF_CHECK_EQUAL(error_of(std::string(600, 'a')),
                   "model id of 600 bytes is longer than 512");
+  // 512 bytes is the longest id taken.
+  CAF_CHECK_EQUAL(error_of("cv:" + std::string(503, 'a') + ":1.0.0"), "ok");
+  CAF_CHECK_EQUAL(error_of("cv:" + std::string(504, 'a') + ":1.0.0"),
+                  "model id of 513 bytes is longer than 512");
 }
 
 CAF_TEST(model lines) {
