@@ -33,6 +33,14 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
     consume_messages();
   }
 
+  /// Fails the test unless `n` messages wait for `self`: once `drain`
+  /// returned, a request that got no answer never will, and receiving it
+  /// would block for ever (a test that hangs is only caught by a timeout).
+  void require_answers(size_t n = 1) {
+    if (self->mailbox().size() < n)
+      CAF_FAIL("no answer: a request is still pending after drain()");
+  }
+
   /// Sends a request, processes messages (no timers) and returns the answer.
   /// (CAF 0.17.6's own `request<T>` helper does not compile: it calls an
   /// undefined `FAIL` macro.)
@@ -40,6 +48,7 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
   T ask(const Handle& hdl, Ts&&... xs) {
     auto res = self->request(hdl, caf::infinite, std::forward<Ts>(xs)...);
     drain();
+    require_answers();
     T result;
     res.receive([&](T& x) { result = std::move(x); },
                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
