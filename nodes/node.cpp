@@ -1,7 +1,10 @@
 #include "node.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 
@@ -13,9 +16,11 @@
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "allocator.hpp"
+#include "fence.hpp"
 #include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
@@ -47,15 +52,117 @@ caf::expected<uint16_t> publish(caf::actor_system& sys, const Handle& handle,
   return *bound;
 }
 
-// Waits for SIGINT or SIGTERM.
-int wait_for_signal() {
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Waits for SIGINT or SIGTERM.
+int wait_for_signal() {
+  auto set = stop_signals();
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+// Waits up to `timeout` for SIGINT or SIGTERM; returns it, or 0.
+int poll_signal(std::chrono::milliseconds timeout) {
+  auto set = stop_signals();
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>((timeout.count() % 1000) * 1'000'000)};
+  auto sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+// What a stopping node finishes before it exits.
+struct drain_targets {
+  ingest_self_actor ingest;
+  supervisor_actor supervisor;
+  coordinator_link_self_actor link;
+};
+
+// Stops intake, has every event that was accepted applied (so the triggers
+// it causes are decided) and waits for the link's outbox to be
+// acknowledged; returns whether all of that happened before `deadline`.
+bool drain(caf::actor_system& sys, const drain_targets& t,
+           std::chrono::steady_clock::time_point deadline) {
+  caf::scoped_actor self{sys};
+  auto left = [&] {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    return std::max(ms, std::chrono::milliseconds{1});
+  };
+  bool ok = true;
+  auto fail = [&](const char* step) {
+    return [&ok, step, &sys](caf::error& err) {
+      log().warn("retrain-node draining: {}: {}", step, sys.render(err));
+      ok = false;
+    };
+  };
+  if (t.ingest)
+    self->request(t.ingest, left(), atom::drain::value)
+      .receive([](uint64_t) {}, fail("stopping intake"));
+  if (ok && t.supervisor)
+    self->request(t.supervisor, left(), atom::stats::value)
+      .receive(
+        [](monitor_stats& ms) {
+          log().info("retrain-node draining: every accepted event is applied "
+                     "({} events, {} triggers)",
+                     ms.events, ms.triggers);
+        },
+        fail("applying the accepted events"));
+  if (ok && t.link)
+    self->request(t.link, left(), atom::drain::value)
+      .receive(
+        [](uint64_t) {
+          log().info("retrain-node draining: every trigger is acknowledged");
+        },
+        fail("delivering the triggers"));
+  return ok;
+}
+
+// After the first SIGTERM or SIGINT: drains for up to `grace`, watching
+// for a second signal, which ends the wait at once.
+void stop(caf::actor_system& sys, const drain_targets& t,
+          std::chrono::milliseconds grace, const std::string& data_dir) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  std::atomic<bool> done{false};
+  std::atomic<bool> drained{false};
+  std::thread worker{[&] {
+    drained = drain(sys, t, deadline);
+    done = true;
+  }};
+  int second = 0;
+  while (!done && second == 0)
+    second = poll_signal(std::chrono::milliseconds{100});
+  if (second != 0) {
+    log().warn("retrain-node signal {} during the drain: exiting at once",
+               second);
+    worker.detach();
+  } else {
+    worker.join();
+    if (!drained)
+      log().warn("retrain-node the drain did not finish within {} ms",
+                 grace.count());
+  }
+  if (t.link) {
+    caf::scoped_actor self{sys};
+    self->request(t.link, std::chrono::seconds{5}, atom::spill::value)
+      .receive(
+        [&](uint64_t n) {
+          if (n > 0)
+            log().warn("retrain-node {} undelivered triggers kept in {}; "
+                       "they are delivered at the next start",
+                       n, outbox_file(data_dir));
+        },
+        [&](caf::error& err) {
+          log().error("retrain-node cannot keep the undelivered triggers: {}",
+                      sys.render(err));
+        });
+  }
 }
 
 // Holds an exclusive lock on `<data_dir>/node.lock` for the life of the
@@ -89,9 +196,8 @@ caf::error lock_data_dir(const std::string& data_dir) {
 } // namespace
 
 caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
-  if (cfg.role != node_role::monitor)
-    if (auto err = lock_data_dir(cfg.data_dir))
-      return err;
+  if (auto err = lock_data_dir(cfg.data_dir))
+    return err;
   std::vector<caf::actor> actors;
   auto keep = [&](const auto& handle) {
     actors.push_back(caf::actor_cast<caf::actor>(handle));
@@ -126,22 +232,43 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   // Every node but a bare coordinator talks to its coordinator through a
   // link: the one of this process in role `all`, else one it reaches over
   // the network and keeps trying, so start order does not matter.
-  coordinator_link_actor link;
+  drain_targets targets;
   if (cfg.role != node_role::coordinator) {
     coordinator_location where;
     where.local = coordinator;
     where.host = cfg.coordinator.host;
     where.port = cfg.coordinator.port;
-    link = sys.spawn(coordinator_link, std::move(where), cfg.request_timeout,
-                     std::move(workers));
-    keep(link);
+    // Worker nodes fence their job commands: a node that is stopped or
+    // cut off from the coordinator longer than the coordinator waits for
+    // it loses them, so an attempt never overlaps its re-run for long.
+    int lease_fd = -1;
+    if (!workers.empty()) {
+      fence_config fc;
+      fc.record_dir = running_record_dir(cfg.job);
+      fc.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        caf::get_or(sys.config(), "middleman.connection-timeout",
+                    caf::timespan{std::chrono::seconds{3}}));
+      fc.role = to_string(cfg.role);
+      fc.log_format = cfg.log_format;
+      auto fd = start_fence(fc);
+      if (!fd)
+        return std::move(fd.error());
+      lease_fd = *fd;
+    }
+    targets.link = sys.spawn(coordinator_link, std::move(where),
+                             cfg.request_timeout, std::move(workers),
+                             outbox_file(cfg.data_dir), lease_fd);
+    keep(targets.link);
   }
   if (cfg.role == node_role::all || cfg.role == node_role::monitor) {
-    auto sup = sys.spawn(supervisor, cfg.monitor, link);
-    keep(sup);
-    auto in = sys.spawn(ingest, sup, cfg.monitor, cfg.request_timeout);
-    keep(in);
-    auto port = publish(sys, in, cfg, cfg.ingest_port, "ingest actor");
+    targets.supervisor = sys.spawn(supervisor, cfg.monitor,
+                                   coordinator_link_actor{targets.link});
+    keep(targets.supervisor);
+    targets.ingest = sys.spawn(ingest, targets.supervisor, cfg.monitor,
+                               cfg.request_timeout);
+    keep(targets.ingest);
+    auto port = publish(sys, monitor_node_actor{targets.ingest}, cfg,
+                        cfg.ingest_port, "ingest actor");
     if (!port)
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
@@ -152,7 +279,14 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   log().info("retrain-node ready (role {}, data dir {}, {} malloc)",
              to_string(cfg.role), cfg.data_dir, allocator_name());
   auto sig = wait_for_signal();
-  log().info("retrain-node stopping on signal {}", sig);
+  if (targets.ingest || targets.link) {
+    log().info("retrain-node stopping on signal {}: draining for up to {} "
+               "ms (a second signal exits at once)",
+               sig, cfg.shutdown_grace.count());
+    stop(sys, targets, cfg.shutdown_grace, cfg.data_dir);
+  } else {
+    log().info("retrain-node stopping on signal {}", sig);
+  }
   for (auto& handle : actors)
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   // Running jobs stay `running` in the database and are re-queued at the

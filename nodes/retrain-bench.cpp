@@ -13,6 +13,7 @@
 
 #include "bench/options.hpp"
 #include "bench/run.hpp"
+#include "retrain/config_error.hpp"
 #include "retrain/register_messages.hpp"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
   }
   options opt;
   if (auto err = parse(argc, argv, opt)) {
-    std::fprintf(stderr, "retrain-bench: %s\n%s", err->c_str(), usage());
+    std::fprintf(stderr, "retrain-bench: %s\n%s",
+                 retrain::error_text(err).c_str(), usage());
     return 2;
   }
   auto logger = spdlog::stderr_logger_mt("retrain-bench");

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ctl/commands.hpp"
+#include "retrain/core/number.hpp"
 #include "version.hpp"
 
 namespace {
@@ -15,10 +16,13 @@ std::string usage_text() {
   return R"(usage: retrain-ctl [OPTIONS] COMMAND [ARGS]
 
 commands:
-  send MODEL KIND VALUE      send one metric event (acknowledged)
+  send MODEL KIND VALUE      send one metric event (acknowledged); VALUE is
+                             one decimal number
   replay FILE.csv            send model,kind,value[,observed_at_ns] lines in
-                             batches (FILE - reads stdin); prints rejected
-                             lines with reasons
+                             batches (FILE - reads stdin; LF, CRLF or CR line
+                             ends, lines up to 1 MiB); prints rejected lines
+                             with reasons as they are found (--json: the
+                             first 1000, the rest counted)
   status [MODEL|LINE]        the coordinator's queue and workers, then the
                              monitored models (or only MODEL, or every
                              version of LINE): per kind statistic, samples,
@@ -79,11 +83,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--json") {
       opts.json = true;
     } else if (auto v = value("--timeout=")) {
-      opts.timeout_s = std::atoi(v);
-      if (opts.timeout_s <= 0) {
-        std::cerr << "retrain-ctl: --timeout needs a positive number\n";
+      // A whole number of seconds, all of it: "5x" is no 5.
+      auto secs = retrain::core::parse_whole(v, 1'000'000'000);
+      if (!secs || *secs == 0) {
+        std::cerr << "retrain-ctl: --timeout needs a positive whole number "
+                     "of seconds"
+                  << (secs ? std::string{} : ": " + secs.error().message)
+                  << '\n';
         return usage;
       }
+      opts.timeout_s = static_cast<int>(*secs);
     } else if (arg.size() > 1 && arg[0] == '-' && command.empty()) {
       std::cerr << "retrain-ctl: unknown option '" << arg << "'\n"
                 << usage_text();

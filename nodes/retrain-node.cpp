@@ -12,13 +12,18 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "fence.hpp"
 #include "node.hpp"
 #include "retrain/command_template.hpp"
+#include "retrain/ec.hpp"
 #include "retrain/json_log.hpp"
 #include "retrain/node_config.hpp"
 #include "version.hpp"
 
 int main(int argc, char** argv) {
+  // The fence of a worker node is this program run again (`start_fence`).
+  if (argc > 1 && std::string_view{argv[1]} == "--fence")
+    return retrain::run_fence(argc, argv);
   for (int i = 1; i < argc; ++i) {
     if (std::string_view{argv[i]} == "--version") {
       std::cout << retrain::version_line("retrain-node") << '\n';
@@ -40,9 +45,16 @@ int main(int argc, char** argv) {
   }
   if (cfg.help_requested())
     return 0;
-  // A typo in the command template stops the node now, not every job later.
-  if (auto err = retrain::check_command_template(settings->job.command)) {
-    std::cerr << "retrain-node: retrain.job.command: " << err->message << '\n';
+  // A typo in the command template or a program the workers of this node
+  // cannot run stops the node now, not every job later.
+  auto bad_command = retrain::check_command_template(settings->job.command);
+  if (!bad_command && settings->role != retrain::node_role::coordinator
+      && settings->role != retrain::node_role::monitor)
+    bad_command = retrain::check_command_program(settings->job.command,
+                                                 std::getenv("PATH"));
+  if (bad_command) {
+    std::cerr << "retrain-node: retrain.job.command: "
+              << retrain::error_text(bad_command) << '\n';
     return 2;
   }
   auto logger = spdlog::stderr_logger_mt("retrain-node");
@@ -74,8 +86,12 @@ int main(int argc, char** argv) {
     if (auto err = retrain::run_node(sys, *settings)) {
       logger->error("retrain-node: {}", sys.render(err));
       logger->flush();
-      // Leave at once: actors already spawned must not keep the process up.
-      std::_Exit(1);
+      // A data dir or database the node cannot use is a setup error, like
+      // a bad key (exit 2); a port in use or a peer is not (exit 1). Leave
+      // at once: actors already spawned must not keep the process up.
+      auto setup_error = err == retrain::ec::storage_failure
+                         || err == retrain::ec::invalid_config;
+      std::_Exit(setup_error ? 2 : 1);
     }
     logger->flush();
     // Jobs are on disk after every transition; a running job is re-queued

@@ -2,14 +2,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
+#include "retrain/core/semver.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/trigger_outbox.hpp"
 
@@ -34,10 +37,17 @@ struct coordinator_location {
 /// ```
 /// On every (re)connection it enlists the node's workers, subscribes to job
 /// news for its subscriber (the supervisor of a monitor node) and resyncs
-/// the lines that subscriber holds busy, and delivers the triggers held
-/// meanwhile; so start order does not matter and a restarted coordinator
-/// gets its cluster back by itself. With the coordinator in this process
-/// (role `all`) it starts connected and has nothing to reconnect to.
+/// the lines it holds busy, and sends every unacknowledged trigger again;
+/// so start order does not matter and a restarted coordinator gets its
+/// cluster back by itself. With the coordinator in this process (role
+/// `all`) it starts connected and has nothing to reconnect to.
+///
+/// Triggers are delivered exactly once: each gets an id, waits in the
+/// outbox (one entry per model line) until the dispatcher acknowledges it,
+/// and is sent again with backoff until then. A line is busy while it has
+/// an outbox entry or a job the coordinator said it has; it goes idle only
+/// on news from the coordinator (job done, failed, superseded, or no job
+/// after a resync), never on its own.
 struct coordinator_link_state {
   static inline const char* name = "coordinator_link";
 
@@ -55,11 +65,45 @@ struct coordinator_link_state {
   /// reference: the supervisor holds the link, not the other way round, so
   /// neither keeps the other alive.
   caf::actor_addr subscriber;
-  /// Triggers held while the coordinator is unreachable.
+  /// Triggers not yet acknowledged, one per line.
   trigger_outbox outbox;
-  /// Lines the coordinator last called busy: those it no longer calls busy
-  /// after a reconnect went idle meanwhile.
-  std::unordered_set<std::string> busy_lines;
+  /// Lines the coordinator has a job for, as far as this node heard: from
+  /// acknowledgements, job news and the last resync.
+  std::unordered_set<std::string> job_lines;
+  /// The latest registered version of each line this node heard of; it
+  /// only grows, even across a coordinator that lost its database.
+  std::unordered_map<std::string, core::semver> latest;
+  /// This incarnation of the node (random hex) and its trigger counter:
+  /// together the id of each trigger.
+  std::string origin;
+  uint64_t trigger_seq = 0;
+  /// Failed sends in a row, for the backoff of the next re-send.
+  uint32_t send_failures = 0;
+  /// Whether an `atom::resend` is on its way.
+  bool resend_scheduled = false;
+  /// Where the triggers still undelivered at shutdown are kept for the
+  /// next start (`<data-dir>/outbox.bin`), or empty.
+  std::string spill_file;
+  /// Results of the node's workers the coordinator has not taken yet.
+  std::vector<job_result> results;
+  /// Results sent on the current link and not taken yet, by send number: a
+  /// link that drops loses their answers, so they are held again.
+  std::map<uint64_t, job_result> reporting;
+  /// Numbers the sends of `reporting`.
+  uint64_t report_seq = 0;
+  /// Where the lease of the node's fence is renewed, or -1 without one.
+  int lease_fd = -1;
+  /// Who waits for the outbox to empty (a stopping node).
+  std::vector<caf::typed_response_promise<uint64_t>> drain_waiters;
+
+  /// Sends the coordinator has not answered yet, at most.
+  static constexpr size_t max_in_flight = 1000;
+
+  /// Whether `line` is busy: it has an unacknowledged trigger or a job.
+  bool busy(const std::string& line) const;
+
+  /// The state of `line` as the subscriber should know it.
+  line_state state_of(const std::string& line) const;
 };
 
 /// The link as it addresses itself: its interface plus what it tells
@@ -69,13 +113,36 @@ using coordinator_link_self_actor = coordinator_link_actor::extend<
   caf::reacts_to<atom::reconnect>,
   /// The coordinator, reached (or reached again): in this process at once,
   /// else when the middleman connected.
-  caf::reacts_to<atom::linkup, coordinator_actor>>;
+  caf::reacts_to<atom::linkup, coordinator_actor>,
+  /// Timer: send the unacknowledged triggers again.
+  caf::reacts_to<atom::resend>,
+  /// Timer: renew the fence's lease while the coordinator is linked.
+  caf::reacts_to<atom::lease>,
+  /// A stopping node waits for every trigger to be acknowledged; the
+  /// answer (0, the triggers left) comes once the outbox is empty.
+  caf::replies_to<atom::drain>::with<uint64_t>,
+  /// A stopping node keeps what is still undelivered in `spill_file`;
+  /// the answer is how many triggers it wrote.
+  caf::replies_to<atom::spill>::with<uint64_t>>;
 
 /// Spawns the link to the coordinator at `where`; `workers` may be empty
-/// (monitor nodes). `timeout` bounds connecting and subscribing.
+/// (monitor nodes). `timeout` bounds connecting, subscribing and each send
+/// of a trigger. With a `spill_file`, the triggers a previous run kept
+/// there go into the outbox first, and `atom::spill` writes it. With a
+/// `lease_fd` (see `start_fence` of retrain-node), it renews the lease every
+/// `lease_interval` while the coordinator is linked: a node that is stopped
+/// or cut off stops renewing, and its fence kills its job commands.
 coordinator_link_self_actor::behavior_type coordinator_link(
   coordinator_link_self_actor::stateful_pointer<coordinator_link_state> self,
   coordinator_location where, std::chrono::milliseconds timeout,
-  std::vector<retrain_worker_actor> workers);
+  std::vector<retrain_worker_actor> workers, std::string spill_file,
+  int lease_fd);
+
+/// How often a link renews its node's lease: well within the shortest
+/// sensible `middleman.connection-timeout`.
+inline constexpr std::chrono::milliseconds lease_interval{250};
+
+/// Where a node's link keeps undelivered triggers: `<data_dir>/outbox.bin`.
+std::string outbox_file(const std::string& data_dir);
 
 } // namespace retrain

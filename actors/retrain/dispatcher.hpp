@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -14,6 +16,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
+#include "retrain/core/semver.hpp"
+#include "retrain/core/storage_health.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_record.hpp"
 #include "retrain/job_store.hpp"
@@ -23,11 +27,19 @@ namespace retrain {
 
 /// A job that is queued or running.
 struct active_job {
+  /// The job as the database holds it: it changes only once a write went
+  /// through.
   job_record record;
-  /// Whether its success is being registered right now.
+  /// Whether its success is being registered (or written) right now.
   bool registering = false;
   /// Whether a retry timer is pending (queued but not ready).
   bool waiting_retry = false;
+};
+
+/// A trigger waiting for the next group commit, and who waits for its ack.
+struct pending_trigger {
+  retrain_trigger trigger;
+  caf::typed_response_promise<trigger_ack> promise;
 };
 
 /// One enlisted worker.
@@ -48,7 +60,13 @@ struct worker_slot {
 ///  running --(success)--> registering --> succeeded     (attempts left)
 ///  running --(failure, no attempts left)--> failed
 /// ```
-/// Every transition is written to the store before it is announced.
+/// Every transition is written to the store before anything else changes:
+/// the job in memory, the workers, the news to monitor nodes and the
+/// acknowledgements of triggers. A write the database refuses (a full
+/// disk, a read-only file) leaves all of that as it was; the transition is
+/// tried again with backoff (`deferred`), triggers stay unacknowledged in
+/// their monitor nodes' outboxes, and `status` shows the storage degraded.
+/// Triggers that arrive together are stored in one transaction.
 struct dispatcher_state {
   static inline const char* name = "dispatcher";
 
@@ -67,20 +85,47 @@ struct dispatcher_state {
   std::deque<uint64_t> ready;
   /// Latest registered version per line.
   std::unordered_map<std::string, std::string> latest;
+  /// The highest version per line that monitor nodes know (from their
+  /// triggers and resyncs), which a registry that lost its history may not.
+  std::unordered_map<std::string, core::semver> floor;
   std::map<caf::actor_addr, worker_slot> workers;
   std::vector<job_news_actor> subscribers;
   uint64_t succeeded = 0;
   uint64_t failed = 0;
+  /// Triggers for the next group commit, in arrival order.
+  std::vector<pending_trigger> incoming;
+  /// Whether an `atom::store` is on its way.
+  bool store_scheduled = false;
+  /// Whether writes go through.
+  core::storage_health health;
+  /// Transitions the database refused, oldest first; each returns whether
+  /// it went through this time.
+  std::deque<std::function<bool()>> deferred;
+  /// Whether an `atom::recover` is on its way.
+  bool recover_scheduled = false;
+  /// The identity of the registry database.
+  std::string identity;
+
+  /// Triggers stored per transaction at most.
+  static constexpr size_t max_group = 1000;
+
+  /// The latest version of `line` the coordinator knows: registered, or
+  /// known to a monitor node.
+  std::optional<core::semver> latest_of(const std::string& line) const;
 };
 
-/// The dispatcher as it addresses itself: its interface plus its retry
-/// timer, which no other actor can send.
+/// The dispatcher as it addresses itself: its interface plus its timers
+/// and notes to itself, which no other actor can send.
 using dispatcher_self_actor = dispatcher_actor::extend<
   /// Timer: a job's retry delay is over.
-  caf::reacts_to<atom::retry, uint64_t>>;
+  caf::reacts_to<atom::retry, uint64_t>,
+  /// To itself: store the triggers that came meanwhile, in one transaction.
+  caf::reacts_to<atom::store>,
+  /// Timer: try again what the database refused.
+  caf::reacts_to<atom::recover>>;
 
-/// Spawns work on enlisted workers. `store` holds the jobs table; versions
-/// are registered through `registry`. Spawn it `detached`: it writes to
+/// Spawns work on enlisted workers. `store` holds the jobs; versions are
+/// registered through `registry`. Spawn it `detached`: it writes to
 /// SQLite on every transition.
 dispatcher_self_actor::behavior_type
 dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,

@@ -2,9 +2,9 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 
+#include <caf/error.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/slot_index.hpp"
@@ -25,17 +25,28 @@ struct ingest_state {
   std::chrono::milliseconds timeout{10000};
   uint64_t accepted = 0;
   uint64_t rejected = 0;
+  /// Whether the node is shutting down: new events are refused.
+  bool draining = false;
 
-  /// Checks one event; returns why it is refused, or nothing. Fills in
-  /// `observed_at_ns` when it is 0.
-  std::optional<std::string> check(metric_event& ev);
+  /// Checks one event; returns why it is refused (`ec::invalid_model_id`,
+  /// `ec::invalid_metric_kind` or `ec::invalid_value`), or no error. Fills
+  /// in `observed_at_ns` when it is 0.
+  caf::error check(metric_event& ev);
 };
+
+/// Ingest as its node addresses it: what it publishes plus the stop of
+/// intake at shutdown, which no peer can send.
+using ingest_self_actor = monitor_node_actor::extend<
+  /// Stops intake: every later event and batch is refused with
+  /// `ec::draining`, so that a producer sends it elsewhere or again later.
+  caf::replies_to<atom::drain>::with<uint64_t>>;
 
 /// Validates events and acknowledges batches. Valid events go to the
 /// supervisor; every refused one is counted and the first reason of a batch
-/// is reported in its `ingest_ack`.
-monitor_node_actor::behavior_type
-ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
+/// is reported in its `ingest_ack`. A draining node refuses whole batches
+/// with `ec::draining`: nothing of them was taken.
+ingest_self_actor::behavior_type
+ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
        supervisor_actor supervisor, const monitor_config& config,
        std::chrono::milliseconds timeout);
 

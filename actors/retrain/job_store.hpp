@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,27 @@ public:
   /// Returns the latest registered version of every line (line -> version),
   /// which the dispatcher needs at start to tell superseded triggers.
   caf::expected<std::map<std::string, std::string>> latest_versions();
+
+  /// Returns job `id`, if there is one.
+  caf::expected<std::optional<job_record>> job(uint64_t id);
+
+  /// Returns the job that trigger `trigger_id` created or was merged into,
+  /// if the trigger was stored before.
+  caf::expected<std::optional<uint64_t>> job_of_trigger(const std::string& id);
+
+  /// Records that trigger `trigger_id` created or was merged into job
+  /// `job_id`, so that a repeat of it finds that job.
+  caf::error record_trigger(const std::string& trigger_id, uint64_t job_id,
+                            int64_t now_ns);
+
+  /// Starts a write transaction: the calls until its commit are stored
+  /// together, or not at all (group commits of many triggers).
+  caf::expected<sqlite_transaction> begin_write(std::string what) {
+    return db_->begin_write(std::move(what));
+  }
+
+  /// The identity of the registry database.
+  caf::expected<std::string> identity();
 
 private:
   explicit job_store(std::unique_ptr<sqlite_db> db);

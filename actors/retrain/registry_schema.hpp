@@ -17,8 +17,13 @@ const std::vector<schema_migration>& registry_schema();
 
 /// Opens (or creates) the registry database `<data_dir>/registry.db` on a
 /// connection of its own and brings it to the last step of
-/// `registry_schema()`.
+/// `registry_schema()`. A new database gets its identity (128 random bits)
+/// and starts its job ids at its creation time in microseconds, so that a
+/// coordinator whose disk was lost never hands out a job id again.
 caf::expected<std::unique_ptr<sqlite_db>>
 open_registry_db(const std::string& data_dir);
+
+/// The identity of the registry database `db`.
+caf::expected<std::string> registry_identity(sqlite_db& db);
 
 } // namespace retrain

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include <caf/fwd.hpp>
 
 #include "retrain/job_config.hpp"
@@ -19,6 +21,10 @@ struct retrain_worker_state {
 
   /// Runs the command of an attempt.
   process_runner runner;
+
+  /// Where it enlists and reports: its node's coordinator link, which
+  /// holds results while the coordinator is unreachable.
+  worker_home_actor home;
 };
 
 /// Runs one attempt of `job` as `cfg` says and blocks until it is over: the
@@ -29,8 +35,10 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
                            const retrain_job& job);
 
 /// A worker that runs job attempts one at a time and sends a `job_result` for
-/// each to the actor that sent the job, so it serves any dispatcher (or a
-/// test). Blocks in its handler for the whole attempt: spawn it detached, on
+/// each to its home (its node's coordinator link), or without one to the
+/// actor that sent the job, so it serves any dispatcher (or a test). It
+/// enlists itself through its home when its node (re)connects, once it is
+/// idle. Blocks in its handler for the whole attempt: spawn it detached, on
 /// its own thread (`spawn_retrain_worker`), never on the scheduler. Exit
 /// messages wait until the running attempt is over (at most `cfg.timeout`
 /// plus the kill grace).

@@ -45,6 +45,15 @@ inline std::string write_schema_version(int version) {
 /// failing, in milliseconds.
 inline constexpr int busy_timeout_ms = 5000;
 
+/// Makes the next id that `{id}` column of `table` assigns `first`, if the
+/// table has never assigned one (parameter 1: `first - 1`).
+inline std::string seed_ids(std::string_view table) {
+  return "INSERT INTO sqlite_sequence (name, seq) SELECT '" + std::string{table}
+         + "', ?1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name "
+           "= '"
+         + std::string{table} + "')";
+}
+
 /// The column that orders a table's rows by insertion.
 inline constexpr const char* insertion_order = "rowid";
 

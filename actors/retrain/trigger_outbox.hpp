@@ -3,66 +3,94 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <optional>
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "retrain/retrain_trigger.hpp"
 
 namespace retrain {
 
-/// Triggers of a monitor node on their way to the coordinator, held while
-/// it is unreachable and delivered, oldest first, once it is back. Bounded:
-/// when full, the oldest trigger makes room and is counted as dropped.
+/// The triggers of a monitor node that the coordinator has not yet
+/// acknowledged: at most one per model line, so that its size is bounded by
+/// the lines the node watches and nothing is ever dropped to save memory.
+/// A later trigger of a line with an entry merges into it (the entry keeps
+/// its id, so the dispatcher counts the first delivery it stored and treats
+/// every re-send as the same trigger). An entry leaves only when the
+/// coordinator acknowledges its id.
 ///
-/// Not an actor: the coordinator link hosts it, next to what it knows of
-/// reachability, and logs what it reports.
+/// Not an actor: the coordinator link hosts it, beside what it knows of
+/// reachability, and decides when to send.
 class trigger_outbox {
 public:
-  /// Triggers a node holds at most.
-  static constexpr std::size_t default_capacity = 10'000;
+  /// One line's unacknowledged trigger.
+  struct entry {
+    retrain_trigger trigger;
+    /// Triggers of the line merged into this entry.
+    uint64_t merged = 0;
+    /// Whether a send of it waits for its answer.
+    bool in_flight = false;
+    /// When it came, among the entries of this outbox.
+    uint64_t seq = 0;
+  };
 
-  /// An outbox for up to `capacity` triggers (at least 1).
-  explicit trigger_outbox(std::size_t capacity = default_capacity)
-    : capacity_(capacity > 0 ? capacity : 1) {
-    // nop
-  }
+  /// Adds `x` as the entry of `line`, or merges it into the entry the line
+  /// has; returns false when it merged. `x` must carry its id.
+  bool add(std::string line, retrain_trigger x);
 
-  /// Holds `x` until the coordinator is reachable; returns the trigger
-  /// dropped to make room, if the outbox was full.
-  std::optional<retrain_trigger> hold(retrain_trigger x) {
-    std::optional<retrain_trigger> result;
-    if (held_.size() == capacity_) {
-      ++dropped_;
-      result = std::move(held_.front());
-      held_.pop_front();
-    }
-    held_.push_back(std::move(x));
-    return result;
-  }
+  /// The entry of `line`, or null.
+  const entry* find(const std::string& line) const;
 
-  /// Takes every held trigger, oldest first, to deliver them.
-  std::deque<retrain_trigger> take() {
-    return std::exchange(held_, {});
-  }
+  /// Removes the entry of `line` if it holds trigger `id`; returns whether
+  /// it did (an answer to an older send of a merged-away id does not).
+  bool acknowledge(const std::string& line, const std::string& id);
 
-  /// Triggers held.
+  /// Removes the entry of `line` whatever it holds (a trigger the
+  /// coordinator refuses for good).
+  void drop(const std::string& line);
+
+  /// Up to `n` triggers that wait to be sent, oldest first, now marked in
+  /// flight.
+  std::vector<retrain_trigger> take_ready(std::size_t n);
+
+  /// Marks the entry of `line` as waiting to be sent again.
+  void failed(const std::string& line);
+
+  /// Marks every entry as waiting to be sent (a new coordinator link: the
+  /// answers to earlier sends will not come).
+  void resend_all();
+
+  /// Every held trigger, oldest first (to keep them across a restart).
+  std::vector<retrain_trigger> all() const;
+
+  /// Lines with an entry, oldest first.
+  std::vector<std::string> lines() const;
+
   std::size_t size() const noexcept {
-    return held_.size();
+    return entries_.size();
   }
 
   bool empty() const noexcept {
-    return held_.empty();
+    return entries_.empty();
   }
 
-  /// Triggers dropped so far because the outbox was full.
-  uint64_t dropped() const noexcept {
-    return dropped_;
+  /// Entries whose send waits for an answer.
+  std::size_t in_flight() const noexcept {
+    return in_flight_;
   }
 
 private:
-  std::size_t capacity_;
-  std::deque<retrain_trigger> held_;
-  uint64_t dropped_ = 0;
+  std::unordered_map<std::string, entry> entries_;
+  /// Lines in the order their entries came, with the entry's `seq`: a line
+  /// whose entry left (or left and came back) is skipped and swept out
+  /// lazily.
+  std::deque<std::pair<uint64_t, std::string>> order_;
+  uint64_t next_seq_ = 0;
+  std::size_t in_flight_ = 0;
+
+  // Whether `x` of `order_` stands for a current entry.
+  bool current(const std::pair<uint64_t, std::string>& x) const;
 };
 
 } // namespace retrain

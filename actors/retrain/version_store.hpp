@@ -39,13 +39,16 @@ public:
   /// Records the version that job `job_id` produced for the line of
   /// `trigger_model`, in one write transaction: patch + 1 of the line's
   /// latest version (by semver precedence), or of the version of
-  /// `trigger_model` when the line has none yet or that version is newer;
-  /// that base becomes the parent. Idempotent by job id: when `job_id`
-  /// already has a version, returns it unchanged. A failure changes nothing.
+  /// `trigger_model` when the line has none yet or that version is newer,
+  /// or of `floor` when that is newer still (a version the cluster knows
+  /// that this database may have lost); that base becomes the parent.
+  /// Idempotent by job id: when `job_id` already has a version, returns it
+  /// unchanged. A failure changes nothing.
   caf::expected<model_version>
   register_version(uint64_t job_id, const core::model_id& trigger_model,
                    const std::string& reason, const std::string& artifact,
-                   int64_t now_ns);
+                   int64_t now_ns,
+                   const std::optional<core::semver>& floor = std::nullopt);
 
   /// Returns the version job `job_id` produced, if any.
   caf::expected<std::optional<model_version>> version_of_job(uint64_t job_id);

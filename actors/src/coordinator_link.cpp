@@ -1,5 +1,21 @@
 #include "retrain/coordinator_link.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string_view>
+
+#include <unistd.h>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/send.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
@@ -7,10 +23,23 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/system_messages.hpp>
 
+#include "retrain/core/model_id.hpp"
+#include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 #include "retrain/register_messages.hpp"
 
 namespace retrain {
+
+bool coordinator_link_state::busy(const std::string& line) const {
+  return job_lines.count(line) > 0 || outbox.find(line) != nullptr;
+}
+
+line_state coordinator_link_state::state_of(const std::string& line) const {
+  line_state result{line, busy(line), ""};
+  if (auto i = latest.find(line); i != latest.end())
+    result.latest = core::to_string(i->second);
+  return result;
+}
 
 namespace {
 
@@ -26,41 +55,72 @@ void schedule_retry(self_ptr self) {
 
 // -- line news ----------------------------------------------------------------
 
-// Tells the subscriber the state of a line, remembering whether it is busy.
-void relay(self_ptr self, line_state x) {
+// Raises the latest version of `line` this node knows to `version`.
+void note_latest(self_ptr self, const std::string& line,
+                 const std::string& version) {
+  if (version.empty())
+    return;
+  auto v = core::parse_semver(version);
+  if (!v)
+    return;
+  auto& latest = self->state.latest;
+  auto i = latest.find(line);
+  if (i == latest.end())
+    latest.emplace(line, std::move(*v));
+  else if (core::compare(i->second, *v) < 0)
+    i->second = std::move(*v);
+}
+
+// Tells the subscriber the state of `line`.
+void relay(self_ptr self, const std::string& line) {
   auto& st = self->state;
-  if (x.busy)
-    st.busy_lines.insert(x.line);
-  else
-    st.busy_lines.erase(x.line);
   if (auto sub = caf::actor_cast<line_news_actor>(st.subscriber))
-    self->send(sub, std::move(x));
+    self->send(sub, st.state_of(line));
 }
 
 // Takes the coordinator's state of every line it knows, after a
-// (re)connection: jobs may have finished while it was unreachable.
+// (re)connection: jobs may have finished while it was unreachable, and a
+// coordinator that lost its database knows none of them.
 void resync(self_ptr self, std::vector<line_state>& lines) {
   auto& st = self->state;
-  std::unordered_set<std::string> busy;
-  for (auto& x : lines)
+  auto before = std::move(st.job_lines);
+  st.job_lines.clear();
+  for (auto& x : lines) {
+    note_latest(self, x.line, x.latest);
     if (x.busy)
-      busy.insert(x.line);
-  std::vector<std::string> idle;
-  for (auto& line : st.busy_lines)
-    if (busy.count(line) == 0)
-      idle.push_back(line);
-  for (auto& line : idle)
-    relay(self, line_state{line, false, ""});
+      st.job_lines.insert(x.line);
+  }
+  size_t released = 0;
+  for (auto& line : before)
+    if (!st.busy(line)) {
+      ++released;
+      relay(self, line);
+    }
+  if (released > 0)
+    log().info("{}#{} {} lines have no job at the coordinator any more: "
+               "released",
+               coordinator_link_state::name, self->id(), released);
   for (auto& x : lines)
-    relay(self, std::move(x));
+    relay(self, x.line);
 }
 
-// Subscribes to job news for the subscriber and resyncs.
+// Subscribes to job news for the subscriber, saying what this node knows,
+// and resyncs.
 void subscribe(self_ptr self) {
   auto& st = self->state;
+  std::unordered_set<std::string> lines{st.job_lines.begin(),
+                                        st.job_lines.end()};
+  for (auto& [line, version] : st.latest)
+    lines.insert(line);
+  for (auto& line : st.outbox.lines())
+    lines.insert(line);
+  std::vector<line_state> known;
+  known.reserve(lines.size());
+  for (auto& line : lines)
+    known.push_back(st.state_of(line));
   self
     ->request(st.coordinator, st.timeout, atom::subscribe::value,
-              caf::actor_cast<job_news_actor>(self))
+              caf::actor_cast<job_news_actor>(self), std::move(known))
     .then([=](std::vector<line_state>& lines) { resync(self, lines); },
           [=](caf::error& err) {
             log().warn("{}#{} subscribing with the coordinator failed: {}",
@@ -69,34 +129,243 @@ void subscribe(self_ptr self) {
           });
 }
 
+void on_news(self_ptr self, const job_update& update) {
+  auto& st = self->state;
+  if (is_active(update.state))
+    st.job_lines.insert(update.line);
+  else
+    st.job_lines.erase(update.line);
+  note_latest(self, update.line, update.version);
+  relay(self, update.line);
+}
+
 // -- triggers -----------------------------------------------------------------
+
+void send_ready(self_ptr self);
+
+void schedule_resend(self_ptr self) {
+  auto& st = self->state;
+  if (st.resend_scheduled)
+    return;
+  st.resend_scheduled = true;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.retry.delay(++st.send_failures, st.rng));
+  self->delayed_send(self, delay, atom::resend::value);
+}
+
+// Answers whoever waits for the outbox to empty, once it is.
+void check_drained(self_ptr self) {
+  auto& st = self->state;
+  if (!st.outbox.empty() || st.drain_waiters.empty())
+    return;
+  for (auto& rp : st.drain_waiters)
+    rp.deliver(uint64_t{0});
+  st.drain_waiters.clear();
+}
+
+void on_ack(self_ptr self, const std::string& line, trigger_ack& ack) {
+  auto& st = self->state;
+  st.send_failures = 0;
+  st.outbox.acknowledge(line, ack.trigger_id);
+  note_latest(self, line, ack.latest);
+  if (ack.outcome != trigger_outcome::superseded) {
+    if (is_active(ack.state))
+      st.job_lines.insert(line);
+    else
+      st.job_lines.erase(line);
+  }
+  log().debug("{}#{} trigger {} of {}: {}, job {}",
+              coordinator_link_state::name, self->id(), ack.trigger_id, line,
+              to_string(ack.outcome), ack.job_id);
+  relay(self, line);
+  check_drained(self);
+  send_ready(self);
+}
+
+void on_send_error(self_ptr self, const std::string& line,
+                   const std::string& id, const caf::error& err) {
+  auto& st = self->state;
+  // A trigger the coordinator can never take (it passed this node's checks,
+  // so only a peer of another build sends one) is dropped, not re-sent.
+  if (err == ec::invalid_model_id) {
+    log().error("{}#{} trigger {} of {} refused by the coordinator: {}",
+                coordinator_link_state::name, self->id(), id, line,
+                self->system().render(err));
+    st.outbox.drop(line);
+    relay(self, line);
+    check_drained(self);
+    return;
+  }
+  st.outbox.failed(line);
+  if (st.send_failures == 0)
+    log().warn("{}#{} the coordinator did not take trigger {} of {} ({}); "
+               "{} triggers wait and are sent again",
+               coordinator_link_state::name, self->id(), id, line,
+               self->system().render(err), st.outbox.size());
+  schedule_resend(self);
+}
+
+// Sends the triggers that wait, as many as may be unanswered at once.
+void send_ready(self_ptr self) {
+  auto& st = self->state;
+  if (!st.coordinator || st.outbox.in_flight() >= st.max_in_flight)
+    return;
+  for (auto& trigger :
+       st.outbox.take_ready(st.max_in_flight - st.outbox.in_flight())) {
+    auto line = std::string{core::model_line_of(trigger.model)};
+    auto id = trigger.id;
+    self->request(st.coordinator, st.timeout, std::move(trigger))
+      .then([=](trigger_ack& ack) { on_ack(self, line, ack); },
+            [=](caf::error& err) { on_send_error(self, line, id, err); });
+  }
+}
 
 void on_trigger(self_ptr self, retrain_trigger& trigger) {
   auto& st = self->state;
-  if (st.coordinator) {
-    self->send(st.coordinator, std::move(trigger));
+  auto line = std::string{core::model_line_of(trigger.model)};
+  trigger.id = st.origin + "-" + std::to_string(++st.trigger_seq);
+  if (auto i = st.latest.find(line); i != st.latest.end())
+    trigger.known_latest = core::to_string(i->second);
+  auto model = trigger.model;
+  if (!st.outbox.add(line, std::move(trigger))) {
+    log().info("{}#{} {}: trigger merged into the one of {} that waits for "
+               "the coordinator",
+               coordinator_link_state::name, self->id(), model, line);
     return;
   }
-  auto model = trigger.model;
-  if (auto dropped = st.outbox.hold(std::move(trigger)))
-    log().error("{}#{} {}: oldest held trigger dropped ({} so far), the "
-                "coordinator is unreachable",
-                coordinator_link_state::name, self->id(), dropped->model,
-                st.outbox.dropped());
-  log().info("{}#{} {}: trigger held until the coordinator is reachable",
-             coordinator_link_state::name, self->id(), model);
+  if (!st.coordinator) {
+    log().info("{}#{} {}: trigger held until the coordinator is reachable "
+               "({} held)",
+               coordinator_link_state::name, self->id(), model,
+               st.outbox.size());
+    return;
+  }
+  send_ready(self);
 }
 
-void deliver_held(self_ptr self) {
+// -- results of the node's workers --------------------------------------------
+
+void report(self_ptr self, job_result result);
+
+// Keeps `result` until the coordinator is reachable again.
+void hold_result(self_ptr self, job_result result) {
+  log().info("{}#{} result of job {} attempt {} kept until the coordinator "
+             "takes it",
+             coordinator_link_state::name, self->id(), result.job_id,
+             result.attempt);
+  self->state.results.push_back(std::move(result));
+  // Still linked (a timeout, or a link that died unnoticed so far): try
+  // again with the triggers' backoff.
+  if (self->state.coordinator)
+    schedule_resend(self);
+}
+
+// Sends the results held so far again.
+void report_held(self_ptr self) {
+  auto results = std::move(self->state.results);
+  self->state.results.clear();
+  for (auto& result : results)
+    report(self, std::move(result));
+}
+
+// Passes a worker's result on and waits for the coordinator to take it: a
+// result sent into a connection that just died (a node that was stopped
+// learns it late) is kept and sent again after the reconnect.
+void report(self_ptr self, job_result result) {
   auto& st = self->state;
-  auto held = st.outbox.take();
-  if (held.empty())
+  if (!st.coordinator) {
+    hold_result(self, std::move(result));
     return;
-  log().info("{}#{} delivering {} triggers held while the coordinator was "
-             "unreachable",
-             coordinator_link_state::name, self->id(), held.size());
-  for (auto& trigger : held)
-    self->send(st.coordinator, std::move(trigger));
+  }
+  auto seq = ++st.report_seq;
+  st.reporting.emplace(seq, result);
+  self->request(st.coordinator, st.timeout, atom::report::value,
+                std::move(result))
+    .then([=](uint64_t) { self->state.reporting.erase(seq); },
+          [=](caf::error&) {
+            // Gone already when the link dropped (held since).
+            auto i = self->state.reporting.find(seq);
+            if (i == self->state.reporting.end())
+              return;
+            auto kept = std::move(i->second);
+            self->state.reporting.erase(i);
+            hold_result(self, std::move(kept));
+          });
+}
+
+// Holds the results whose answers the dropped link took with it.
+void hold_reporting(self_ptr self) {
+  auto reporting = std::move(self->state.reporting);
+  self->state.reporting.clear();
+  for (auto& [seq, result] : reporting)
+    hold_result(self, std::move(result));
+}
+
+// -- kept across a restart --------------------------------------------------
+
+constexpr std::string_view spill_magic = "retrain outbox v1\n";
+
+// Writes the undelivered triggers to the spill file (atomically, through a
+// temporary file); returns how many.
+caf::expected<uint64_t> spill(self_ptr self) {
+  auto& st = self->state;
+  auto triggers = st.outbox.all();
+  if (st.spill_file.empty() || triggers.empty())
+    return uint64_t{0};
+  std::vector<char> buf{spill_magic.begin(), spill_magic.end()};
+  caf::binary_serializer sink{self->system(), buf};
+  if (auto err = sink(triggers))
+    return err;
+  auto tmp = st.spill_file + ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    out.flush();
+    if (!out)
+      return caf::make_error(ec::storage_failure,
+                             "cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), st.spill_file.c_str()) != 0)
+    return caf::make_error(ec::storage_failure,
+                           "cannot rename " + tmp + ": " + std::strerror(errno));
+  return static_cast<uint64_t>(triggers.size());
+}
+
+// Puts the triggers a previous run kept into the outbox, before anything
+// new, and removes the file: they are in memory now, and a clean stop
+// writes what is still undelivered again.
+void load_spill(self_ptr self) {
+  auto& st = self->state;
+  if (st.spill_file.empty())
+    return;
+  std::ifstream in{st.spill_file, std::ios::binary};
+  if (!in)
+    return;
+  std::vector<char> buf{std::istreambuf_iterator<char>{in}, {}};
+  std::vector<retrain_trigger> triggers;
+  bool ok = buf.size() >= spill_magic.size()
+            && std::equal(spill_magic.begin(), spill_magic.end(), buf.begin());
+  if (ok) {
+    caf::binary_deserializer source{self->system(),
+                                    buf.data() + spill_magic.size(),
+                                    buf.size() - spill_magic.size()};
+    ok = !source(triggers);
+  }
+  if (!ok) {
+    auto bad = st.spill_file + ".unreadable";
+    std::rename(st.spill_file.c_str(), bad.c_str());
+    log().error("{}#{} {} is no outbox this build can read; moved to {}",
+                coordinator_link_state::name, self->id(), st.spill_file, bad);
+    return;
+  }
+  for (auto& t : triggers) {
+    auto line = std::string{core::model_line_of(t.model)};
+    st.outbox.add(std::move(line), std::move(t));
+  }
+  std::remove(st.spill_file.c_str());
+  log().info("{}#{} {} undelivered triggers kept by the last run are back in "
+             "the outbox",
+             coordinator_link_state::name, self->id(), triggers.size());
 }
 
 // -- reachability -------------------------------------------------------------
@@ -110,11 +379,25 @@ void connected(self_ptr self, coordinator_actor coordinator) {
     log().info("{}#{} reached the coordinator at {}:{}",
                coordinator_link_state::name, self->id(), st.where.host,
                st.where.port);
+  // Results that came while the coordinator was away go first (the
+  // dispatcher tells a late one from a current one), then each worker
+  // enlists itself once idle: one still running an attempt of the lost link
+  // must not show up as free.
+  report_held(self);
   for (auto& worker : st.workers)
-    self->send(st.coordinator, atom::enlist::value, worker);
+    self->send(worker, atom::linkup::value,
+               caf::actor_cast<worker_home_actor>(self));
   if (st.subscriber)
     subscribe(self);
-  deliver_held(self);
+  // Answers to sends on an earlier link will not come: everything goes
+  // again (the dispatcher knows a trigger it stored by its id).
+  st.outbox.resend_all();
+  st.send_failures = 0;
+  if (!st.outbox.empty())
+    log().info("{}#{} delivering {} triggers held while the coordinator was "
+               "unreachable",
+               coordinator_link_state::name, self->id(), st.outbox.size());
+  send_ready(self);
 }
 
 void on_down(self_ptr self, const caf::down_msg& msg) {
@@ -122,8 +405,10 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   if (!st.coordinator || msg.source != st.coordinator.address())
     return;
   st.coordinator = nullptr;
+  hold_reporting(self);
   if (st.where.local) {
     // Nothing to reconnect to: triggers wait in the outbox.
+    st.outbox.resend_all();
     log().warn("{}#{} lost the coordinator of this process ({}); holding "
                "triggers",
                coordinator_link_state::name, self->id(), to_string(msg.reason));
@@ -205,14 +490,31 @@ void try_connect(self_ptr self) {
 
 } // namespace
 
+std::string outbox_file(const std::string& data_dir) {
+  return (std::filesystem::path{data_dir} / "outbox.bin").string();
+}
+
 coordinator_link_self_actor::behavior_type coordinator_link(
   coordinator_link_self_actor::stateful_pointer<coordinator_link_state> self,
   coordinator_location where, std::chrono::milliseconds timeout,
-  std::vector<retrain_worker_actor> workers) {
+  std::vector<retrain_worker_actor> workers, std::string spill_file,
+  int lease_fd) {
   auto& st = self->state;
+  {
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%08x%08x", static_cast<unsigned>(rd()),
+                  static_cast<unsigned>(rd()));
+    st.origin = buf;
+  }
   st.where = std::move(where);
   st.timeout = timeout;
   st.workers = std::move(workers);
+  st.spill_file = std::move(spill_file);
+  st.lease_fd = lease_fd;
+  load_spill(self);
+  if (st.lease_fd >= 0)
+    self->send(self, atom::lease::value);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   if (st.where.local)
     self->send(self, atom::linkup::value, st.where.local);
@@ -220,10 +522,7 @@ coordinator_link_self_actor::behavior_type coordinator_link(
     self->send(self, atom::reconnect::value);
   return {
     [=](retrain_trigger& trigger) { on_trigger(self, trigger); },
-    [=](job_update& update) {
-      relay(self,
-            line_state{update.line, is_active(update.state), update.version});
-    },
+    [=](job_update& update) { on_news(self, update); },
     [=](atom::subscribe, line_news_actor& subscriber) {
       auto& st = self->state;
       st.subscriber = subscriber.address();
@@ -236,6 +535,51 @@ coordinator_link_self_actor::behavior_type coordinator_link(
     },
     [=](atom::linkup, coordinator_actor& coordinator) {
       connected(self, std::move(coordinator));
+    },
+    [=](atom::resend) {
+      self->state.resend_scheduled = false;
+      send_ready(self);
+      report_held(self);
+    },
+    [=](job_result& result) { report(self, std::move(result)); },
+    [=](atom::enlist) {
+      auto& st = self->state;
+      // Not linked: the next linkup asks the worker again.
+      if (st.coordinator)
+        self->send(st.coordinator, atom::enlist::value,
+                   caf::actor_cast<retrain_worker_actor>(
+                     self->current_sender()));
+    },
+    [=](atom::lease) {
+      auto& st = self->state;
+      // One byte says "linked": a full pipe or an error only means the
+      // fence reads late; it times out on silence, not on bytes.
+      if (st.coordinator) {
+        char x = 'l';
+        static_cast<void>(::write(st.lease_fd, &x, 1));
+      }
+      self->delayed_send(self, lease_interval, atom::lease::value);
+    },
+    [=](atom::drain) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (st.outbox.empty())
+        return uint64_t{0};
+      log().info("{}#{} waiting for the coordinator to acknowledge {} "
+                 "triggers",
+                 coordinator_link_state::name, self->id(), st.outbox.size());
+      auto rp = self->make_response_promise<uint64_t>();
+      st.drain_waiters.push_back(rp);
+      send_ready(self);
+      return rp;
+    },
+    [=](atom::spill) -> caf::result<uint64_t> {
+      auto n = spill(self);
+      if (!n)
+        log().error("{}#{} cannot keep {} undelivered triggers: {}",
+                    coordinator_link_state::name, self->id(),
+                    self->state.outbox.size(),
+                    self->system().render(n.error()));
+      return n;
     },
   };
 }

@@ -1,6 +1,7 @@
 #include "retrain/dispatcher.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <caf/system_messages.hpp>
 
@@ -15,17 +16,85 @@
 
 namespace retrain {
 
+std::optional<core::semver>
+dispatcher_state::latest_of(const std::string& line) const {
+  std::optional<core::semver> result;
+  if (auto i = latest.find(line); i != latest.end())
+    if (auto v = core::parse_semver(i->second))
+      result = std::move(*v);
+  if (auto i = floor.find(line); i != floor.end())
+    if (!result || core::compare(*result, i->second) < 0)
+      result = i->second;
+  return result;
+}
+
 namespace {
 
 using self_ptr = dispatcher_self_actor::stateful_pointer<dispatcher_state>;
 
-// Writes `job` to the store; a failure is logged loudly (the job carries on
-// in memory so no work is lost while the disk recovers).
-void persist(self_ptr self, active_job& job) {
-  job.record.updated_at_ns = unix_now_ns();
-  if (auto err = self->state.store->update_job(job.record))
-    log().error("{}#{} job {}: cannot persist: {}", dispatcher_state::name,
-                self->id(), job.record.id, storage_error_text(err));
+bool is_storage_failure(const caf::error& err) {
+  return err.category() == caf::atom("retrain")
+         && err.code() == static_cast<uint8_t>(ec::storage_failure);
+}
+
+// -- storage faults -----------------------------------------------------------
+
+void schedule_recover(self_ptr self, std::chrono::nanoseconds delay) {
+  auto& st = self->state;
+  if (st.recover_scheduled)
+    return;
+  st.recover_scheduled = true;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+  self->delayed_send(self, ms, atom::recover::value);
+}
+
+// Records a write the database refused: the first of an episode is logged
+// (with what now waits), the rest only push the next try out.
+void storage_failed(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  auto text = storage_error_text(err);
+  if (st.health.failed(text, std::chrono::steady_clock::now()))
+    log().error("{}#{} storage degraded: {}; triggers wait in the monitor "
+                "nodes' outboxes and job changes are kept until writes go "
+                "through again",
+                dispatcher_state::name, self->id(), text);
+  schedule_recover(self, st.health.retry_delay());
+}
+
+// Records a write that went through; the first after failures ends the
+// episode and brings the deferred transitions forward.
+void storage_ok(self_ptr self) {
+  auto& st = self->state;
+  auto failures = st.health.failures();
+  if (!st.health.succeeded())
+    return;
+  log().info("{}#{} storage recovered after {} failed writes",
+             dispatcher_state::name, self->id(), failures);
+  if (!st.deferred.empty()) {
+    st.recover_scheduled = true;
+    self->send(self, atom::recover::value);
+  }
+}
+
+// Keeps `transition` to try again once the database takes writes.
+void defer(self_ptr self, std::function<bool()> transition) {
+  auto& st = self->state;
+  st.deferred.push_back(std::move(transition));
+  schedule_recover(self, st.health.retry_delay());
+}
+
+// Writes `next` as the new state of `job` and, once the database has it,
+// makes it the job in memory. Returns false (and changes nothing) when the
+// database refused the write.
+bool write(self_ptr self, active_job& job, job_record next) {
+  next.updated_at_ns = unix_now_ns();
+  if (auto err = self->state.store->update_job(next)) {
+    storage_failed(self, err);
+    return false;
+  }
+  storage_ok(self);
+  job.record = std::move(next);
+  return true;
 }
 
 void announce(self_ptr self, const job_record& rec) {
@@ -33,6 +102,8 @@ void announce(self_ptr self, const job_record& rec) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, update);
 }
+
+// -- job transitions ----------------------------------------------------------
 
 // Hands ready jobs to idle workers.
 void assign(self_ptr self) {
@@ -43,15 +114,20 @@ void assign(self_ptr self) {
     if (slot.job_id != 0)
       continue;
     auto id = st.ready.front();
-    st.ready.pop_front();
     auto i = st.jobs.find(id);
-    if (i == st.jobs.end())
+    if (i == st.jobs.end()) {
+      st.ready.pop_front();
       continue;
+    }
     auto& job = i->second;
-    job.record.state = job_state::running;
-    ++job.record.attempts;
+    auto next = job.record;
+    next.state = job_state::running;
+    ++next.attempts;
+    // Refused: the job stays first in line; `recover` assigns again.
+    if (!write(self, job, std::move(next)))
+      return;
+    st.ready.pop_front();
     slot.job_id = id;
-    persist(self, job);
     retrain_job msg{job.record, job.record.attempts};
     log().info("{}#{} job {} {}: attempt {} on worker {}",
                dispatcher_state::name, self->id(), id, job.record.model,
@@ -61,14 +137,21 @@ void assign(self_ptr self) {
   }
 }
 
-void finish(self_ptr self, uint64_t id, job_state state) {
+// Ends job `id` as `state`; false when the database refused it.
+bool finish(self_ptr self, uint64_t id, job_state state, std::string version,
+            std::string error) {
   auto& st = self->state;
   auto i = st.jobs.find(id);
   if (i == st.jobs.end())
-    return;
+    return true;
   auto& job = i->second;
-  job.record.state = state;
-  persist(self, job);
+  auto next = job.record;
+  next.state = state;
+  if (!version.empty())
+    next.version = std::move(version);
+  next.error = std::move(error);
+  if (!write(self, job, std::move(next)))
+    return false;
   if (state == job_state::succeeded)
     ++st.succeeded;
   else
@@ -76,52 +159,125 @@ void finish(self_ptr self, uint64_t id, job_state state) {
   announce(self, job.record);
   st.by_line.erase(job.record.line);
   st.jobs.erase(i);
+  return true;
 }
 
-// Puts a job back in line after a failed attempt or a lost worker.
-void requeue(self_ptr self, active_job& job, bool front) {
+// Ends job `id` as `state`, now or once the database takes the write. The
+// job counts as registering meanwhile, so nothing else moves it.
+void finish_or_defer(self_ptr self, uint64_t id, job_state state,
+                     std::string version, std::string error) {
+  if (finish(self, id, state, version, error))
+    return;
+  if (auto i = self->state.jobs.find(id); i != self->state.jobs.end())
+    i->second.registering = true;
+  defer(self, [=] { return finish(self, id, state, version, error); });
+}
+
+// Puts job `id` back in line after its worker was lost; false when the
+// database refused it.
+bool requeue(self_ptr self, uint64_t id) {
   auto& st = self->state;
-  job.record.state = job_state::queued;
-  persist(self, job);
-  if (front)
-    st.ready.push_front(job.record.id);
-  else
-    st.ready.push_back(job.record.id);
-  announce(self, job.record);
+  auto i = st.jobs.find(id);
+  if (i == st.jobs.end() || i->second.registering
+      || i->second.record.state != job_state::running)
+    return true;
+  auto next = i->second.record;
+  next.state = job_state::queued;
+  if (!write(self, i->second, std::move(next)))
+    return false;
+  st.ready.push_front(id);
+  announce(self, i->second.record);
+  return true;
 }
 
 void give_up(self_ptr self, active_job& job, const std::string& error) {
-  job.record.error = error;
   log().error("{}#{} job {} {}: failed after {} attempts: {}",
               dispatcher_state::name, self->id(), job.record.id,
               job.record.model, job.record.attempts, error);
-  finish(self, job.record.id, job_state::failed);
+  finish_or_defer(self, job.record.id, job_state::failed, "", error);
 }
 
-void retry_later(self_ptr self, active_job& job, const std::string& error) {
+// Queues job `id` again after `error`, once its retry delay is over; false
+// when the database refused it.
+bool retry_later(self_ptr self, uint64_t id, const std::string& error) {
   auto& st = self->state;
-  job.record.error = error;
+  auto i = st.jobs.find(id);
+  if (i == st.jobs.end())
+    return true;
+  auto& job = i->second;
+  auto next = job.record;
+  next.state = job_state::queued;
+  next.error = error;
+  if (!write(self, job, std::move(next)))
+    return false;
   auto delay = st.retry_backoff.delay(job.record.attempts, st.rng);
   auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
   log().warn("{}#{} job {} {}: attempt {} failed ({}), retry in {} ms",
-             dispatcher_state::name, self->id(), job.record.id,
-             job.record.model, job.record.attempts, error, delay_ms.count());
-  job.record.state = job_state::queued;
+             dispatcher_state::name, self->id(), id, job.record.model,
+             job.record.attempts, error, delay_ms.count());
   job.waiting_retry = true;
-  persist(self, job);
   announce(self, job.record);
-  self->delayed_send(self, delay_ms, atom::retry::value, job.record.id);
+  self->delayed_send(self, delay_ms, atom::retry::value, id);
+  return true;
 }
 
-// The running attempt of `job` failed (or its version could not be
-// registered): retry or give up.
+// The running attempt of `job` failed: retry or give up.
 void on_failure(self_ptr self, active_job& job, const std::string& error) {
   auto action = core::decide_result(false, true, job.record.attempts,
                                     self->state.config.max_attempts);
-  if (action == core::result_action::fail)
+  if (action == core::result_action::fail) {
     give_up(self, job, error);
-  else
-    retry_later(self, job, error);
+    return;
+  }
+  auto id = job.record.id;
+  if (!retry_later(self, id, error))
+    defer(self, [=] { return retry_later(self, id, error); });
+}
+
+void register_success(self_ptr self, uint64_t id, std::string artifact);
+
+// The registry answered the registration of job `id`.
+void on_registered(self_ptr self, uint64_t id, model_version& v) {
+  auto& st = self->state;
+  if (st.jobs.count(id) == 0)
+    return;
+  st.latest[v.line] = v.version;
+  log().info("{}#{} job {} {}: succeeded, registered {} {}",
+             dispatcher_state::name, self->id(), id, st.jobs[id].record.model,
+             v.line, v.version);
+  finish_or_defer(self, id, job_state::succeeded, v.version, "");
+  assign(self);
+}
+
+// Asks the registry for the version of succeeded job `id`. A registry that
+// cannot write asks again later: the training is not repeated.
+void register_success(self_ptr self, uint64_t id, std::string artifact) {
+  auto& st = self->state;
+  auto i = st.jobs.find(id);
+  if (i == st.jobs.end())
+    return;
+  auto& rec = i->second.record;
+  register_version req{id, rec.model, rec.reason, artifact, rec.base_version};
+  self->request(st.registry, st.timeout, std::move(req))
+    .then([=](model_version& v) { on_registered(self, id, v); },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            auto i = st.jobs.find(id);
+            if (i == st.jobs.end())
+              return;
+            if (is_storage_failure(err) || err == caf::sec::request_timeout) {
+              storage_failed(self, err);
+              defer(self, [=] {
+                register_success(self, id, artifact);
+                return true;
+              });
+              return;
+            }
+            i->second.registering = false;
+            on_failure(self, i->second,
+                       "registration failed: " + self->system().render(err));
+            assign(self);
+          });
 }
 
 void on_success(self_ptr self, active_job& job, const job_result& result) {
@@ -133,109 +289,23 @@ void on_success(self_ptr self, active_job& job, const job_result& result) {
   job.waiting_retry = false;
   st.ready.erase(std::remove(st.ready.begin(), st.ready.end(), job.record.id),
                  st.ready.end());
-  register_version req{job.record.id, job.record.model, job.record.reason,
-                       result.artifact};
-  auto id = job.record.id;
-  self->request(st.registry, st.timeout, std::move(req))
-    .then(
-      [=](model_version& v) {
-        auto& st = self->state;
-        auto i = st.jobs.find(id);
-        if (i == st.jobs.end())
-          return;
-        i->second.record.version = v.version;
-        i->second.record.error.clear();
-        st.latest[v.line] = v.version;
-        log().info("{}#{} job {} {}: succeeded, registered {} {}",
-                   dispatcher_state::name, self->id(), id,
-                   i->second.record.model, v.line, v.version);
-        finish(self, id, job_state::succeeded);
-        assign(self);
-      },
-      [=](caf::error& err) {
-        auto& st = self->state;
-        auto i = st.jobs.find(id);
-        if (i == st.jobs.end())
-          return;
-        i->second.registering = false;
-        on_failure(self, i->second,
-                   "registration failed: " + self->system().render(err));
-        assign(self);
-      });
-}
-
-void on_trigger(self_ptr self, retrain_trigger& trigger) {
-  auto& st = self->state;
-  auto id = core::parse_model_id(trigger.model);
-  if (!id) {
-    log().error("{}#{} trigger refused: {}", dispatcher_state::name, self->id(),
-                id.error().message);
-    return;
-  }
-  auto line = id->line();
-  std::optional<core::semver> latest;
-  if (auto i = st.latest.find(line); i != st.latest.end())
-    if (auto v = core::parse_semver(i->second))
-      latest = std::move(*v);
-  auto active = st.by_line.find(line);
-  switch (
-    core::decide_trigger(id->version, latest, active != st.by_line.end())) {
-    case core::trigger_action::drop_superseded:
-      log().info("{}#{} trigger from {} dropped: superseded by {}",
-                 dispatcher_state::name, self->id(), trigger.model,
-                 core::to_string(*latest));
-      return;
-    case core::trigger_action::merge: {
-      auto& job = st.jobs[active->second];
-      ++job.record.merged;
-      persist(self, job);
-      log().info("{}#{} trigger from {} merged into job {} ({} merged)",
-                 dispatcher_state::name, self->id(), trigger.model,
-                 active->second, job.record.merged);
-      return;
-    }
-    case core::trigger_action::create:
-      break;
-  }
-  job_record rec;
-  rec.model = trigger.model;
-  rec.line = line;
-  auto base = core::retrain_base(latest, id->version);
-  rec.base_version = core::to_string(base);
-  rec.next_version = core::to_string(core::next_version(base));
-  rec.state = job_state::queued;
-  rec.reason = to_string(trigger.reason);
-  rec.created_at_ns = rec.updated_at_ns = unix_now_ns();
-  auto new_id = st.store->insert_job(rec);
-  if (!new_id) {
-    log().error("{}#{} trigger from {} cannot be stored: {}",
-                dispatcher_state::name, self->id(), trigger.model,
-                storage_error_text(new_id.error()));
-    return;
-  }
-  rec.id = *new_id;
-  log().info("{}#{} job {} {}: queued ({} -> {}): {}", dispatcher_state::name,
-             self->id(), rec.id, rec.model, rec.base_version, rec.next_version,
-             rec.reason);
-  st.by_line[line] = rec.id;
-  st.ready.push_back(rec.id);
-  auto& job = st.jobs[rec.id];
-  job.record = std::move(rec);
-  announce(self, job.record);
-  assign(self);
+  register_success(self, job.record.id, result.artifact);
 }
 
 void on_result(self_ptr self, job_result& result) {
   auto& st = self->state;
-  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
-  if (auto w = st.workers.find(sender);
-      w != st.workers.end() && w->second.job_id == result.job_id)
-    w->second.job_id = 0;
+  // The worker that ran it is free now (a link passes results on for its
+  // workers, so the worker is found by its job, not by the sender).
+  for (auto& [addr, slot] : st.workers)
+    if (slot.job_id == result.job_id)
+      slot.job_id = 0;
   auto i = st.jobs.find(result.job_id);
   if (i == st.jobs.end() || i->second.registering) {
-    log().info("{}#{} job {}: late result of attempt {} ignored",
+    log().info("{}#{} late result of job {} attempt {}: ignored (the job "
+               "{})",
                dispatcher_state::name, self->id(), result.job_id,
-               result.attempt);
+               result.attempt,
+               i == st.jobs.end() ? "is over" : "registers its version");
     assign(self);
     return;
   }
@@ -247,18 +317,22 @@ void on_result(self_ptr self, job_result& result) {
     case core::result_action::register_version:
       // A success counts even from an attempt given up on: registration is
       // idempotent by job id.
+      if (!current)
+        log().info("{}#{} late result of job {} attempt {}: accepted "
+                   "(succeeded)",
+                   dispatcher_state::name, self->id(), result.job_id,
+                   result.attempt);
       on_success(self, job, result);
       break;
     case core::result_action::retry:
-      retry_later(self, job, result.error);
-      break;
     case core::result_action::fail:
-      give_up(self, job, result.error);
+      on_failure(self, job, result.error);
       break;
     case core::result_action::ignore:
-      log().info("{}#{} job {}: failure of stale attempt {} ignored",
+      log().info("{}#{} late result of job {} attempt {}: ignored (attempt "
+                 "{} is the job's)",
                  dispatcher_state::name, self->id(), result.job_id,
-                 result.attempt);
+                 result.attempt, job.record.attempts);
       break;
   }
   assign(self);
@@ -282,45 +356,334 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
              job_id != 0 ? ", re-queueing job " + std::to_string(job_id) : "");
   if (job_id == 0)
     return;
-  auto i = st.jobs.find(job_id);
-  if (i != st.jobs.end() && !i->second.registering
-      && i->second.record.state == job_state::running)
-    requeue(self, i->second, true);
+  if (!requeue(self, job_id))
+    defer(self, [=] { return requeue(self, job_id); });
   assign(self);
 }
 
-// Loads the latest versions and the jobs a previous run left active.
-void restore(self_ptr self) {
+// Takes `worker` into the pool; a worker enlisted already (its node's link
+// came back while it was known) keeps its slot and job.
+void enlist(self_ptr self, retrain_worker_actor worker) {
   auto& st = self->state;
-  if (auto latest = st.store->latest_versions()) {
-    for (auto& [line, version] : *latest)
-      st.latest[line] = version;
-  } else {
-    log().error("{}#{} cannot read versions: {}", dispatcher_state::name,
-                self->id(), storage_error_text(latest.error()));
+  if (!worker)
+    return;
+  auto addr = worker.address();
+  if (st.workers.count(addr) > 0)
+    return;
+  self->monitor(worker);
+  st.workers[addr] = worker_slot{worker, 0};
+  log().info("{}#{} worker {} enlisted ({} workers)", dispatcher_state::name,
+             self->id(), to_string(addr), st.workers.size());
+  assign(self);
+}
+
+// -- triggers -----------------------------------------------------------------
+
+// Raises the version of `line` that monitor nodes know to `version`.
+void note_floor(self_ptr self, const std::string& line,
+                const std::string& version) {
+  if (version.empty())
+    return;
+  auto v = core::parse_semver(version);
+  if (!v)
+    return;
+  auto& floor = self->state.floor;
+  auto i = floor.find(line);
+  if (i == floor.end())
+    floor.emplace(line, std::move(*v));
+  else if (core::compare(i->second, *v) < 0)
+    i->second = std::move(*v);
+}
+
+caf::result<trigger_ack> on_trigger(self_ptr self, retrain_trigger& trigger) {
+  auto& st = self->state;
+  auto id = core::parse_model_id(trigger.model);
+  if (!id) {
+    log().error("{}#{} trigger refused: {}", dispatcher_state::name, self->id(),
+                id.error().message);
+    return to_error(std::move(id.error()));
   }
-  auto active = st.store->active_jobs();
-  if (!active) {
-    log().error("{}#{} cannot read jobs: {}", dispatcher_state::name,
-                self->id(), storage_error_text(active.error()));
+  note_floor(self, id->line(), trigger.known_latest);
+  auto rp = self->make_response_promise<trigger_ack>();
+  st.incoming.push_back(pending_trigger{std::move(trigger), rp});
+  // Everything already in the mailbox comes before the note: it all goes
+  // into the same transaction.
+  if (!st.store_scheduled) {
+    st.store_scheduled = true;
+    self->send(self, atom::store::value);
+  }
+  return rp;
+}
+
+// What one trigger of a group commit comes to.
+struct trigger_plan {
+  trigger_ack ack;
+  /// The job created, or the merged job as it will be after the commit.
+  std::optional<job_record> job;
+  bool created = false;
+};
+
+// Stores the triggers that came since the last group commit in one
+// transaction, then acknowledges them; a refused transaction acknowledges
+// none (their monitor nodes send them again).
+void store_triggers(self_ptr self) {
+  auto& st = self->state;
+  st.store_scheduled = false;
+  std::vector<pending_trigger> group;
+  if (st.incoming.size() <= dispatcher_state::max_group) {
+    group.swap(st.incoming);
+  } else {
+    auto end = st.incoming.begin() + dispatcher_state::max_group;
+    group.assign(std::make_move_iterator(st.incoming.begin()),
+                 std::make_move_iterator(end));
+    st.incoming.erase(st.incoming.begin(), end);
+    st.store_scheduled = true;
+    self->send(self, atom::store::value);
+  }
+  if (group.empty())
+    return;
+  auto refuse = [&](const caf::error& err) {
+    storage_failed(self, err);
+    for (auto& p : group)
+      p.promise.deliver(caf::make_error(
+        ec::storage_failure, "the coordinator cannot store triggers right now ("
+                               + storage_error_text(err)
+                               + "); the trigger is kept and sent again"));
+  };
+  auto tx = st.store->begin_write("cannot store " + std::to_string(group.size())
+                                  + " triggers");
+  if (!tx) {
+    refuse(tx.error());
     return;
   }
+  auto now = unix_now_ns();
+  std::vector<trigger_plan> plans(group.size());
+  // Jobs of this group by line (index into `plans`), and acks by trigger
+  // id for a trigger that comes twice in one group.
+  std::unordered_map<std::string, size_t> line_plan;
+  std::unordered_map<std::string, size_t> id_plan;
+  for (size_t n = 0; n < group.size(); ++n) {
+    auto& t = group[n].trigger;
+    auto& plan = plans[n];
+    plan.ack.trigger_id = t.id;
+    auto model = core::parse_model_id(t.model);
+    auto line = model->line();
+    auto latest = st.latest_of(line);
+    plan.ack.latest = latest ? core::to_string(*latest) : "";
+    // A re-send: the answer the first one got, with its job as it is now.
+    if (!t.id.empty()) {
+      if (auto i = id_plan.find(t.id); i != id_plan.end()) {
+        plan.ack = plans[i->second].ack;
+        plan.ack.outcome = trigger_outcome::repeated;
+        continue;
+      }
+      auto known = st.store->job_of_trigger(t.id);
+      if (!known) {
+        refuse(known.error());
+        return;
+      }
+      if (*known) {
+        plan.ack.outcome = trigger_outcome::repeated;
+        plan.ack.job_id = **known;
+        if (auto j = st.jobs.find(**known); j != st.jobs.end()) {
+          plan.ack.state = j->second.record.state;
+        } else {
+          auto rec = st.store->job(**known);
+          if (!rec) {
+            refuse(rec.error());
+            return;
+          }
+          plan.ack.state = *rec ? (*rec)->state : job_state::failed;
+        }
+        continue;
+      }
+    }
+    // The line's job: one made earlier in this group, or an active one.
+    const job_record* active = nullptr;
+    if (auto i = line_plan.find(line); i != line_plan.end())
+      active = &*plans[i->second].job;
+    else if (auto j = st.by_line.find(line); j != st.by_line.end())
+      active = &st.jobs[j->second].record;
+    switch (core::decide_trigger(model->version, latest, active != nullptr)) {
+      case core::trigger_action::drop_superseded:
+        plan.ack.outcome = trigger_outcome::superseded;
+        continue;
+      case core::trigger_action::merge: {
+        auto rec = *active;
+        ++rec.merged;
+        rec.updated_at_ns = now;
+        if (auto err = st.store->update_job(rec)) {
+          refuse(err);
+          return;
+        }
+        plan.ack.outcome = trigger_outcome::merged;
+        plan.job = std::move(rec);
+        break;
+      }
+      case core::trigger_action::create: {
+        job_record rec;
+        rec.model = t.model;
+        rec.line = line;
+        auto base = core::retrain_base(latest, model->version);
+        rec.base_version = core::to_string(base);
+        rec.next_version = core::to_string(core::next_version(base));
+        rec.state = job_state::queued;
+        rec.reason = to_string(t.reason);
+        rec.created_at_ns = rec.updated_at_ns = now;
+        auto new_id = st.store->insert_job(rec);
+        if (!new_id) {
+          refuse(new_id.error());
+          return;
+        }
+        rec.id = *new_id;
+        plan.ack.outcome = trigger_outcome::created;
+        plan.job = std::move(rec);
+        plan.created = true;
+        break;
+      }
+    }
+    plan.ack.job_id = plan.job->id;
+    plan.ack.state = plan.job->state;
+    line_plan[line] = n;
+    if (!t.id.empty()) {
+      if (auto err = st.store->record_trigger(t.id, plan.job->id, now)) {
+        refuse(err);
+        return;
+      }
+      id_plan[t.id] = n;
+    }
+  }
+  if (auto err = tx->commit()) {
+    refuse(err);
+    return;
+  }
+  storage_ok(self);
+  // Stored: now memory, news and acks follow.
+  for (size_t n = 0; n < group.size(); ++n) {
+    auto& t = group[n].trigger;
+    auto& plan = plans[n];
+    switch (plan.ack.outcome) {
+      case trigger_outcome::created: {
+        auto& rec = *plan.job;
+        log().info("{}#{} job {} {}: queued ({} -> {}): {}",
+                   dispatcher_state::name, self->id(), rec.id, rec.model,
+                   rec.base_version, rec.next_version, rec.reason);
+        st.by_line[rec.line] = rec.id;
+        st.ready.push_back(rec.id);
+        st.jobs[rec.id].record = rec;
+        announce(self, rec);
+        break;
+      }
+      case trigger_outcome::merged: {
+        auto& rec = *plan.job;
+        // A later merge of this group carries the higher count.
+        auto& job = st.jobs[rec.id];
+        job.record.merged = std::max(job.record.merged, rec.merged);
+        job.record.updated_at_ns = rec.updated_at_ns;
+        log().info("{}#{} trigger from {} merged into job {} ({} merged)",
+                   dispatcher_state::name, self->id(), t.model, rec.id,
+                   job.record.merged);
+        break;
+      }
+      case trigger_outcome::repeated:
+        log().info("{}#{} trigger {} from {} came again: job {} ({})",
+                   dispatcher_state::name, self->id(), t.id, t.model,
+                   plan.ack.job_id, to_string(plan.ack.state));
+        break;
+      case trigger_outcome::superseded:
+        log().info("{}#{} trigger from {} dropped: superseded by {}",
+                   dispatcher_state::name, self->id(), t.model,
+                   plan.ack.latest);
+        break;
+    }
+    group[n].promise.deliver(std::move(plan.ack));
+  }
+  assign(self);
+}
+
+// -- start and recovery -------------------------------------------------------
+
+// Tries again what the database refused, oldest first, and hands out work.
+void recover(self_ptr self) {
+  auto& st = self->state;
+  st.recover_scheduled = false;
+  while (!st.deferred.empty()) {
+    // A transition may defer another one: take it off first.
+    auto transition = std::move(st.deferred.front());
+    st.deferred.pop_front();
+    if (!transition()) {
+      st.deferred.push_front(std::move(transition));
+      break;
+    }
+  }
+  assign(self);
+  if (st.health.degraded() && !st.deferred.empty())
+    schedule_recover(self, st.health.retry_delay());
+}
+
+// Loads the latest versions and the jobs a previous run left active. The
+// store was checked writable at start; a job that was running is queued
+// again.
+caf::error restore(self_ptr self) {
+  auto& st = self->state;
+  auto identity = st.store->identity();
+  if (!identity)
+    return std::move(identity.error());
+  st.identity = std::move(*identity);
+  auto latest = st.store->latest_versions();
+  if (!latest)
+    return std::move(latest.error());
+  for (auto& [line, version] : *latest)
+    st.latest[line] = version;
+  auto active = st.store->active_jobs();
+  if (!active)
+    return std::move(active.error());
   for (auto& rec : *active) {
     auto id = rec.id;
-    if (rec.state == job_state::running)
-      log().info("{}#{} job {} {}: was running when the coordinator stopped, "
-                 "re-queued",
-                 dispatcher_state::name, self->id(), id, rec.model);
     auto& job = st.jobs[id];
     job.record = std::move(rec);
-    job.record.state = job_state::queued;
-    persist(self, job);
     st.by_line[job.record.line] = id;
+    if (job.record.state == job_state::running) {
+      log().info("{}#{} job {} {}: was running when the coordinator stopped, "
+                 "re-queued",
+                 dispatcher_state::name, self->id(), id, job.record.model);
+      auto next = job.record;
+      next.state = job_state::queued;
+      next.updated_at_ns = unix_now_ns();
+      if (auto err = st.store->update_job(next))
+        return err;
+      job.record = std::move(next);
+    }
     st.ready.push_back(id);
   }
-  if (!st.jobs.empty())
-    log().info("{}#{} resumed {} queued jobs", dispatcher_state::name,
-               self->id(), st.jobs.size());
+  log().info("{}#{} registry {} (identity {}): {} queued jobs resumed",
+             dispatcher_state::name, self->id(), st.store->path(), st.identity,
+             st.jobs.size());
+  return caf::none;
+}
+
+// The state of every line the coordinator knows, for a monitor node that
+// (re)subscribes; `known` are the lines that node knows.
+std::vector<line_state> resync(self_ptr self,
+                               const std::vector<line_state>& known) {
+  auto& st = self->state;
+  for (auto& x : known)
+    note_floor(self, x.line, x.latest);
+  std::unordered_map<std::string, line_state> lines;
+  for (auto& [line, version] : st.latest)
+    lines[line] = line_state{line, false, ""};
+  for (auto& [line, version] : st.floor)
+    lines[line] = line_state{line, false, ""};
+  for (auto& [line, id] : st.by_line)
+    lines[line] = line_state{line, true, ""};
+  std::vector<line_state> result;
+  result.reserve(lines.size());
+  for (auto& [line, x] : lines) {
+    if (auto v = st.latest_of(line))
+      x.latest = core::to_string(*v);
+    result.push_back(std::move(x));
+  }
+  return result;
 }
 
 } // namespace
@@ -335,42 +698,37 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
   st.retry_backoff = core::backoff{config.retry_delay, config.retry_cap};
   st.config = std::move(config);
   st.timeout = timeout;
-  restore(self);
+  if (auto err = restore(self)) {
+    log().error("{}#{} cannot resume the jobs: {}", dispatcher_state::name,
+                self->id(), storage_error_text(err));
+    self->quit(err);
+  }
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   return {
-    [=](retrain_trigger& trigger) { on_trigger(self, trigger); },
-    [=](atom::enlist, retrain_worker_actor& worker) {
-      auto& st = self->state;
-      auto addr = worker.address();
-      if (st.workers.count(addr) > 0)
-        return;
-      self->monitor(worker);
-      st.workers[addr] = worker_slot{worker, 0};
-      log().info("{}#{} worker {} enlisted ({} workers)",
-                 dispatcher_state::name, self->id(), to_string(addr),
-                 st.workers.size());
-      assign(self);
+    [=](retrain_trigger& trigger) -> caf::result<trigger_ack> {
+      return on_trigger(self, trigger);
     },
-    [=](atom::subscribe, job_news_actor& sub) -> std::vector<line_state> {
-      auto& st = self->state;
+    [=](atom::store) { store_triggers(self); },
+    [=](atom::recover) { recover(self); },
+    [=](atom::enlist, retrain_worker_actor& worker) {
+      enlist(self, std::move(worker));
+    },
+    [=](atom::enlist) {
+      enlist(self,
+             caf::actor_cast<retrain_worker_actor>(self->current_sender()));
+    },
+    [=](atom::subscribe, job_news_actor& sub,
+        std::vector<line_state>& known) -> std::vector<line_state> {
       self->monitor(sub);
-      st.subscribers.push_back(std::move(sub));
-      // The state of every line, so a returning supervisor can resync.
-      std::unordered_map<std::string, line_state> lines;
-      for (auto& [line, version] : st.latest)
-        lines[line] = line_state{line, false, version};
-      for (auto& [line, id] : st.by_line) {
-        auto& x = lines[line];
-        x.line = line;
-        x.busy = true;
-      }
-      std::vector<line_state> result;
-      result.reserve(lines.size());
-      for (auto& [line, x] : lines)
-        result.push_back(std::move(x));
-      return result;
+      self->state.subscribers.push_back(std::move(sub));
+      return resync(self, known);
     },
     [=](job_result& result) { on_result(self, result); },
+    [=](atom::report, job_result& result) -> uint64_t {
+      auto id = result.job_id;
+      on_result(self, result);
+      return id;
+    },
     [=](atom::retry, uint64_t id) {
       auto& st = self->state;
       auto i = st.jobs.find(id);
@@ -405,6 +763,8 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       result.supervisors = st.subscribers.size();
       for (auto& [addr, slot] : st.workers)
         result.workers.push_back(worker_status{to_string(addr), slot.job_id});
+      result.storage = st.health.describe();
+      result.registry = st.identity;
       return result;
     },
   };

@@ -4,6 +4,7 @@
 
 #include <caf/send.hpp>
 
+#include "retrain/config_error.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/slot_index.hpp"
 #include "retrain/ec.hpp"
@@ -12,30 +13,30 @@
 
 namespace retrain {
 
-std::optional<std::string> ingest_state::check(metric_event& ev) {
+caf::error ingest_state::check(metric_event& ev) {
   // Ids are checked once: the set keeps only their hashes (16 bytes per
   // model). A collision would let a malformed id through to the
   // supervisor, which checks every new id again and refuses it.
   auto hash = core::hash_key(ev.model);
   if (!checked_ids.contains(hash)) {
     if (auto err = core::check_model_id(ev.model))
-      return err;
+      return to_error(std::move(err));
     checked_ids.insert(hash);
   }
   if (auto err = check_value(ev.kind, ev.value))
-    return err;
+    return to_error(std::move(err));
   auto i = static_cast<std::size_t>(ev.kind);
   if (binary[i])
     if (auto err = check_outcome(ev.kind, ev.value))
-      return err;
+      return to_error(std::move(err));
   if (ev.observed_at_ns == 0)
     ev.observed_at_ns = unix_now_ns();
-  return std::nullopt;
+  return caf::none;
 }
 
 namespace {
 
-using self_ptr = monitor_node_actor::stateful_pointer<ingest_state>;
+using self_ptr = ingest_self_actor::stateful_pointer<ingest_state>;
 
 // Checks every event of `batch`, keeping the valid ones (moved forward in
 // place). With `rejects`, records each refusal there and the original
@@ -50,9 +51,9 @@ ingest_ack check_batch(self_ptr self, metric_batch& batch,
     auto& ev = batch.events[i];
     if (auto err = st.check(ev)) {
       if (ack.rejected++ == 0)
-        ack.first_error = "event " + std::to_string(i) + ": " + *err;
+        ack.first_error = "event " + std::to_string(i) + ": " + error_text(err);
       if (rejects)
-        rejects->push_back(event_reject{i, std::move(*err)});
+        rejects->push_back(event_reject{i, std::move(err)});
       continue;
     }
     if (kept_at)
@@ -108,8 +109,8 @@ caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
     return report;
   auto rp = self->make_response_promise<batch_report>();
   self
-    ->request(self->state.supervisor, self->state.timeout,
-              atom::explain::value, std::move(batch))
+    ->request(self->state.supervisor, self->state.timeout, atom::explain::value,
+              std::move(batch))
     .then(
       [=](batch_report& routed) mutable {
         merge(self->state, report.ack, routed.ack);
@@ -126,8 +127,8 @@ caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
 
 } // namespace
 
-monitor_node_actor::behavior_type
-ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
+ingest_self_actor::behavior_type
+ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
        supervisor_actor supervisor, const monitor_config& config,
        std::chrono::milliseconds timeout) {
   auto& st = self->state;
@@ -139,13 +140,24 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
     if (auto info = core::find_strategy(config.kinds[i]->strategy))
       st.binary[i] = info->binary;
   }
+  auto draining = [=] {
+    return caf::make_error(ec::draining,
+                           "the node is shutting down (draining): send to "
+                           "another monitor node, or again once it is back");
+  };
   return {
     [=](metric_event& ev) {
       auto& st = self->state;
+      if (st.draining) {
+        ++st.rejected;
+        log().warn("{}#{} event of {} refused: the node is draining",
+                   ingest_state::name, self->id(), ev.model);
+        return;
+      }
       if (auto err = st.check(ev)) {
         ++st.rejected;
         log().warn("{}#{} rejected event: {}", ingest_state::name, self->id(),
-                   *err);
+                   error_text(err));
         return;
       }
       ++st.accepted;
@@ -155,17 +167,30 @@ ingest(monitor_node_actor::stateful_pointer<ingest_state> self,
       caf::anon_send(st.supervisor, std::move(batch));
     },
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
+      if (self->state.draining)
+        return draining();
       auto ack = check_batch(self, batch);
       return route(self, std::move(ack), std::move(batch));
     },
     [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
+      if (self->state.draining)
+        return draining();
       return explain(self, batch);
+    },
+    [=](atom::drain) -> uint64_t {
+      auto& st = self->state;
+      if (!st.draining)
+        log().info("{}#{} draining: new events are refused ({} accepted "
+                   "so far)",
+                   ingest_state::name, self->id(), st.accepted);
+      st.draining = true;
+      return st.accepted;
     },
     [=](atom::status) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value);
     },
-    [=](atom::status, std::string& which)
-      -> caf::result<std::vector<model_status>> {
+    [=](atom::status,
+        std::string& which) -> caf::result<std::vector<model_status>> {
       return self->delegate(self->state.supervisor, atom::status::value,
                             std::move(which));
     },

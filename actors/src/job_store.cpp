@@ -25,6 +25,17 @@ const std::string all_sql = jobs_table.select_sql("ORDER BY id DESC");
 const std::string active_sql
   = jobs_table.select_sql("WHERE state IN ('queued', 'running') ORDER BY id");
 
+const std::string one_sql
+  = jobs_table.select_sql("WHERE id = " + sql_dialect::param(1));
+
+const std::string trigger_sql = "SELECT job_id FROM triggers WHERE id = "
+                                + sql_dialect::param(1);
+
+const std::string record_trigger_sql
+  = "INSERT INTO triggers (id, job_id, created_at_ns) VALUES ("
+    + sql_dialect::param(1) + ", " + sql_dialect::param(2) + ", "
+    + sql_dialect::param(3) + ")";
+
 } // namespace
 
 job_store::job_store(std::unique_ptr<sqlite_db> db) : db_(std::move(db)) {
@@ -33,7 +44,8 @@ job_store::job_store(std::unique_ptr<sqlite_db> db) : db_(std::move(db)) {
 
 caf::expected<std::unique_ptr<job_store>>
 job_store::make(std::unique_ptr<sqlite_db> db) {
-  if (auto err = db->prepare({&insert_sql, &update_sql, &all_sql, &active_sql}))
+  if (auto err = db->prepare({&insert_sql, &update_sql, &all_sql, &active_sql,
+                              &one_sql, &trigger_sql, &record_trigger_sql}))
     return err;
   return std::unique_ptr<job_store>{new job_store(std::move(db))};
 }
@@ -99,6 +111,49 @@ caf::expected<std::vector<job_record>> job_store::active_jobs() {
 
 caf::expected<std::map<std::string, std::string>> job_store::latest_versions() {
   return version_store::latest_versions(*db_);
+}
+
+caf::expected<std::optional<job_record>> job_store::job(uint64_t id) {
+  auto stmt = db_->statement(one_sql, "cannot read job " + std::to_string(id));
+  if (!stmt)
+    return std::move(stmt.error());
+  stmt->bind(1, static_cast<int64_t>(id));
+  auto rows = jobs_table.read_all(*stmt);
+  if (!rows)
+    return std::move(rows.error());
+  if (rows->empty())
+    return std::optional<job_record>{};
+  return std::optional<job_record>{std::move(rows->front())};
+}
+
+caf::expected<std::optional<uint64_t>>
+job_store::job_of_trigger(const std::string& id) {
+  auto stmt = db_->statement(trigger_sql, "cannot look up trigger " + id);
+  if (!stmt)
+    return std::move(stmt.error());
+  stmt->bind(1, id);
+  auto row = stmt->step();
+  if (!row)
+    return std::move(row.error());
+  if (!*row)
+    return std::optional<uint64_t>{};
+  return std::optional<uint64_t>{static_cast<uint64_t>(stmt->int64_column(0))};
+}
+
+caf::error job_store::record_trigger(const std::string& trigger_id,
+                                     uint64_t job_id, int64_t now_ns) {
+  auto stmt = db_->statement(record_trigger_sql,
+                             "cannot record trigger " + trigger_id);
+  if (!stmt)
+    return std::move(stmt.error());
+  stmt->bind(1, trigger_id);
+  stmt->bind(2, static_cast<int64_t>(job_id));
+  stmt->bind(3, now_ns);
+  return stmt->run();
+}
+
+caf::expected<std::string> job_store::identity() {
+  return registry_identity(*db_);
 }
 
 } // namespace retrain

@@ -28,7 +28,7 @@ caf::result<model_version> handle_register(self_ptr self,
                                               + " has no job id (0)");
   auto model = core::parse_model_id(msg.model);
   if (!model)
-    return caf::make_error(ec::invalid_model_id, model.error().message);
+    return to_error(std::move(model.error()));
   auto& store = *self->state.store;
   // A repeat (e.g. a worker retrying after a lost reply) gets the recorded
   // version back and is not logged as a new one.
@@ -43,8 +43,18 @@ caf::result<model_version> handle_register(self_ptr self,
                 msg.job_id, (*existing)->line, (*existing)->version);
     return std::move(**existing);
   }
+  std::optional<core::semver> floor;
+  if (!msg.base_version.empty()) {
+    auto parsed = core::parse_semver(msg.base_version);
+    if (!parsed)
+      return caf::make_error(ec::invalid_model_id,
+                             "register_version for job "
+                               + std::to_string(msg.job_id) + ": base version "
+                               + parsed.error().message);
+    floor = std::move(*parsed);
+  }
   auto result = store.register_version(msg.job_id, *model, msg.reason,
-                                       msg.artifact, unix_now_ns());
+                                       msg.artifact, unix_now_ns(), floor);
   if (!result) {
     log().error("registry#{} {}", self->id(),
                 storage_error_text(result.error()));
@@ -59,7 +69,7 @@ caf::result<std::vector<model_version>>
 handle_versions(self_ptr self, const std::string& line) {
   auto parsed = core::parse_model_line(line);
   if (!parsed)
-    return caf::make_error(ec::invalid_model_line, parsed.error().message);
+    return to_error(std::move(parsed.error()));
   auto result = self->state.store->versions(*parsed);
   if (!result) {
     log().error("registry#{} {}", self->id(),

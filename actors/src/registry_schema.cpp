@@ -1,5 +1,13 @@
 #include "retrain/registry_schema.hpp"
 
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "retrain/sql_dialect.hpp"
+#include "retrain/unix_time.hpp"
+
 namespace retrain {
 
 const std::vector<schema_migration>& registry_schema() {
@@ -34,14 +42,123 @@ CREATE TABLE IF NOT EXISTS jobs (
   updated_at_ns {int} NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, id);
 )"},
+    {2, "identity and trigger ids", R"(
+CREATE TABLE IF NOT EXISTS registry_meta (
+  key {text} PRIMARY KEY,
+  value {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS triggers (
+  id {text} PRIMARY KEY,
+  job_id {int} NOT NULL,
+  created_at_ns {int} NOT NULL);
+)"},
   };
   return steps;
 }
 
+namespace {
+
+const std::string identity_sql
+  = "SELECT value FROM registry_meta WHERE key = 'identity'";
+
+const std::string insert_meta_sql
+  = "INSERT INTO registry_meta (key, value) VALUES (?1, ?2)";
+
+const std::string count_jobs_sql = "SELECT COUNT(*) FROM jobs";
+
+const std::string seed_job_ids_sql = sql_dialect::seed_ids("jobs");
+
+// 128 random bits in hex.
+std::string random_identity() {
+  std::random_device rd;
+  std::string result;
+  for (int i = 0; i < 4; ++i) {
+    char buf[9];
+    std::snprintf(buf, sizeof(buf), "%08x", static_cast<unsigned>(rd()));
+    result += buf;
+  }
+  return result;
+}
+
+caf::expected<std::optional<std::string>> read_identity(sqlite_db& db) {
+  auto stmt = db.statement(identity_sql, "cannot read the registry identity");
+  if (!stmt)
+    return std::move(stmt.error());
+  auto row = stmt->step();
+  if (!row)
+    return std::move(row.error());
+  if (!*row)
+    return std::optional<std::string>{};
+  return std::optional<std::string>{stmt->text_column(0)};
+}
+
+// Gives a new database its identity and starts its job ids at its creation
+// time in microseconds: a database created after another one was lost
+// never issues an id the lost one did (that would take more than a million
+// jobs a second).
+caf::error init_registry(sqlite_db& db) {
+  auto tx = db.begin_write("cannot set up the registry identity");
+  if (!tx)
+    return std::move(tx.error());
+  auto identity = read_identity(db);
+  if (!identity)
+    return std::move(identity.error());
+  if (*identity)
+    return tx->commit();
+  auto now = unix_now_ns();
+  for (auto [key, value] :
+       {std::pair<const char*, std::string>{"identity", random_identity()},
+        {"created_at_ns", std::to_string(now)}}) {
+    auto stmt = db.statement(insert_meta_sql, "cannot record the registry "
+                                              "identity");
+    if (!stmt)
+      return std::move(stmt.error());
+    stmt->bind(1, std::string_view{key});
+    stmt->bind(2, value);
+    if (auto err = stmt->run())
+      return err;
+  }
+  int64_t jobs = 0;
+  {
+    auto stmt = db.statement(count_jobs_sql, "cannot count the jobs");
+    if (!stmt)
+      return std::move(stmt.error());
+    auto row = stmt->step();
+    if (!row)
+      return std::move(row.error());
+    jobs = *row ? stmt->int64_column(0) : 0;
+  }
+  // A database that had jobs before it got an identity keeps counting.
+  if (jobs == 0) {
+    auto stmt = db.statement(seed_job_ids_sql, "cannot seed the job ids");
+    if (!stmt)
+      return std::move(stmt.error());
+    stmt->bind(1, now / 1000 - 1);
+    if (auto err = stmt->run())
+      return err;
+  }
+  return tx->commit();
+}
+
+} // namespace
+
+caf::expected<std::string> registry_identity(sqlite_db& db) {
+  auto identity = read_identity(db);
+  if (!identity)
+    return std::move(identity.error());
+  if (!*identity)
+    return db.failure("cannot read the registry identity", "none recorded");
+  return std::move(**identity);
+}
+
 caf::expected<std::unique_ptr<sqlite_db>>
 open_registry_db(const std::string& data_dir) {
-  return sqlite_db::open("registry db", data_dir, "registry.db",
-                         registry_schema());
+  auto db = sqlite_db::open("registry db", data_dir, "registry.db",
+                            registry_schema());
+  if (!db)
+    return db;
+  if (auto err = init_registry(**db))
+    return err;
+  return db;
 }
 
 } // namespace retrain

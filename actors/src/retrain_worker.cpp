@@ -17,6 +17,7 @@
 
 #include "retrain/artifact.hpp"
 #include "retrain/command_template.hpp"
+#include "retrain/config_error.hpp"
 #include "retrain/log.hpp"
 
 namespace retrain {
@@ -110,8 +111,9 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
   } else {
     auto argv = expand_command(cfg.command, job);
     if (!argv) {
-      append_note(log, argv.error().message);
-      return done(argv.error().message);
+      auto why = error_text(argv.error());
+      append_note(log, why);
+      return done(std::move(why));
     }
     outcome = runner.run(*argv, result.log_file, cfg.timeout);
   }
@@ -123,7 +125,7 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
     if (auto artifact = parse_artifact(outcome.last_line))
       result.artifact = std::move(*artifact);
     else
-      append_note(log, artifact.error().message);
+      append_note(log, error_text(artifact.error()));
   }
   return done(std::move(failure));
 }
@@ -156,7 +158,13 @@ retrain_worker_actor::behavior_type retrain_worker(
       else
         log().warn("{} failed: {} after {}, log {}", prefix, result.error, took,
                    result.log_file);
-      // Whoever sent the job: a dispatcher, or anything that takes results.
+      // Its home (the link, which holds it while the coordinator is
+      // away), or whoever sent the job: a dispatcher, or anything that
+      // takes results.
+      if (auto& home = self->state.home) {
+        self->send(home, std::move(result));
+        return;
+      }
       auto sender
         = caf::actor_cast<job_result_sink_actor>(self->current_sender());
       if (!sender) {
@@ -164,6 +172,14 @@ retrain_worker_actor::behavior_type retrain_worker(
         return;
       }
       self->send(sender, std::move(result));
+    },
+    [self](atom::linkup, worker_home_actor& home) {
+      // Handled only between attempts: a worker whose node lost the link
+      // while it ran enlists again once that attempt is over, never as idle
+      // while its command still runs.
+      auto& st = self->state;
+      st.home = std::move(home);
+      self->send(st.home, atom::enlist::value);
     },
   };
 }

@@ -331,6 +331,12 @@ sqlite_db::open(std::string label, const std::string& data_dir,
       return self->failure("cannot switch to WAL mode",
                            "journal mode is still '" + mode + "'");
   }
+  // A file the node may read but not write would take every decision and
+  // lose it at the first write: refuse it now (root ignores file modes, a
+  // read-only mount does not).
+  if (sqlite3_db_readonly(db, "main") == 1)
+    return self->failure("cannot write",
+                         "the file or its file system is read-only");
   if (auto err = self->exec(sql_dialect::synchronous_full,
                             "cannot set synchronous=FULL"))
     return err;

@@ -432,7 +432,9 @@ ingest_ack route(self_ptr self, metric_batch& batch,
       if (ack.rejected++ == 0)
         ack.first_error = reason;
       if (rejects)
-        rejects->push_back(event_reject{i, std::move(reason)});
+        rejects->push_back(event_reject{
+          i, caf::make_error(entry ? ec::quarantined : ec::invalid_model_id,
+                             std::move(reason))});
       if (entry)
         ++entry->troubles(st.config).refused;
       continue;

@@ -136,7 +136,8 @@ caf::expected<model_version>
 version_store::register_version(uint64_t job_id,
                                 const core::model_id& trigger_model,
                                 const std::string& reason,
-                                const std::string& artifact, int64_t now_ns) {
+                                const std::string& artifact, int64_t now_ns,
+                                const std::optional<core::semver>& floor) {
   auto line = trigger_model.line();
   auto what = "cannot register the version of job " + std::to_string(job_id)
               + " for " + line;
@@ -161,6 +162,8 @@ version_store::register_version(uint64_t job_id,
     // latest_version parsed it already.
     latest_semver = std::move(*core::parse_semver(**latest));
   }
+  if (floor && (!latest_semver || core::compare(*latest_semver, *floor) < 0))
+    latest_semver = floor;
   auto base = core::retrain_base(latest_semver, trigger_model.version);
   model_version result;
   result.line = line;

@@ -31,6 +31,11 @@ inline constexpr uint16_t coordinator_port = 4243;
 /// `retrain.workers`
 inline constexpr uint32_t workers = 2;
 
+/// `retrain.shutdown-grace`: how long a stopping node may take to deliver
+/// what it holds (systemd's TimeoutStopSec in the unit is longer).
+inline constexpr std::chrono::milliseconds shutdown_grace
+  = std::chrono::seconds{10};
+
 /// `retrain.request-timeout`
 inline constexpr std::chrono::milliseconds request_timeout
   = std::chrono::seconds{10};

@@ -72,8 +72,18 @@ private:
   // The one list of `retrain.*` keys: each with its field and its help.
   void declare_options();
 
-  // Stores the value of every bound option found in `content` in its field.
-  caf::error store_values();
+  // Reads the INI `text` of the config file at `path` into `content` and
+  // the bound fields, refusing what `read` refuses.
+  caf::error read_file(const std::string& path, const std::string& text);
+
+  // Reads the numbers and durations of the command line `args` into
+  // `content` and the bound fields, and leaves the other arguments.
+  caf::error read_numbers(std::vector<std::string>& args);
+
+  // Stores `value` as `key` of `opt` in `content` and in its field, if its
+  // type and range are right.
+  caf::error store(const caf::config_option& opt, const std::string& key,
+                   const caf::config_value& value);
 
   // Fills what follows from the bound fields: the watched kinds, the
   // request timeout of the monitors, the data dir of the jobs.

@@ -29,6 +29,8 @@ struct node_settings {
   uint32_t workers = defaults::workers;
   /// Timeout of requests between actors.
   std::chrono::milliseconds request_timeout = defaults::request_timeout;
+  /// How long SIGTERM waits for held triggers to be acknowledged.
+  std::chrono::milliseconds shutdown_grace = defaults::shutdown_grace;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level{defaults::log_level};
   /// `text` (readable lines) or `json` (one JSON object per line).

@@ -1,17 +1,17 @@
 #include "retrain/monitor_config.hpp"
 
-#include <sstream>
-
 #include "retrain/config_error.hpp"
+#include "retrain/ec.hpp"
+#include "scalar_text.hpp"
 
 namespace retrain {
 
 namespace {
 
+// Parameters reach the strategies as text: exactly the double, not six
+// digits of it (0.287309123 stays 0.287309123).
 std::string show(double x) {
-  std::ostringstream out;
-  out << x;
-  return out.str();
+  return detail::format_decimal(x);
 }
 
 } // namespace
@@ -51,15 +51,16 @@ monitor_config::make_strategy(metric_kind kind) const {
   }
   auto result = core::make_strategy(w.strategy, params);
   if (!result)
-    return config_error(result.error().message);
+    return to_error(std::move(result.error()));
   return std::move(*result);
 }
 
 caf::error monitor_config::validate() const {
   using namespace std::chrono_literals;
-  if (!(alpha >= 0.0 && alpha <= 1.0))
+  // 0 would never move the average off its first value.
+  if (!(alpha > 0.0 && alpha <= 1.0))
     return config_error("retrain.monitor.alpha=" + show(alpha)
-                        + " is outside [0, 1]");
+                        + " is outside (0, 1]");
   if (min_samples < 1)
     return config_error("retrain.monitor.min-samples must be at least 1");
   if (consecutive_breaches < 1)

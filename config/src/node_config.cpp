@@ -1,6 +1,5 @@
 #include "retrain/node_config.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,13 +11,16 @@
 #include <caf/config_value.hpp>
 #include <caf/settings.hpp>
 
+#include "ini_parser.hpp"
 #include "option_access.hpp"
 #include "option_text.hpp"
+#include "retrain/core/strategy_spec.hpp"
 #include "retrain/register_messages.hpp"
 
 namespace retrain {
 
 using detail::describe_parse_error;
+using detail::quote;
 using detail::show;
 using detail::show_field;
 using detail::value_error;
@@ -28,7 +30,7 @@ namespace {
 // -- CAF settings a node changes ---------------------------------------------
 
 struct caf_override {
-  const char* key;
+  std::string key;
   caf::config_value value;
 };
 
@@ -49,7 +51,7 @@ void print_help_banner() {
   std::string changed = "  defaults that differ from CAF's text below:";
   auto line_start = std::size_t{0};
   for (auto& x : caf_overrides()) {
-    auto item = std::string{x.key} + "=" + show(x.value);
+    auto item = x.key + "=" + show(x.value);
     if (changed.size() - line_start + item.size() > 76) {
       line_start = changed.size() + 1;
       changed += "\n ";
@@ -63,7 +65,7 @@ void print_help_banner() {
             << changed << '\n';
 }
 
-// -- the config file ---------------------------------------------------------
+// -- reading values ----------------------------------------------------------
 
 // The option for the dotted `key`, if any.
 const caf::config_option* find_option(const caf::config_option_set& options,
@@ -75,7 +77,7 @@ const caf::config_option* find_option(const caf::config_option_set& options,
                                        caf::string_view{key}.substr(dot + 1));
 }
 
-// An INI value as the option takes it: whole numbers are numbers too.
+// A value as the option takes it: whole numbers are numbers too.
 caf::config_value as_option_value(const caf::config_option& opt,
                                   const caf::config_value& x) {
   if (opt.type_name() == "real64")
@@ -97,66 +99,65 @@ for_each_leaf(const caf::settings& xs, const std::string& prefix, F& f) {
   return caf::none;
 }
 
+// The ranges of CAF's own settings that CAF does not check (it runs work
+// stealing after a warning for an unknown policy, takes a negative
+// heartbeat interval, and runs no actor at all with zero threads), and the
+// one range of every duration.
+caf::error check_range(const std::string& key, const caf::config_value& x) {
+  if (auto span = caf::get_if<caf::timespan>(&x); span && span->count() < 0)
+    return config_error(key + "=" + show(x) + " must not be negative");
+  if (key == "scheduler.policy")
+    if (auto policy = caf::get_if<caf::atom_value>(&x);
+        policy && *policy != caf::atom("stealing")
+        && *policy != caf::atom("sharing"))
+      return config_error(key + "=" + quote(show(x))
+                          + " is not one of stealing, sharing");
+  if (key == "scheduler.max-threads")
+    if (auto n = caf::get_if<caf::config_value::integer>(&x); n && *n < 1)
+      return config_error(key + "=" + show(x) + " must be at least 1");
+  return caf::none;
+}
+
+// Config files larger than this are refused unread: no node needs more,
+// and a path such as /dev/zero must not fill the memory.
+constexpr std::size_t max_config_size = 1 << 20;
+
 // Reads the config file at `path`; a missing file is an error only when the
 // user named it.
 caf::expected<std::string> read_text(const std::string& path, bool named) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
     return named ? caf::expected<std::string>{config_error(
-             "cannot open config file '" + path + "'")}
+             "cannot open config file " + quote(path))}
                  : std::string{};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // A directory opens, and reads as empty.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return config_error("config file " + quote(path) + " is a directory");
+  std::string text;
+  char buf[65536];
+  while (in && text.size() <= max_config_size) {
+    in.read(buf, sizeof(buf));
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad())
+    return config_error("cannot read config file " + quote(path));
+  if (text.size() > max_config_size)
+    return config_error("config file " + quote(path) + " is larger than 1 MiB");
+  return text;
 }
 
-// Refuses a config file that CAF would read only in part: a syntax error, a
-// NUL byte (CAF stops reading there), an unknown `retrain.*` key, or a value
-// of the wrong type for any declared option (CAF drops those of its own
-// sections and of `[retrain]` silently).
-caf::error check_config_file(const std::string& path, const std::string& text,
-                             const caf::config_option_set& options) {
-  if (auto nul = text.find('\0'); nul != std::string::npos) {
-    auto line = std::count(text.begin(), text.begin() + nul, '\n') + 1;
-    return config_error("config file '" + path + "': line "
-                        + std::to_string(line) + " contains a NUL byte");
-  }
-  std::istringstream in{text};
-  auto raw = caf::actor_system_config::parse_config(in);
-  if (!raw)
-    return config_error(describe_parse_error(raw.error(), options, path));
-  auto check = [&](const std::string& key, const caf::config_value& value) {
-    auto opt = find_option(options, key);
-    if (opt == nullptr) {
-      if (key.compare(0, 8, "retrain.") == 0)
-        return config_error("unknown config key '" + key
-                            + "' (see --help for every key)");
-      return caf::error{};
-    }
-    if (opt->check(as_option_value(*opt, value)))
-      return config_error(value_error(key, show(value), opt->type_name()));
-    return caf::error{};
-  };
-  return for_each_leaf(*raw, "", check);
-}
-
-// -- per-kind settings --------------------------------------------------------
-
-// Parses `NAME [KEY=VALUE ...]`.
-caf::expected<kind_watch> parse_strategy_spec(const std::string& key,
-                                              const std::string& spec) {
-  std::istringstream in{spec};
-  kind_watch result;
-  if (!(in >> result.strategy))
-    return config_error(key + " is empty (expected NAME [KEY=VALUE ...])");
-  std::string param;
-  while (in >> param) {
-    auto eq = param.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return config_error(key + ": '" + param + "' is not KEY=VALUE");
-    result.params[param.substr(0, eq)] = param.substr(eq + 1);
-  }
-  return result;
+// Refuses an argument with a NUL byte, which no process receives but a
+// caller of `parse_settings` could pass.
+caf::error check_argument(const std::string& arg) {
+  auto nul = arg.find('\0');
+  if (nul == std::string::npos)
+    return caf::none;
+  auto eq = arg.find('=');
+  if (arg.compare(0, 2, "--") == 0 && eq < nul)
+    return config_error(detail::escape(arg.substr(2, eq - 2)) + "="
+                        + quote(arg.substr(eq + 1)) + " contains a NUL byte");
+  return config_error("argument " + quote(arg) + " contains a NUL byte");
 }
 
 // -- the data dir ------------------------------------------------------------
@@ -165,10 +166,10 @@ caf::error check_data_dir(const std::string& dir) {
   std::error_code err;
   std::filesystem::create_directories(dir, err);
   if (err)
-    return config_error("retrain.data-dir='" + dir
-                        + "' cannot be created: " + err.message());
+    return config_error("retrain.data-dir=" + quote(dir)
+                        + " cannot be created: " + err.message());
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return config_error("retrain.data-dir='" + dir + "' is not writable");
+    return config_error("retrain.data-dir=" + quote(dir) + " is not writable");
   return caf::none;
 }
 
@@ -213,6 +214,9 @@ void node_config::declare_options() {
     .add(s.coordinator, "coordinator",
          "where monitor and worker nodes find the coordinator")
     .add(s.workers, "workers", "retrain workers on this node")
+    .add(s.shutdown_grace, "shutdown-grace",
+         "how long SIGTERM waits for what the node holds to be delivered "
+         "(intake stops at once; a second signal exits at once)")
     .add(s.request_timeout, "request-timeout",
          "timeout of requests between actors")
     .add(s.log_level, "log-level", "trace|debug|info|warn|error|critical|off")
@@ -221,7 +225,7 @@ void node_config::declare_options() {
          "shippers)");
   auto& mon = s.monitor;
   binder{*this, "retrain.monitor"}
-    .add(mon.alpha, "alpha", "EWMA weight of the newest value, in [0, 1]")
+    .add(mon.alpha, "alpha", "EWMA weight of the newest value, in (0, 1]")
     .add(mon.min_samples, "min-samples",
          "no decision before this many values per kind")
     .add(mon.consecutive_breaches, "consecutive-breaches",
@@ -250,7 +254,7 @@ void node_config::declare_options() {
     .add(job.command, "command",
          "argv template of the retrain command, e.g. [\"train.sh\", "
          "\"{model}\"]; placeholders {model} {project} {name} {version} "
-         "{next_version} {job_id}; empty: simulated trainer")
+         "{next_version} {job_id} {attempt}; empty: simulated trainer")
     .add(job.simulated_duration, "simulated-duration",
          "sleep of the simulated trainer")
     .add(job.timeout, "timeout",
@@ -278,6 +282,8 @@ caf::error node_config::read(std::vector<std::string> args) {
   auto file = config_file_path; // CAF's caf-application.ini, if present
   bool named = false;
   for (auto& arg : args) {
+    if (auto err = check_argument(arg))
+      return err;
     // --config=FILE is an alias of CAF's --config-file=FILE.
     if (arg.rfind("--config=", 0) == 0)
       arg = "--config-file=" + arg.substr(9);
@@ -294,34 +300,84 @@ caf::error node_config::read(std::vector<std::string> args) {
   auto text = read_text(file, named);
   if (!text)
     return text.error();
-  if (auto err = check_config_file(file, *text, custom_options_))
+  if (auto err = read_file(file, *text))
     return err;
-  // CAF reads the same text: INI first, then the command line over it.
-  std::istringstream ini{*text};
-  if (auto err = parse(std::move(args), ini))
-    return config_error(describe_parse_error(err, custom_options_, file));
+  if (auto err = read_numbers(args))
+    return err;
+  // CAF reads the rest of the command line; the file is read above.
+  std::istringstream no_file;
+  if (auto err = parse(std::move(args), no_file))
+    return config_error(describe_parse_error(err, custom_options_));
   if (!remainder.empty())
-    return config_error("unexpected argument '" + remainder.front() + "'");
+    return config_error("unexpected argument " + quote(remainder.front()));
   if (cli_helptext_printed)
     return caf::none;
-  return store_values();
+  // What CAF read from the command line has its range checked here.
+  return for_each_leaf(content, "", check_range);
 }
 
-caf::error node_config::store_values() {
-  // CAF stores a value in its field only for options of a top-level INI
-  // section and for the command line; `[retrain.monitor]` and the like
-  // reach `content` only. Storing every value found there covers all.
-  for (auto& x : bound_) {
-    auto value = caf::get_if(&content, x.key);
-    if (value == nullptr)
-      continue;
+caf::error node_config::read_file(const std::string& path,
+                                  const std::string& text) {
+  auto entries = detail::parse_ini(text);
+  if (!entries)
+    return config_error("config file " + quote(path) + ": "
+                        + error_text(entries.error()));
+  for (auto& x : *entries) {
+    // The global options (help, config-file, ...) are command line flags.
     auto opt = find_option(custom_options_, x.key);
-    auto converted = as_option_value(*opt, *value);
-    if (opt->check(converted))
-      return config_error(
-        value_error(x.key, show(converted), opt->type_name()));
-    opt->store(converted);
+    if (opt == nullptr || opt->category() == "global")
+      return config_error("unknown config key " + quote(x.key)
+                          + " (see --help for every key)");
+    if (auto err = store(*opt, x.key, x.value))
+      return err;
   }
+  return caf::none;
+}
+
+caf::error node_config::read_numbers(std::vector<std::string>& args) {
+  // CAF's own parser reads 010 as 8, 0x10 as 16, rounds decimals inexactly
+  // and overflows on large durations: numbers and durations are read here,
+  // and only the other arguments reach it.
+  auto scalar_option = [&](const std::string& arg) {
+    const caf::config_option* result = nullptr;
+    auto eq = arg.find('=');
+    // Without a value, CAF says what is missing.
+    if (arg.compare(0, 2, "--") == 0 && eq != std::string::npos
+        && eq + 1 < arg.size())
+      result = custom_options_.cli_long_name_lookup(arg.substr(2, eq - 2));
+    return result && detail::is_scalar_type(result->type_name()) ? result
+                                                                 : nullptr;
+  };
+  std::vector<std::string> rest;
+  for (auto& arg : args) {
+    auto opt = scalar_option(arg);
+    if (opt == nullptr) {
+      rest.push_back(std::move(arg));
+      continue;
+    }
+    auto name = opt->full_name();
+    std::string key{name.begin(), name.end()};
+    auto value = detail::read_option_value(key, opt->type_name(),
+                                           arg.substr(arg.find('=') + 1));
+    if (!value)
+      return value.error();
+    if (auto err = store(*opt, key, *value))
+      return err;
+  }
+  args = std::move(rest);
+  return caf::none;
+}
+
+caf::error node_config::store(const caf::config_option& opt,
+                              const std::string& key,
+                              const caf::config_value& value) {
+  auto converted = as_option_value(opt, value);
+  if (opt.check(converted))
+    return config_error(value_error(key, show(value), opt.type_name()));
+  if (auto err = check_range(key, converted))
+    return err;
+  opt.store(converted);
+  caf::put(content, key, std::move(converted));
   return caf::none;
 }
 
@@ -336,19 +392,19 @@ caf::error node_config::complete_settings() {
     if (auto threshold = thresholds_[i].value) {
       if (auto err = check_value(kind, *threshold))
         return config_error("retrain.threshold." + to_string(kind) + ": "
-                            + *err);
+                            + err.message);
       s.monitor.watch_threshold(kind, *threshold);
     }
     if (strategies_[i].empty())
       continue;
-    auto spec = parse_strategy_spec("retrain.strategy." + to_string(kind),
-                                    strategies_[i]);
+    auto spec = core::parse_strategy_spec(strategies_[i]);
     if (!spec)
-      return spec.error();
-    if (spec->strategy == "ewma_threshold" && watch
+      return config_error("retrain.strategy." + to_string(kind) + ": "
+                          + spec.error().message);
+    if (spec->name == "ewma_threshold" && watch
         && !spec->params.count("threshold"))
       spec->params["threshold"] = watch->params.at("threshold");
-    watch = std::move(*spec);
+    watch = kind_watch{std::move(spec->name), std::move(spec->params)};
   }
   return caf::none;
 }
@@ -363,9 +419,10 @@ node_config::parse_settings(std::vector<std::string> args) {
     return err;
   if (auto err = settings_.validate())
     return err;
-  if (settings_.role != node_role::monitor)
-    if (auto err = check_data_dir(settings_.data_dir))
-      return err;
+  // Every role writes there: the coordinator its registry, workers their
+  // job logs, monitor nodes the triggers a shutdown could not deliver.
+  if (auto err = check_data_dir(settings_.data_dir))
+    return err;
   return settings_;
 }
 

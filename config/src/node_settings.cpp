@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "retrain/config_error.hpp"
+#include "scalar_text.hpp"
 
 namespace retrain {
 
@@ -22,19 +23,22 @@ caf::error node_settings::validate() const {
                         + "]");
   if (request_timeout <= 0ms)
     return config_error("retrain.request-timeout must be greater than 0");
+  if (shutdown_grace < 0ms)
+    return config_error("retrain.shutdown-grace must not be negative");
   static const char* levels[] = {"trace", "debug",    "info", "warn",
                                  "error", "critical", "off"};
   if (std::find(std::begin(levels), std::end(levels), log_level)
       == std::end(levels))
-    return config_error("retrain.log-level='" + log_level
-                        + "' is not one of trace, debug, info, warn, error, "
+    return config_error("retrain.log-level=" + detail::quote(log_level)
+                        + " is not one of trace, debug, info, warn, error, "
                           "critical, off");
   if (log_format != "text" && log_format != "json")
-    return config_error("retrain.log-format='" + log_format
-                        + "' is not one of text, json");
+    return config_error("retrain.log-format=" + detail::quote(log_format)
+                        + " is not one of text, json");
   if (coordinator.host.empty() || coordinator.port == 0)
-    return config_error("retrain.coordinator='" + to_string(coordinator)
-                        + "' is not HOST:PORT with a port within [1, 65535]");
+    return config_error("retrain.coordinator="
+                        + detail::quote(to_string(coordinator))
+                        + " is not HOST:PORT with a port within [1, 65535]");
   if (role == node_role::all || role == node_role::monitor)
     if (auto err = monitor.validate())
       return err;

@@ -7,31 +7,21 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <caf/config_value.hpp>
-#include <caf/detail/parse.hpp>
 #include <caf/optional.hpp>
+#include <caf/parser_state.hpp>
 #include <caf/pec.hpp>
 
 #include "retrain/endpoint.hpp"
 #include "retrain/node_config.hpp"
 #include "retrain/node_role.hpp"
+#include "scalar_text.hpp"
 
 namespace retrain::detail {
-
-/// Parses a whole text as a finite number.
-inline std::optional<double> parse_number(const std::string& str) {
-  if (str.empty())
-    return std::nullopt;
-  char* end = nullptr;
-  auto x = std::strtod(str.c_str(), &end);
-  if (*end != '\0' || !std::isfinite(x))
-    return std::nullopt;
-  return x;
-}
 
 /// Reads a threshold: a finite number, or "off" (as text).
 inline std::optional<threshold_setting>
@@ -44,7 +34,7 @@ to_threshold(const caf::config_value& x) {
   } else if (auto str = caf::get_if<std::string>(&x)) {
     if (*str == "off")
       return threshold_setting{std::nullopt};
-    if (auto number = parse_number(*str))
+    if (auto number = read_decimal(*str))
       return threshold_setting{*number};
   }
   return std::nullopt;
@@ -148,11 +138,19 @@ struct config_value_access<std::chrono::milliseconds> {
     return std::chrono::duration_cast<timespan>(x);
   }
 
+  /// Reads the rest of the argument as `read_duration` does (the node reads
+  /// durations before CAF sees them; this keeps any other caller strict).
   template <class Nested>
   static void parse_cli(string_parser_state& ps, value_type& x, Nested) {
-    timespan tmp{0};
-    detail::parse(ps, tmp);
-    x = std::chrono::duration_cast<value_type>(tmp);
+    std::string_view str{ps.i, static_cast<std::size_t>(ps.e - ps.i)};
+    auto span = retrain::detail::read_duration(str);
+    if (!span) {
+      ps.code = pec::illegal_argument;
+      return;
+    }
+    x = std::chrono::duration_cast<value_type>(*span);
+    ps.i = ps.e;
+    ps.code = pec::success;
   }
 };
 

@@ -1,18 +1,37 @@
 #pragma once
 
-// Options as text: values shown as a user writes them (in `--help` and the
-// defaults check) and CAF's errors put into words that name the key.
+// Options as text: command line values of the options that take numbers
+// and durations (read by `scalar_text`, not by CAF), values shown as a user
+// writes them (in `--help` and the defaults check), and CAF's errors put
+// into words that name the key.
 
 #include <string>
+#include <string_view>
 
 #include <caf/config_option_set.hpp>
 #include <caf/config_value.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/string_view.hpp>
 
 #include "option_access.hpp"
+#include "scalar_text.hpp"
 
 namespace retrain::detail {
+
+/// Whether options of the CAF type `type_name` take a number or a duration,
+/// which retrain reads itself (`read_option_value`) instead of CAF's
+/// parser, which reads `010` as octal, `0x10` as hex, rounds decimals
+/// inexactly and overflows on large durations.
+bool is_scalar_type(caf::string_view type_name);
+
+/// Reads `str` as a value of the option `key` of CAF type `type_name`, which
+/// `is_scalar_type`: a whole number within the type's range, a decimal
+/// number, a duration, or a threshold (a decimal number or `off`). Refused
+/// with a message that names `key`.
+caf::expected<caf::config_value> read_option_value(const std::string& key,
+                                                   caf::string_view type_name,
+                                                   std::string_view str);
 
 /// Shows `x` as a user writes it: `30s`, `1min`, `0.2`, `["a", "b"]`; text
 /// as is, the empty text as `""`.
@@ -30,15 +49,13 @@ std::string show_field(const void* field) {
 /// "a whole number within [0, 65535]".
 std::string expectation(caf::string_view type_name);
 
-/// `KEY='VALUE' is not <expectation>`.
+/// `KEY='VALUE' is not <expectation>`, control bytes of `value` escaped.
 std::string value_error(const std::string& key, const std::string& value,
                         caf::string_view type_name);
 
-/// Puts an error of CAF's config parser into words that name the key (a
-/// command line argument, looked up in `options`) or the place (a syntax
-/// error in the config file `file`).
+/// Puts an error of CAF's command line parser into words that name the key
+/// (looked up in `options`).
 std::string describe_parse_error(const caf::error& err,
-                                 const caf::config_option_set& options,
-                                 const std::string& file);
+                                 const caf::config_option_set& options);
 
 } // namespace retrain::detail

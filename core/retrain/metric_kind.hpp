@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "retrain/core/expected.hpp"
+
 namespace retrain {
 
 /// The online metrics a monitor watches. Higher is better for the first four,
@@ -38,15 +40,17 @@ bool is_valid(metric_kind x) noexcept;
 bool higher_is_better(metric_kind x) noexcept;
 
 /// Checks that `value` is a valid observation of `x`: finite, within [0, 1]
-/// for the quality kinds and non-negative for latency. Returns what is wrong,
-/// or nothing.
-std::optional<std::string> check_value(metric_kind x, double value);
+/// for the quality kinds and non-negative for latency. Returns what is wrong
+/// (`invalid_metric_kind` when `x` is no kind, else `invalid_value`), or no
+/// failure.
+core::failure check_value(metric_kind x, double value);
 
 /// Checks that `value` is a per-prediction outcome, what a strategy that
 /// watches errors (`strategy::binary()`) takes for `x`: 0 or 1, where 1 is
 /// the better outcome for quality kinds (a correct prediction) and the worse
-/// one for latency (too slow). Returns what is wrong, or nothing.
-std::optional<std::string> check_outcome(metric_kind x, double value);
+/// one for latency (too slow). Returns what is wrong (`invalid_value`), or no
+/// failure.
+core::failure check_outcome(metric_kind x, double value);
 
 /// The error indicator of the outcome `value` of `x` (1 = the prediction was
 /// wrong or too slow), which binary strategies are fed.

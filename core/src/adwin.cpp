@@ -231,7 +231,7 @@ expected<std::unique_ptr<strategy>> make_adwin(const param_map& params) {
                                    1'000'000'000);
   p.grace_period = in.integer("grace_period", p.grace_period, 0, 1'000'000'000);
   if (auto err = in.finish(find_strategy("adwin")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new adwin(p)};
 }
 

@@ -1,8 +1,6 @@
 #include "retrain/core/backtest.hpp"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
+#include "retrain/core/number.hpp"
 
 namespace retrain::core {
 
@@ -35,25 +33,24 @@ expected<std::vector<backtest_row>> backtest(strategy& s, std::istream& in) {
     auto text = trim(line);
     if (text.empty())
       continue;
-    errno = 0;
-    char* end = nullptr;
-    auto x = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size())
-      return fail("line " + std::to_string(line_no) + ": '" + text
-                  + "' is not a number");
-    // Underflow to (almost) 0 is fine; overflow is not a usable value.
-    if (errno == ERANGE && std::isinf(x))
-      return fail("line " + std::to_string(line_no) + ": '" + text
-                  + "' is out of range");
+    auto at_line = [line_no](failure err) {
+      err.message = "line " + std::to_string(line_no) + ": " + err.message;
+      return err;
+    };
+    auto parsed = parse_decimal(text);
+    if (!parsed)
+      return at_line(std::move(parsed.error()));
+    auto x = *parsed;
     if (auto err = s.check(x))
-      return fail("line " + std::to_string(line_no) + ": " + *err);
+      return at_line(std::move(err));
     auto result = s.update(x);
     if (result.state != verdict::none)
       rows.push_back({index, std::move(text), x, result.state});
     ++index;
   }
   if (in.bad())
-    return fail("read error after line " + std::to_string(line_no));
+    return fail(errc::storage_failure,
+                "read error after line " + std::to_string(line_no));
   return rows;
 }
 

@@ -61,7 +61,7 @@ expected<std::unique_ptr<strategy>> make_ddm(const param_map& params) {
   p.drift_threshold = in.real("drift_threshold", p.drift_threshold, 0.0,
                               max_real);
   if (auto err = in.finish(find_strategy("ddm")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new ddm(p)};
 }
 

@@ -68,12 +68,12 @@ expected<std::unique_ptr<strategy>> make_eddm(const param_map& params) {
   p.alpha = in.real_above("alpha", p.alpha, 0.0, 1.0);
   p.beta = in.real_above("beta", p.beta, 0.0, 1.0);
   if (auto err = in.finish(find_strategy("eddm")->params))
-    return *err;
+    return err;
   if (p.alpha < p.beta) {
     std::ostringstream msg;
     msg << "eddm: parameter alpha=" << p.alpha
         << " must be greater than or equal to beta=" << p.beta;
-    return fail(msg.str());
+    return fail(errc::invalid_config, msg.str());
   }
   return std::unique_ptr<strategy>{new eddm(p)};
 }

@@ -84,7 +84,7 @@ expected<std::unique_ptr<strategy>> make_hddm_a(const param_map& params) {
                                        p.warning_confidence, 0.0, 1.0);
   p.two_sided_test = in.choice("two_sided_test", 0, {"false", "true"}) == 1;
   if (auto err = in.finish(find_strategy("hddm_a")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new hddm_a(p)};
 }
 

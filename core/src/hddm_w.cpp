@@ -110,7 +110,7 @@ expected<std::unique_ptr<strategy>> make_hddm_w(const param_map& params) {
   p.lambda_val = in.real_above("lambda_val", p.lambda_val, 0.0, 1.0);
   p.two_sided_test = in.choice("two_sided_test", 0, {"false", "true"}) == 1;
   if (auto err = in.finish(find_strategy("hddm_w")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new hddm_w(p)};
 }
 

@@ -38,33 +38,42 @@ bool higher_is_better(metric_kind x) noexcept {
   return x != metric_kind::latency_ms;
 }
 
-std::optional<std::string> check_outcome(metric_kind x, double value) {
+core::failure check_outcome(metric_kind x, double value) {
   if (value == 0.0 || value == 1.0)
-    return std::nullopt;
-  return std::string{name_of(x)}
-         + " is watched by a per-prediction strategy: value must be 0 or 1 "
-         + (higher_is_better(x) ? "(1 = correct)" : "(1 = too slow)");
+    return {};
+  return core::fail(core::errc::invalid_value,
+                    std::string{name_of(x)}
+                      + " is watched by a per-prediction strategy: value must "
+                        "be 0 or 1 "
+                      + (higher_is_better(x) ? "(1 = correct)"
+                                             : "(1 = too slow)"));
 }
 
-std::optional<std::string> check_value(metric_kind x, double value) {
+core::failure check_value(metric_kind x, double value) {
+  using core::errc;
   if (!is_valid(x))
-    return "unknown metric kind " + std::to_string(static_cast<int>(x))
-           + " (known: " + std::string{metric_kind_names()} + ")";
+    return core::fail(errc::invalid_metric_kind,
+                      "unknown metric kind "
+                        + std::to_string(static_cast<int>(x))
+                        + " (known: " + std::string{metric_kind_names()} + ")");
   auto show = [&] {
     std::ostringstream out;
     out << value;
     return out.str();
   };
+  auto refuse = [&](const char* what) {
+    return core::fail(errc::invalid_value,
+                      std::string{name_of(x)} + " value " + show() + what);
+  };
   if (!std::isfinite(value))
-    return std::string{name_of(x)} + " value " + show() + " is not finite";
+    return refuse(" is not finite");
   if (higher_is_better(x)) {
     if (value < 0.0 || value > 1.0)
-      return std::string{name_of(x)} + " value " + show()
-             + " is outside [0, 1]";
+      return refuse(" is outside [0, 1]");
   } else if (value < 0.0) {
-    return std::string{name_of(x)} + " value " + show() + " is negative";
+    return refuse(" is negative");
   }
-  return std::nullopt;
+  return {};
 }
 
 std::string_view metric_kind_names() noexcept {

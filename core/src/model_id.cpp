@@ -46,11 +46,11 @@ expected<std::string> parse_model_line(std::string_view str) {
   auto colon = str.find(':');
   if (colon == std::string_view::npos
       || str.find(':', colon + 1) != std::string_view::npos)
-    return fail(prefix + "expected <project>:<name>");
+    return fail(errc::invalid_model_line, prefix + "expected <project>:<name>");
   if (auto err = check_part(str.substr(0, colon), "project", 0))
-    return fail(prefix + *err);
+    return fail(errc::invalid_model_line, prefix + *err);
   if (auto err = check_part(str.substr(colon + 1), "name", colon + 1))
-    return fail(prefix + *err);
+    return fail(errc::invalid_model_line, prefix + *err);
   return std::string{str};
 }
 
@@ -65,32 +65,35 @@ struct id_parts {
 
 // Splits and checks `str`; allocates only to describe a failure.
 expected<id_parts> split_model_id(std::string_view str) {
+  auto refuse = [](std::string message) {
+    return fail(errc::invalid_model_id, std::move(message));
+  };
   if (str.size() > max_id_length)
-    return fail("model id of " + std::to_string(str.size())
-                + " bytes is longer than " + std::to_string(max_id_length));
+    return refuse("model id of " + std::to_string(str.size())
+                  + " bytes is longer than " + std::to_string(max_id_length));
   auto prefix = [str] { return "model id " + quoted(str) + ": "; };
   auto first = str.find(':');
   auto second = first == std::string_view::npos ? first
                                                 : str.find(':', first + 1);
   if (second == std::string_view::npos)
-    return fail(prefix()
-                + "expected <project>:<name>:<semver>, e.g. "
-                  "cv:anomaly_detector:1.2.0");
+    return refuse(prefix()
+                  + "expected <project>:<name>:<semver>, e.g. "
+                    "cv:anomaly_detector:1.2.0");
   if (str.find(':', second + 1) != std::string_view::npos)
-    return fail(prefix()
-                + "too many ':' (expected <project>:<name>:<semver>)");
+    return refuse(prefix()
+                  + "too many ':' (expected <project>:<name>:<semver>)");
   id_parts result;
   result.project = str.substr(0, first);
   result.name = str.substr(first + 1, second - first - 1);
   auto version = str.substr(second + 1);
   if (auto err = check_part(result.project, "project", 0))
-    return fail(prefix() + *err);
+    return refuse(prefix() + *err);
   if (auto err = check_part(result.name, "name", first + 1))
-    return fail(prefix() + *err);
+    return refuse(prefix() + *err);
   auto parsed = parse_semver(version, second + 1);
   if (!parsed)
-    return fail(prefix() + "version " + quoted(version) + ": "
-                + parsed.error().message);
+    return refuse(prefix() + "version " + quoted(version) + ": "
+                  + parsed.error().message);
   result.version = std::move(*parsed);
   return result;
 }
@@ -100,7 +103,7 @@ expected<id_parts> split_model_id(std::string_view str) {
 expected<model_id> parse_model_id(std::string_view str) {
   auto parts = split_model_id(str);
   if (!parts)
-    return fail(std::move(parts.error().message));
+    return std::move(parts.error());
   model_id result;
   result.project = std::string{parts->project};
   result.name = std::string{parts->name};
@@ -108,11 +111,11 @@ expected<model_id> parse_model_id(std::string_view str) {
   return result;
 }
 
-std::optional<std::string> check_model_id(std::string_view str) {
+failure check_model_id(std::string_view str) {
   auto parts = split_model_id(str);
   if (!parts)
-    return std::move(parts.error().message);
-  return std::nullopt;
+    return std::move(parts.error());
+  return {};
 }
 
 std::string_view model_line_of(std::string_view id) {

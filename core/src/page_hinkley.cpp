@@ -72,7 +72,7 @@ expected<std::unique_ptr<strategy>> make_page_hinkley(const param_map& params) {
   p.mode = static_cast<page_hinkley_mode>(
     in.choice("mode", 2, {"up", "down", "both"}));
   if (auto err = in.finish(find_strategy("page_hinkley")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new page_hinkley(p)};
 }
 

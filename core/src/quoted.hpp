@@ -5,6 +5,11 @@
 
 namespace retrain::core::detail {
 
+/// How many bytes of a refused field an error message shows: enough to
+/// recognize it, little enough that a reason about a 1 MiB field stays
+/// short.
+inline constexpr std::size_t echo_limit = 64;
+
 /// `str` in single quotes for an error message, with bytes outside
 /// printable ASCII written as `\xNN`, so input never puts control bytes
 /// into logs or terminals.
@@ -23,6 +28,16 @@ inline std::string quoted(std::string_view str) {
   }
   result += '\'';
   return result;
+}
+
+/// Same as `quoted(str)`, but shows at most the first `limit` bytes of a
+/// longer `str`, followed by `... (N bytes)`: an echo of a field a user
+/// typed stays short however long the field was.
+inline std::string quoted(std::string_view str, std::size_t limit) {
+  if (str.size() <= limit)
+    return quoted(str);
+  return quoted(str.substr(0, limit)) + "... (" + std::to_string(str.size())
+         + " bytes)";
 }
 
 } // namespace retrain::core::detail

@@ -25,26 +25,36 @@ std::string at(std::string_view what, std::size_t pos, std::size_t offset) {
   return std::string{what} + " at column " + std::to_string(pos + offset + 1);
 }
 
-// Parses a numeric core field starting at `pos`; advances `pos`.
-expected<uint64_t> parse_number(std::string_view str, std::size_t& pos,
-                                std::string_view field, std::size_t offset) {
+// Every failure of a version is an invalid value.
+failure refuse(std::string message) {
+  return fail(errc::invalid_value, std::move(message));
+}
+
+// Parses a numeric core field of at most `max` starting at `pos`; advances
+// `pos`.
+expected<uint64_t>
+parse_number(std::string_view str, std::size_t& pos, std::string_view field,
+             std::size_t offset,
+             uint64_t max = std::numeric_limits<uint64_t>::max()) {
   auto first = pos;
   uint64_t result = 0;
   while (pos < str.size() && is_digit(str[pos])) {
     auto digit = static_cast<uint64_t>(str[pos] - '0');
-    if (result > (std::numeric_limits<uint64_t>::max() - digit) / 10)
-      return fail(at(std::string{field} + " is too large", first, offset));
+    if (result > (max - digit) / 10)
+      return refuse(at(std::string{field} + " is too large", first, offset));
     result = result * 10 + digit;
     ++pos;
   }
   if (pos == first) {
     auto found = pos < str.size() ? detail::quoted(str.substr(pos, 1))
                                   : std::string{"end of input"};
-    return fail(at("expected " + std::string{field} + " number, found " + found,
-                   pos, offset));
+    return refuse(
+      at("expected " + std::string{field} + " number, found " + found, pos,
+         offset));
   }
   if (pos - first > 1 && str[first] == '0')
-    return fail(at(std::string{field} + " has a leading zero", first, offset));
+    return refuse(
+      at(std::string{field} + " has a leading zero", first, offset));
   return result;
 }
 
@@ -119,31 +129,34 @@ expected<semver> parse_semver(std::string_view str) {
 
 expected<semver> parse_semver(std::string_view str, std::size_t offset) {
   if (str.empty())
-    return fail("empty version (expected MAJOR.MINOR.PATCH, e.g. 1.2.0)");
+    return refuse("empty version (expected MAJOR.MINOR.PATCH, e.g. 1.2.0)");
   semver result;
   std::size_t pos = 0;
-  auto expect_dot = [&](std::string_view after) -> std::optional<failure> {
+  auto expect_dot = [&](std::string_view after) -> failure {
     if (pos < str.size() && str[pos] == '.') {
       ++pos;
-      return std::nullopt;
+      return {};
     }
-    return fail(at("expected '.' after " + std::string{after}
-                     + " (format MAJOR.MINOR.PATCH)",
-                   pos, offset));
+    return refuse(at("expected '.' after " + std::string{after}
+                       + " (format MAJOR.MINOR.PATCH)",
+                     pos, offset));
   };
   auto major = parse_number(str, pos, "major", offset);
   if (!major)
     return major.error();
   result.major = *major;
   if (auto err = expect_dot("major"))
-    return *err;
+    return err;
   auto minor = parse_number(str, pos, "minor", offset);
   if (!minor)
     return minor.error();
   result.minor = *minor;
   if (auto err = expect_dot("minor"))
-    return *err;
-  auto patch = parse_number(str, pos, "patch", offset);
+    return err;
+  // A retrain bumps the patch (`next_version`): the largest one has no next
+  // and would wrap to 0, below the version it retrains.
+  auto patch = parse_number(str, pos, "patch", offset,
+                            std::numeric_limits<uint64_t>::max() - 1);
   if (!patch)
     return patch.error();
   result.patch = *patch;
@@ -153,7 +166,7 @@ expected<semver> parse_semver(std::string_view str, std::size_t offset) {
       ++pos;
     if (auto err = check_identifiers(str, first, pos, "pre-release", true,
                                      offset))
-      return fail(*err);
+      return refuse(std::move(*err));
     result.pre_release = std::string{str.substr(first, pos - first)};
   }
   if (pos < str.size() && str[pos] == '+') {
@@ -161,13 +174,13 @@ expected<semver> parse_semver(std::string_view str, std::size_t offset) {
     pos = str.size();
     if (auto err = check_identifiers(str, first, pos, "build metadata", false,
                                      offset))
-      return fail(*err);
+      return refuse(std::move(*err));
     result.build = std::string{str.substr(first, pos - first)};
   }
   if (pos != str.size())
-    return fail(at("unexpected " + detail::quoted(str.substr(pos, 1))
-                     + " after patch (expected '-', '+' or end)",
-                   pos, offset));
+    return refuse(at("unexpected " + detail::quoted(str.substr(pos, 1))
+                       + " after patch (expected '-', '+' or end)",
+                     pos, offset));
   return result;
 }
 

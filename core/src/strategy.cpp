@@ -21,13 +21,13 @@ std::string_view to_string(verdict x) noexcept {
   return "<invalid>";
 }
 
-std::optional<std::string> strategy::check(double x) const {
+failure strategy::check(double x) const {
   if (!std::isfinite(x)) {
     std::ostringstream out;
     out << "value " << x << " is not finite";
-    return out.str();
+    return fail(errc::invalid_value, out.str());
   }
-  return std::nullopt;
+  return {};
 }
 
 } // namespace retrain::core

@@ -1,8 +1,5 @@
 #include "retrain/core/strategy_factory.hpp"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -12,7 +9,10 @@
 #include "retrain/core/ewma_threshold.hpp"
 #include "retrain/core/hddm_a.hpp"
 #include "retrain/core/hddm_w.hpp"
+#include "retrain/core/number.hpp"
 #include "retrain/core/page_hinkley.hpp"
+
+#include "quoted.hpp"
 
 namespace retrain::core {
 
@@ -34,6 +34,9 @@ std::string join(const Range& xs, Name name) {
 
 namespace {
 
+using detail::echo_limit;
+using detail::quoted;
+
 std::string show(double x) {
   std::ostringstream out;
   out << x;
@@ -50,7 +53,7 @@ const std::vector<strategy_info>& strategies() {
      "exponentially weighted moving average against a fixed threshold, with "
      "warm-up and hysteresis (the seed's policy)",
      false,
-     {{"alpha", "0.2", "weight of the newest value, in [0, 1]"},
+     {{"alpha", "0.2", "weight of the newest value, in (0, 1]"},
       {"threshold", "", "the EWMA is compared with this (required)"},
       {"direction", "below",
        "below: breach when the EWMA falls under the threshold (quality); "
@@ -133,8 +136,9 @@ expected<std::unique_ptr<strategy>> make_strategy(std::string_view name,
   if (auto info = find_strategy(name))
     return info->make(params);
   auto known = join(strategies(), [](auto& info) { return info.name; });
-  return fail("unknown strategy '" + std::string{name} + "' (known: " + known
-              + ")");
+  return fail(errc::invalid_config, "unknown strategy "
+                                      + quoted(name, echo_limit)
+                                      + " (known: " + known + ")");
 }
 
 param_reader::param_reader(std::string_view strategy, const param_map& params)
@@ -149,7 +153,7 @@ const std::string* param_reader::find(std::string_view key) {
 
 void param_reader::error(std::string msg) {
   if (!error_)
-    error_ = failure{strategy_ + ": " + std::move(msg)};
+    error_ = fail(errc::invalid_config, strategy_ + ": " + std::move(msg));
 }
 
 double param_reader::real(std::string_view key, double fallback, double min,
@@ -157,21 +161,17 @@ double param_reader::real(std::string_view key, double fallback, double min,
   auto str = find(key);
   if (!str)
     return fallback;
-  errno = 0;
-  char* end = nullptr;
-  auto value = std::strtod(str->c_str(), &end);
-  if (str->empty() || *end != '\0' || errno == ERANGE
-      || !std::isfinite(value)) {
-    error("parameter " + std::string{key} + "='" + *str
-          + "' is not a finite number");
+  auto value = parse_decimal(*str);
+  if (!value) {
+    error("parameter " + std::string{key} + "=" + value.error().message);
     return fallback;
   }
-  if (value < min || value > max) {
+  if (*value < min || *value > max) {
     error("parameter " + std::string{key} + "=" + *str + " is outside ["
           + show(min) + ", " + show(max) + "]");
     return fallback;
   }
-  return value;
+  return *value;
 }
 
 double param_reader::real_above(std::string_view key, double fallback,
@@ -197,20 +197,17 @@ uint64_t param_reader::integer(std::string_view key, uint64_t fallback,
   auto str = find(key);
   if (!str)
     return fallback;
-  errno = 0;
-  char* end = nullptr;
-  auto value = std::strtoull(str->c_str(), &end, 10);
-  if (str->empty() || *end != '\0' || errno == ERANGE || (*str)[0] == '-') {
-    error("parameter " + std::string{key} + "='" + *str
-          + "' is not a whole number");
+  auto value = parse_whole(*str);
+  if (!value) {
+    error("parameter " + std::string{key} + "=" + value.error().message);
     return fallback;
   }
-  if (value < min || value > max) {
+  if (*value < min || *value > max) {
     error("parameter " + std::string{key} + "=" + *str + " is outside ["
           + std::to_string(min) + ", " + std::to_string(max) + "]");
     return fallback;
   }
-  return value;
+  return *value;
 }
 
 std::size_t param_reader::choice(std::string_view key, std::size_t fallback,
@@ -222,20 +219,19 @@ std::size_t param_reader::choice(std::string_view key, std::size_t fallback,
     if (choices[i] == *str)
       return i;
   auto allowed = join(choices, [](auto c) { return c; });
-  error("parameter " + std::string{key} + "='" + *str + "' is not one of "
-        + allowed);
+  error("parameter " + std::string{key} + "=" + quoted(*str, echo_limit)
+        + " is not one of " + allowed);
   return fallback;
 }
 
-std::optional<failure>
-param_reader::finish(const std::vector<param_info>& known) {
+failure param_reader::finish(const std::vector<param_info>& known) {
   for (auto& [key, value] : params_) {
     bool found = false;
     for (auto& p : known)
       found = found || p.name == key;
     if (!found)
-      error("unknown parameter '" + key + "' (known: "
-            + join(known, [](auto& p) { return p.name; }) + ")");
+      error("unknown parameter " + quoted(key, echo_limit)
+            + " (known: " + join(known, [](auto& p) { return p.name; }) + ")");
   }
   return error_;
 }
@@ -245,7 +241,7 @@ namespace {
 expected<std::unique_ptr<strategy>> make_ewma(const param_map& params) {
   param_reader in{"ewma_threshold", params};
   ewma_threshold_params p;
-  p.alpha = in.real("alpha", 0.2, 0.0, 1.0);
+  p.alpha = in.real_above("alpha", 0.2, 0.0, 1.0);
   p.threshold = in.required_real("threshold",
                                  -std::numeric_limits<double>::max(),
                                  std::numeric_limits<double>::max());
@@ -256,7 +252,7 @@ expected<std::unique_ptr<strategy>> make_ewma(const param_map& params) {
   p.consecutive_breaches = in.integer("consecutive_breaches", 1, 1,
                                       1'000'000'000);
   if (auto err = in.finish(find_strategy("ewma_threshold")->params))
-    return *err;
+    return err;
   return std::unique_ptr<strategy>{new ewma_threshold(p)};
 }
 

@@ -51,4 +51,30 @@ using linkup = caf::atom_constant<caf::atom("linkup")>;
 /// snapshots.
 using sweep = caf::atom_constant<caf::atom("sweep")>;
 
+/// The dispatcher's note to itself to store the triggers that came
+/// meanwhile, in one transaction (a group commit).
+using store = caf::atom_constant<caf::atom("store")>;
+
+/// A timer: try again the writes the database refused.
+using recover = caf::atom_constant<caf::atom("recover")>;
+
+/// A link's timer to send unacknowledged triggers again.
+using resend = caf::atom_constant<caf::atom("resend")>;
+
+/// A stopping node's request to finish what it holds: ingest stops
+/// intake, the coordinator link delivers its outbox.
+using drain = caf::atom_constant<caf::atom("drain")>;
+
+/// A stopping node's request to keep what its link could not deliver in
+/// the data dir, for the next start.
+using spill = caf::atom_constant<caf::atom("spill")>;
+
+/// A link passes on a worker's result and waits for the coordinator to
+/// take it (a result sent into a connection that just died is sent again).
+using report = caf::atom_constant<caf::atom("report")>;
+
+/// A link's timer to renew the lease that keeps its node's job commands
+/// running.
+using lease = caf::atom_constant<caf::atom("lease")>;
+
 } // namespace retrain::atom

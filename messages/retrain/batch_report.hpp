@@ -1,9 +1,9 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "retrain/ingest_ack.hpp"
@@ -14,7 +14,9 @@ namespace retrain {
 struct event_reject {
   /// 0-based position in the batch.
   uint64_t index = 0;
-  std::string reason;
+  /// The code (`ec::invalid_model_id`, `invalid_metric_kind`,
+  /// `invalid_value`, `quarantined`) and, as the context, the reason.
+  caf::error reason;
 };
 
 /// @relates event_reject

@@ -31,13 +31,19 @@ struct coordinator_status {
   /// Supervisors (monitor nodes) subscribed to job updates.
   uint64_t supervisors = 0;
   std::vector<worker_status> workers;
+  /// `ok`, or `degraded (<why the last write failed>)` while the database
+  /// refuses writes (full disk, read-only file): decisions wait meanwhile.
+  std::string storage;
+  /// The identity of the registry database (random, set at its creation).
+  std::string registry;
 };
 
 /// @relates coordinator_status
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, coordinator_status& x) {
   return f(caf::meta::type_name("coordinator_status"), x.queued, x.running,
-           x.succeeded, x.failed, x.supervisors, x.workers);
+           x.succeeded, x.failed, x.supervisors, x.workers, x.storage,
+           x.registry);
 }
 
 } // namespace retrain

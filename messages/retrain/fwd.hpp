@@ -23,6 +23,7 @@ namespace retrain {
 
 enum class job_state : uint8_t;
 enum class metric_kind : uint8_t;
+enum class trigger_outcome : uint8_t;
 
 // -- message types ------------------------------------------------------------
 
@@ -45,6 +46,7 @@ struct monitor_stats;
 struct register_version;
 struct retrain_job;
 struct retrain_trigger;
+struct trigger_ack;
 struct run_event;
 struct trigger_reason;
 struct worker_status;
@@ -91,6 +93,8 @@ CAF_ADD_TYPE_ID(retrain, (retrain::monitor_stats))
 CAF_ADD_TYPE_ID(retrain, (retrain::register_version))
 CAF_ADD_TYPE_ID(retrain, (retrain::retrain_job))
 CAF_ADD_TYPE_ID(retrain, (retrain::retrain_trigger))
+CAF_ADD_TYPE_ID(retrain, (retrain::trigger_ack))
+CAF_ADD_TYPE_ID(retrain, (retrain::trigger_outcome))
 CAF_ADD_TYPE_ID(retrain, (retrain::run_event))
 CAF_ADD_TYPE_ID(retrain, (retrain::trigger_reason))
 CAF_ADD_TYPE_ID(retrain, (retrain::worker_status))
@@ -121,6 +125,7 @@ CAF_ADD_TYPE_ID(retrain, (retrain::retrain_worker_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::supervisor_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::trigger_sink_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::versions_actor))
+CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

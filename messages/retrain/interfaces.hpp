@@ -93,10 +93,21 @@ using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
                               monitor_stats_actor>;
 
+/// Where a worker belongs: it enlists there (as the sender) and reports
+/// its attempts there (`job_result_sink_actor`).
+using worker_home_actor = job_result_sink_actor::extend<
+  /// The sender, a worker, enlists and pulls work.
+  caf::reacts_to<atom::enlist>>;
+
 /// A retrain worker: runs one job attempt at a time.
 using retrain_worker_actor = caf::typed_actor<
-  /// Runs one attempt and answers its sender with a `job_result`.
-  caf::reacts_to<retrain_job>>;
+  /// Runs one attempt and reports a `job_result` to its home (or, without
+  /// one, to the sender).
+  caf::reacts_to<retrain_job>,
+  /// Its node reached the coordinator: the worker enlists there once it is
+  /// idle (so a worker still running an attempt of a lost link never
+  /// enlists as idle) and reports what it finished meanwhile.
+  caf::reacts_to<atom::linkup, worker_home_actor>>;
 
 /// One monitor: the strategies of one model id. It takes line news
 /// (`line_news_actor`): quiet while a job of its line is active, standing
@@ -121,23 +132,28 @@ using registry_actor = versions_actor::extend<
   caf::replies_to<register_version>::with<model_version>>;
 
 /// What a node's coordinator link uses of the coordinator (the
-/// dispatcher): it takes triggers (`trigger_sink_actor`), workers and
+/// dispatcher): it takes triggers, workers (`worker_home_actor`) and
 /// subscriptions to job news.
-using coordinator_actor = trigger_sink_actor::extend<
+using coordinator_actor = worker_home_actor::extend<
+  /// A worker's result, passed on by its node's link, which sends it again
+  /// until the answer (the job id) comes.
+  caf::replies_to<atom::report, job_result>::with<uint64_t>,
+  /// A trigger, answered once the job it made or joined is stored (or it
+  /// is superseded); the node sends it again until then.
+  caf::replies_to<retrain_trigger>::with<trigger_ack>,
   /// A worker enlists and pulls work.
   caf::reacts_to<atom::enlist, retrain_worker_actor>,
-  /// Subscribes to job updates; the answer is the state of every line the
+  /// Subscribes to job updates, with the lines the node knows (busy,
+  /// latest version); the answer is the state of every line the
   /// coordinator knows, to resync after a reconnect.
-  caf::replies_to<atom::subscribe,
-                  job_news_actor>::with<std::vector<line_state>>>;
+  caf::replies_to<atom::subscribe, job_news_actor,
+                  std::vector<line_state>>::with<std::vector<line_state>>>;
 
 /// The dispatcher, which the coordinator node publishes on
-/// `retrain.coordinator-port`: what links use of it
-/// (`coordinator_actor`), workers' results (`job_result_sink_actor`),
-/// versions (`versions_actor`, asking the registry) and what
-/// `retrain-ctl` asks.
-using dispatcher_actor = coordinator_actor::
-  extend_with<job_result_sink_actor, versions_actor>::extend<
+/// `retrain.coordinator-port`: what links and workers use of it
+/// (`coordinator_actor`), versions (`versions_actor`, asking the registry)
+/// and what `retrain-ctl` asks.
+using dispatcher_actor = coordinator_actor::extend_with<versions_actor>::extend<
     /// Returns every job, newest first.
     caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
     /// Returns queue and worker status.
@@ -146,9 +162,12 @@ using dispatcher_actor = coordinator_actor::
 /// A node's link to its coordinator, which owns reachability: it holds the
 /// triggers of the node's monitors (`trigger_sink_actor`) while the
 /// coordinator is unreachable, takes the dispatcher's job news
-/// (`job_news_actor`) and relays them to its subscriber as line news.
+/// (`job_news_actor`) and relays them to its subscriber as line news, and
+/// is the home of the node's workers (`worker_home_actor`): it passes their
+/// enlisting and results on, holding results while the coordinator is
+/// unreachable.
 using coordinator_link_actor
-  = trigger_sink_actor::extend_with<job_news_actor>::extend<
+  = trigger_sink_actor::extend_with<job_news_actor, worker_home_actor>::extend<
     /// Subscribes to line news: the supervisor of the node.
     caf::reacts_to<atom::subscribe, line_news_actor>>;
 

@@ -26,4 +26,5 @@
 #include "retrain/register_version.hpp"
 #include "retrain/retrain_job.hpp"
 #include "retrain/retrain_trigger.hpp"
+#include "retrain/trigger_ack.hpp"
 #include "retrain/trigger_reason.hpp"

@@ -2,6 +2,7 @@
 
 #include "retrain/ec.hpp"
 #include "retrain/job_state.hpp"
+#include "retrain/trigger_ack.hpp"
 #include "retrain/trigger_reason.hpp"
 
 namespace retrain {
@@ -28,10 +29,8 @@ std::string to_string(ec x) {
       return "invalid_config";
     case ec::unreachable:
       return "unreachable";
-    case ec::command_failed:
-      return "command_failed";
-    case ec::unexpected_message:
-      return "unexpected_message";
+    case ec::draining:
+      return "draining";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }
@@ -56,6 +55,20 @@ std::optional<job_state> parse_job_state(std::string_view str) {
     if (to_string(x) == str)
       return x;
   return std::nullopt;
+}
+
+std::string to_string(trigger_outcome x) {
+  switch (x) {
+    case trigger_outcome::created:
+      return "created";
+    case trigger_outcome::merged:
+      return "merged";
+    case trigger_outcome::repeated:
+      return "repeated";
+    case trigger_outcome::superseded:
+      return "superseded";
+  }
+  return "trigger_outcome(" + std::to_string(static_cast<int>(x)) + ")";
 }
 
 std::string to_string(const trigger_reason& x) {

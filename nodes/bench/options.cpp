@@ -1,7 +1,9 @@
 #include "bench/options.hpp"
 
-#include <cstdlib>
 #include <string_view>
+
+#include "retrain/core/number.hpp"
+#include "retrain/ec.hpp"
 
 namespace retrain::bench {
 
@@ -23,30 +25,19 @@ const char* usage() {
          "sent; only a fresh node matches the seed, as monitors keep state).\n";
 }
 
-namespace {
-
-std::optional<uint64_t> to_u64(const std::string& str) {
-  if (str.empty())
-    return std::nullopt;
-  char* end = nullptr;
-  auto x = std::strtoull(str.c_str(), &end, 10);
-  if (*end != '\0' || str[0] == '-')
-    return std::nullopt;
-  return x;
-}
-
-} // namespace
-
-std::optional<std::string> parse(int argc, char** argv, options& out) {
+caf::error parse(int argc, char** argv, options& out) {
+  auto refuse = [](std::string what) {
+    return caf::make_error(ec::invalid_config, std::move(what));
+  };
   if (argc < 2)
-    return std::string{"missing mode"};
+    return refuse("missing mode");
   out.mode = argv[1];
   if (out.mode != "local" && out.mode != "remote" && out.mode != "memory")
-    return "unknown mode '" + out.mode + "'";
+    return refuse("unknown mode '" + out.mode + "'");
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0)
-      return "unexpected argument '" + arg + "'";
+      return refuse("unexpected argument '" + arg + "'");
     std::string key;
     std::string value;
     if (auto eq = arg.find('='); eq != std::string::npos) {
@@ -55,18 +46,19 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
     } else {
       key = arg.substr(2);
       if (i + 1 >= argc)
-        return "--" + key + " needs a value";
+        return refuse("--" + key + " needs a value");
       value = argv[++i];
     }
-    auto number = [&](uint64_t& x, uint64_t min) -> std::optional<std::string> {
-      auto n = to_u64(value);
+    auto number = [&](uint64_t& x, uint64_t min) -> caf::error {
+      // All of it: 20 digits past 2^64 or "5k" are no number.
+      auto n = core::parse_whole(value);
       if (!n || *n < min)
-        return "--" + key + " expects a whole number >= " + std::to_string(min)
-               + ", got '" + value + "'";
+        return refuse("--" + key + " expects a whole number >= "
+                      + std::to_string(min) + ", got '" + value + "'");
       x = *n;
-      return std::nullopt;
+      return caf::none;
     };
-    std::optional<std::string> err;
+    caf::error err;
     if (key == "models")
       err = number(out.models, 1);
     else if (key == "events")
@@ -90,18 +82,18 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
     else if (key == "log-level")
       out.log_level = value;
     else
-      return "unknown option --" + key;
+      return refuse("unknown option --" + key);
     if (err)
       return err;
   }
   if (out.kinds > 5)
-    return std::string{"--kinds is at most 5"};
+    return refuse("--kinds is at most 5");
   if (out.scheduler != "sharing" && out.scheduler != "stealing")
-    return "--scheduler expects sharing or stealing, got '" + out.scheduler
-           + "'";
+    return refuse("--scheduler expects sharing or stealing, got '"
+                  + out.scheduler + "'");
   if (out.mode == "remote" && out.node.empty())
-    return std::string{"remote needs --node=HOST:PORT"};
-  return std::nullopt;
+    return refuse("remote needs --node=HOST:PORT");
+  return caf::none;
 }
 
 } // namespace retrain::bench

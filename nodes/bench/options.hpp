@@ -1,8 +1,9 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
+
+#include <caf/error.hpp>
 
 #include "retrain/defaults.hpp"
 
@@ -33,8 +34,9 @@ struct options {
   std::string log_level = "warn";
 };
 
-/// Parses `MODE [--key VALUE | --key=VALUE ...]`; returns what is wrong.
-std::optional<std::string> parse(int argc, char** argv, options& out);
+/// Parses `MODE [--key VALUE | --key=VALUE ...]`; returns what is wrong
+/// (`ec::invalid_config`), or no error.
+caf::error parse(int argc, char** argv, options& out);
 
 /// The usage text.
 const char* usage();

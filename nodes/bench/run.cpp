@@ -65,6 +65,9 @@ struct producer_state {
   std::shared_ptr<const std::vector<std::string>> ids;
   monitor_node_actor target;
   dispatcher_actor coordinator;
+  /// The link whose triggers the coordinator must have stored before the
+  /// jobs are counted, if any.
+  coordinator_link_self_actor link;
   std::shared_ptr<outcome> out;
   uint64_t next = 0;
   uint64_t in_flight = 0;
@@ -84,7 +87,11 @@ void fail(producer_ptr self, const std::string& what) {
   self->quit();
 }
 
-// The coordinator's job count (local runs) or the monitors' triggers.
+void count_jobs(producer_ptr self);
+
+// The coordinator's job count (local runs) or the monitors' triggers. A
+// trigger becomes a job when the dispatcher acknowledges it: count once the
+// link's outbox is empty.
 void collect_jobs(producer_ptr self) {
   auto& st = self->state;
   if (!st.coordinator) {
@@ -92,6 +99,17 @@ void collect_jobs(producer_ptr self) {
     st.done.deliver(true);
     return;
   }
+  if (!st.link) {
+    count_jobs(self);
+    return;
+  }
+  self->request(st.link, std::chrono::minutes{5}, atom::drain::value)
+    .then([=](uint64_t) { count_jobs(self); },
+          [=](caf::error& err) { fail(self, self->system().render(err)); });
+}
+
+void count_jobs(producer_ptr self) {
+  auto& st = self->state;
   self->request(st.coordinator, std::chrono::minutes{1}, atom::status::value)
     .then(
       [=](coordinator_status& cs) {
@@ -178,12 +196,14 @@ std::shared_ptr<const std::vector<std::string>> make_ids(uint64_t models) {
 
 caf::behavior producer(producer_ptr self, options opt,
                        monitor_node_actor target, dispatcher_actor coordinator,
+                       coordinator_link_self_actor link,
                        std::shared_ptr<const std::vector<std::string>> ids,
                        std::shared_ptr<outcome> out) {
   auto& st = self->state;
   st.opt = std::move(opt);
   st.target = std::move(target);
   st.coordinator = std::move(coordinator);
+  st.link = std::move(link);
   st.ids = std::move(ids);
   st.out = std::move(out);
   return {
@@ -224,12 +244,14 @@ caf::behavior producer(producer_ptr self, options opt,
 // Runs the producer against `target` and returns what it measured.
 outcome produce(caf::actor_system& sys, const options& opt,
                 monitor_node_actor target, dispatcher_actor coordinator,
+                coordinator_link_self_actor link,
                 std::shared_ptr<const std::vector<std::string>> ids = nullptr) {
   if (!ids)
     ids = make_ids(opt.models);
   auto out = std::make_shared<outcome>();
   auto prod = sys.spawn(producer, opt, std::move(target),
-                        std::move(coordinator), std::move(ids), out);
+                        std::move(coordinator), std::move(link),
+                        std::move(ids), out);
   caf::scoped_actor self{sys};
   self->request(prod, caf::infinite, go_atom::value)
     .receive([](bool) {},
@@ -300,7 +322,7 @@ struct local_node {
   registry_actor reg;
   dispatcher_actor coordinator;
   std::vector<retrain_worker_actor> workers;
-  coordinator_link_actor link;
+  coordinator_link_self_actor link;
   supervisor_actor sup;
   monitor_node_actor in;
 
@@ -345,7 +367,7 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
     coordinator_location where;
     where.local = node.coordinator;
     node.link = sys.spawn(coordinator_link, std::move(where), timeout,
-                          node.workers);
+                          node.workers, std::string{}, -1);
   }
   node.sup = sys.spawn(supervisor, mcfg, node.link);
   node.in = sys.spawn(ingest, node.sup, mcfg, timeout);
@@ -372,7 +394,7 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
     probe = std::make_unique<latency_probe>();
     latency_probe::install(probe.get());
   }
-  auto out = produce(sys, opt, node.in, node.coordinator);
+  auto out = produce(sys, opt, node.in, node.coordinator, node.link);
   // Jobs may still run: stop them before the temporary directory goes
   // away, and keep their complaints from following the result line.
   log().set_level(spdlog::level::off);
@@ -391,7 +413,8 @@ caf::error run_remote(caf::actor_system& sys, const options& opt) {
   if (!in)
     return caf::make_error(ec::unreachable, "cannot reach " + opt.node + ": "
                                               + sys.render(in.error()));
-  auto out = produce(sys, opt, *in, dispatcher_actor{});
+  auto out = produce(sys, opt, *in, dispatcher_actor{},
+                     coordinator_link_self_actor{});
   return report(opt, out);
 }
 
@@ -406,7 +429,8 @@ caf::error run_memory(caf::actor_system& sys, const options& opt) {
   o.events = opt.models; // one event per model
   o.kinds = 1;
   o.rate = 0;
-  auto out = produce(sys, o, node.in, dispatcher_actor{}, ids);
+  auto out = produce(sys, o, node.in, dispatcher_actor{},
+                     coordinator_link_self_actor{}, ids);
   if (!out.error.empty())
     return caf::make_error(ec::unreachable, out.error);
   // Counted once every monitor sent the supervisor its snapshot: a node

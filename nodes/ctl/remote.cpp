@@ -1,14 +1,20 @@
 // The retrain-ctl commands that talk to a running node.
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <caf/actor_system.hpp>
@@ -19,7 +25,11 @@
 #include <caf/scoped_actor.hpp>
 
 #include "ctl/commands.hpp"
+#include "retrain/config_error.hpp"
+#include "retrain/core/csv_event.hpp"
+#include "retrain/core/line_splitter.hpp"
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/number.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain::ctl {
@@ -57,14 +67,10 @@ struct connection {
     : cfg(opts) {
     auto colon = endpoint.rfind(':');
     uint16_t port = 0;
-    if (colon != std::string::npos) {
-      auto p = std::strtol(endpoint.c_str() + colon + 1, nullptr, 10);
-      if (p > 0 && p < 65536)
-        port = static_cast<uint16_t>(p);
-    }
-    if (port == 0 || colon == 0
-        || endpoint.find_first_not_of("0123456789", colon + 1)
-             != std::string::npos) {
+    if (colon != std::string::npos && colon != 0)
+      if (auto p = core::parse_whole(endpoint.substr(colon + 1), 65535))
+        port = static_cast<uint16_t>(*p);
+    if (port == 0) {
       error = std::string{what} + " '" + endpoint
               + "' is not HOST:PORT (port within [1, 65535])";
       code = usage;
@@ -118,53 +124,6 @@ json::value number(double x) {
   return x;
 }
 
-struct parsed_line {
-  size_t line = 0;
-  metric_event event;
-};
-
-// Parses `model,kind,value[,observed_at_ns]`.
-std::optional<std::string> parse_csv_line(const std::string& text,
-                                          metric_event& ev) {
-  std::vector<std::string> fields;
-  std::string field;
-  std::istringstream in{text};
-  while (std::getline(in, field, ','))
-    fields.push_back(field);
-  if (!text.empty() && text.back() == ',')
-    fields.emplace_back();
-  auto trim = [](std::string& s) {
-    auto b = s.find_first_not_of(" \t\r");
-    auto e = s.find_last_not_of(" \t\r");
-    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
-  };
-  for (auto& f : fields)
-    trim(f);
-  if (fields.size() < 3 || fields.size() > 4)
-    return "expected model,kind,value[,observed_at_ns], found "
-           + std::to_string(fields.size()) + " fields";
-  ev.model = fields[0];
-  auto kind = parse_metric_kind(fields[1]);
-  if (!kind)
-    return "unknown metric kind '" + fields[1]
-           + "' (known: " + std::string{metric_kind_names()} + ")";
-  ev.kind = *kind;
-  char* end = nullptr;
-  ev.value = std::strtod(fields[2].c_str(), &end);
-  if (fields[2].empty() || *end != '\0')
-    return "value '" + fields[2] + "' is not a number";
-  ev.observed_at_ns = 0;
-  if (fields.size() == 4 && !fields[3].empty()) {
-    errno = 0;
-    auto ns = std::strtoll(fields[3].c_str(), &end, 10);
-    if (*end != '\0' || errno == ERANGE || ns < 0)
-      return "observed_at_ns '" + fields[3]
-             + "' is not a non-negative whole number";
-    ev.observed_at_ns = ns;
-  }
-  return std::nullopt;
-}
-
 template <class T, class Handle, class... Ts>
 std::optional<T> ask(connection<Handle>& conn, const remote_options& opts,
                      std::string& error, Ts&&... xs) {
@@ -214,21 +173,194 @@ int fail(std::ostream& err, const std::string& msg, int code) {
   return code;
 }
 
+metric_event to_event(core::csv_event&& ev) {
+  return metric_event{std::move(ev.model), ev.kind, ev.value,
+                      ev.observed_at_ns};
+}
+
+/// Lines longer than this are refused without being read whole.
+constexpr std::size_t max_line_length = 1 << 20;
+
+/// Events per batch sent to the node.
+constexpr std::size_t batch_size = 1000;
+
+/// Refusals `replay --json` lists; beyond them it counts.
+constexpr std::size_t max_json_rejects = 1000;
+
+/// Where the refusals of a replay go, in line order: printed at once as
+/// text, or, for --json, the first `max_json_rejects` kept for the closing
+/// document and the rest counted. Memory stays bounded for any number of
+/// refusals.
+class reject_output {
+public:
+  reject_output(bool json, std::ostream& out) : json_(json), out_(out) {
+    // nop
+  }
+
+  /// Reports `events` refused events at `line` (0: events the node refused
+  /// without naming them, `events` of them).
+  void add(uint64_t line, std::string reason, uint64_t events = 1) {
+    total_ += events;
+    if (!json_)
+      out_ << "line " << line << ": rejected: " << reason << '\n';
+    else if (kept_.size() < max_json_rejects)
+      kept_.push_back(json::object{{"line", line}, {"reason", reason}});
+    else
+      ++omitted_;
+  }
+
+  /// Prints the closing summary.
+  void finish(const std::string& source, uint64_t accepted) {
+    if (!json_) {
+      out_ << "replayed " << source << ": " << accepted << " accepted, "
+           << total_ << " rejected\n";
+      return;
+    }
+    json::object doc{{"accepted", accepted},
+                     {"rejected", total_},
+                     {"rejects", std::move(kept_)}};
+    if (omitted_ > 0)
+      doc["rejects_omitted"] = omitted_;
+    out_ << json::serialize(doc) << '\n';
+  }
+
+private:
+  bool json_;
+  std::ostream& out_;
+  uint64_t total_ = 0;
+  json::array kept_;
+  uint64_t omitted_ = 0;
+};
+
+/// Replays CSV lines to a node in batches. Refusals leave in line order
+/// although the node answers for a batch only when it is full: a line
+/// refused here waits while an earlier line is still in the open batch,
+/// and at most `batch_size` of them wait before the batch goes early.
+class replayer {
+public:
+  replayer(connection<monitor_node_actor>& conn, const remote_options& opts,
+           reject_output& rejects)
+    : conn_(conn), opts_(opts), rejects_(rejects) {
+    // nop
+  }
+
+  /// Takes one line; false when the node did not answer (see `error`).
+  bool add(const core::text_line& line) {
+    if (line.too_long)
+      return refuse(line.number, "line of " + std::to_string(line.length)
+                                   + " bytes is longer than "
+                                   + std::to_string(max_line_length));
+    auto text = line.text;
+    // Spreadsheets often save CSV with a UTF-8 byte order mark.
+    if (line.number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF")
+      text.remove_prefix(3);
+    if (text.find_first_not_of(" \t") == std::string_view::npos)
+      return true;
+    if (line.number == 1 && text.substr(0, 6) == "model,")
+      return true; // header
+    auto ev = core::parse_csv_event(text);
+    if (!ev)
+      return refuse(line.number, ev.error().message);
+    lines_.push_back(line.number);
+    batch_.events.push_back(to_event(std::move(*ev)));
+    return batch_.events.size() < batch_size || flush();
+  }
+
+  /// Sends the open batch and reports its refusals with the waiting ones;
+  /// false when the node did not answer (see `error`).
+  bool flush() {
+    if (batch_.events.empty()) {
+      emit_waiting(std::numeric_limits<uint64_t>::max());
+      return true;
+    }
+    auto report = ask<batch_report>(conn_, opts_, error_, atom::explain::value,
+                                    std::move(batch_));
+    batch_.events.clear();
+    if (!report)
+      return false;
+    auto& ack = report->ack;
+    accepted_ += ack.accepted;
+    // The node names every event it refused, in ingest or later (a
+    // quarantined model); anything beyond that comes as a count.
+    std::vector<std::pair<uint64_t, std::string>> named;
+    for (auto& r : report->rejects)
+      if (r.index < lines_.size())
+        named.emplace_back(lines_[r.index], error_text(r.reason));
+    std::sort(named.begin(), named.end(),
+              [](auto& x, auto& y) { return x.first < y.first; });
+    for (auto& [line, reason] : named) {
+      emit_waiting(line);
+      rejects_.add(line, std::move(reason));
+    }
+    emit_waiting(std::numeric_limits<uint64_t>::max());
+    if (ack.rejected > named.size()) {
+      auto more = ack.rejected - named.size();
+      rejects_.add(0,
+                   std::to_string(more)
+                     + " events refused by the node after ingest, first: "
+                     + ack.first_error,
+                   more);
+    }
+    lines_.clear();
+    return true;
+  }
+
+  /// Events the node took.
+  uint64_t accepted() const {
+    return accepted_;
+  }
+
+  /// Why the node did not answer.
+  const std::string& error() const {
+    return error_;
+  }
+
+private:
+  bool refuse(uint64_t line, std::string reason) {
+    if (batch_.events.empty()) {
+      rejects_.add(line, std::move(reason));
+      return true;
+    }
+    waiting_.emplace_back(line, std::move(reason));
+    return waiting_.size() < batch_size || flush();
+  }
+
+  // Reports the waiting refusals of lines before `line`.
+  void emit_waiting(uint64_t line) {
+    std::size_t i = 0;
+    for (; i < waiting_.size() && waiting_[i].first < line; ++i)
+      rejects_.add(waiting_[i].first, std::move(waiting_[i].second));
+    waiting_.erase(waiting_.begin(), waiting_.begin() + i);
+  }
+
+  connection<monitor_node_actor>& conn_;
+  const remote_options& opts_;
+  reject_output& rejects_;
+  metric_batch batch_;
+  // The line of each event in `batch_`.
+  std::vector<uint64_t> lines_;
+  // Refusals of lines after the first line of `batch_`, in line order.
+  std::vector<std::pair<uint64_t, std::string>> waiting_;
+  uint64_t accepted_ = 0;
+  std::string error_;
+};
+
 } // namespace
 
 int run_send(const remote_options& opts, const std::vector<std::string>& args,
              std::ostream& out, std::ostream& err) {
   if (args.size() != 3)
     return fail(err, "usage: retrain-ctl send MODEL KIND VALUE", usage);
-  metric_event ev;
-  if (auto reason = parse_csv_line(args[0] + "," + args[1] + "," + args[2], ev))
-    return fail(err, *reason, usage);
+  // Each argument is one field: a value cannot carry a time ("0.9,123").
+  auto parsed = core::parse_event_fields(args[0], args[1], args[2]);
+  if (!parsed)
+    return fail(err, parsed.error().message, usage);
   connection<ingest_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
   std::string error;
   metric_batch batch;
-  batch.events.push_back(ev);
+  batch.events.push_back(to_event(std::move(*parsed)));
   auto ack = ask<ingest_ack>(conn, opts, error, std::move(batch));
   if (!ack)
     return fail(err, "send failed: " + error, refused);
@@ -251,114 +383,64 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
     return fail(err, "usage: retrain-ctl replay FILE.csv (- for stdin)", usage);
   // "-" reads standard input, so producers can pipe events in.
   bool from_stdin = args[0] == "-";
-  std::ifstream file;
+  int fd = STDIN_FILENO;
   if (!from_stdin) {
     std::error_code ec;
     if (std::filesystem::is_directory(args[0], ec))
       return fail(err, "'" + args[0] + "' is a directory, not a CSV file",
                   usage);
-    file.open(args[0]);
-    if (!file)
+    fd = ::open(args[0].c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
       return fail(err, "cannot open '" + args[0] + "'", usage);
   }
-  std::istream& in = from_stdin ? std::cin : file;
-  struct reject {
-    size_t line;
-    std::string reason;
-  };
-  std::vector<reject> rejects;
-  // Events the node refused without naming them (a node that does not
-  // name them all): counted, but not tied to a line (their entry in
-  // `rejects` has line 0).
-  uint64_t unplaced = 0;
-  uint64_t accepted = 0;
+  struct closer {
+    int fd;
+    ~closer() {
+      if (fd != STDIN_FILENO)
+        ::close(fd);
+    }
+  } close_input{fd};
   connection<monitor_node_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
-  constexpr size_t batch_size = 1000;
-  std::vector<size_t> lines;
-  metric_batch batch;
-  std::string error;
-  auto flush = [&]() -> bool {
-    if (batch.events.empty())
-      return true;
-    auto report = ask<batch_report>(conn, opts, error, atom::explain::value,
-                                    std::move(batch));
-    batch.events.clear();
-    if (!report)
-      return false;
-    auto& ack = report->ack;
-    accepted += ack.accepted;
-    // The node names every event it refused, in ingest or later (a
-    // quarantined model); anything beyond that comes as a count.
-    for (auto& r : report->rejects)
-      rejects.push_back({lines.at(r.index), std::move(r.reason)});
-    if (ack.rejected > report->rejects.size()) {
-      auto more = ack.rejected - report->rejects.size();
-      unplaced += more;
-      rejects.push_back({0, std::to_string(more)
-                              + " events refused by the node after "
-                                "ingest, first: "
-                              + ack.first_error});
-    }
-    lines.clear();
+  reject_output rejects{opts.json, out};
+  replayer replay{conn, opts, rejects};
+  auto failed = [&] {
+    return fail(err,
+                "replay failed after " + std::to_string(replay.accepted())
+                  + " accepted events: " + replay.error(),
+                refused);
+  };
+  core::line_splitter lines{max_line_length};
+  auto take_lines = [&] {
+    while (auto line = lines.next())
+      if (!replay.add(*line))
+        return false;
     return true;
   };
-  std::string text;
-  size_t line = 0;
-  while (std::getline(in, text)) {
-    ++line;
-    // Spreadsheets often save CSV with a UTF-8 byte order mark.
-    if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0)
-      text.erase(0, 3);
-    if (text.find_first_not_of(" \t\r") == std::string::npos)
+  // Read in chunks, never a whole line: memory stays bounded whatever the
+  // input holds.
+  std::vector<char> buf(64 * 1024);
+  while (true) {
+    auto n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR)
       continue;
-    if (line == 1 && text.rfind("model,", 0) == 0)
-      continue; // header
-    metric_event ev;
-    if (auto reason = parse_csv_line(text, ev)) {
-      rejects.push_back({line, *reason});
-      continue;
-    }
-    lines.push_back(line);
-    batch.events.push_back(std::move(ev));
-    if (batch.events.size() == batch_size && !flush())
-      return fail(err,
-                  "replay failed after " + std::to_string(accepted)
-                    + " accepted events: " + error,
-                  refused);
+    if (n < 0)
+      return fail(err, "cannot read '" + args[0] + "': " + std::strerror(errno),
+                  usage);
+    if (n == 0)
+      break;
+    lines.feed({buf.data(), static_cast<std::size_t>(n)});
+    if (!take_lines())
+      return failed();
+    out.flush();
   }
-  if (!flush())
-    return fail(err,
-                "replay failed after " + std::to_string(accepted)
-                  + " accepted events: " + error,
-                refused);
-  std::sort(rejects.begin(), rejects.end(),
-            [](auto& x, auto& y) { return x.line < y.line; });
-  auto rejected_total = [&] {
-    // Line-0 entries stand for `unplaced` events between them.
-    uint64_t placed = 0;
-    for (auto& r : rejects)
-      placed += r.line != 0 ? 1 : 0;
-    return placed + unplaced;
-  };
-  if (opts.json) {
-    json::array arr;
-    for (auto& r : rejects)
-      arr.push_back(json::object{{"line", r.line}, {"reason", r.reason}});
-    out << json::serialize(json::object{{"accepted", accepted},
-                                        {"rejected", rejected_total()},
-                                        {"rejects", std::move(arr)}})
-        << '\n';
-  } else {
-    for (auto& r : rejects)
-      out << "line " << r.line << ": rejected: " << r.reason << '\n';
-    out << "replayed " << (from_stdin ? "stdin" : args[0]) << ": " << accepted
-        << " accepted, " << rejected_total() << " rejected\n";
-  }
+  lines.finish();
+  if (!take_lines() || !replay.flush())
+    return failed();
+  rejects.finish(from_stdin ? "stdin" : args[0], replay.accepted());
   return ok;
 }
-
 namespace {
 
 // Prints the coordinator's view: queue, workers and their jobs.
@@ -378,6 +460,7 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
       << st->running << " running, " << st->succeeded << " succeeded, "
       << st->failed << " failed since start; " << st->supervisors
       << " monitor nodes, " << st->workers.size() << " workers\n";
+  out << "  storage: " << st->storage << "; registry " << st->registry << '\n';
   for (auto& w : st->workers) {
     out << "  worker " << w.worker << ": ";
     if (w.job_id == 0)

@@ -4,15 +4,21 @@
 #include <string>
 
 #include "retrain/artifact.hpp"
+#include "retrain/config_error.hpp"
+#include "retrain/ec.hpp"
 
 using namespace retrain;
 
 namespace {
 
-// Returns the artifact, or "error: <message>".
+// Returns the artifact, or "error: <message>"; every refusal is an
+// `ec::invalid_value`.
 std::string artifact_of(const std::string& line) {
   auto result = parse_artifact(line);
-  return result ? *result : "error: " + result.error().message;
+  if (result)
+    return *result;
+  CAF_CHECK_EQUAL(result.error(), caf::make_error(ec::invalid_value));
+  return "error: " + error_text(result.error());
 }
 
 } // namespace

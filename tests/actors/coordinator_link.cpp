@@ -1,6 +1,9 @@
 #define CAF_SUITE coordinator_link
 #include "test_support.hpp"
 
+#include <algorithm>
+#include <fstream>
+
 #include "retrain/coordinator_link.hpp"
 
 using namespace retrain;
@@ -28,12 +31,15 @@ struct fixture : actor_fixture {
     = std::make_shared<std::vector<line_state>>();
   line_news_actor subscriber = sys.spawn(fake_line_news, news);
   coordinator_link_self_actor link;
+  temp_dir dir{"retrain-link"};
+  std::string spill_file = outbox_file(dir.str());
 
   fixture() {
     coordinator_location where;
     where.local = coordinator;
     link = sys.spawn(coordinator_link, where, 10000ms,
-                     std::vector<retrain_worker_actor>{worker});
+                     std::vector<retrain_worker_actor>{worker}, spill_file,
+                     -1);
     drain();
   }
 
@@ -57,6 +63,21 @@ struct fixture : actor_fixture {
     self->send(link, atom::linkup::value, coordinator);
     drain();
     return log;
+  }
+
+  ~fixture() {
+    // A link with unanswered triggers re-sends them forever, and the base
+    // fixture fires every timer when it ends: stop it first.
+    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+    drain();
+    seen->unanswered.clear();
+    seen->unanswered_reports.clear();
+  }
+
+  coordinator_link_state& state() {
+    return deref<caf::stateful_actor<coordinator_link_state,
+                                     coordinator_link_self_actor::base>>(link)
+      .state;
   }
 
   line_state news_of(const std::string& line) {
@@ -149,6 +170,176 @@ CAF_TEST(a returning coordinator resyncs the state of every line) {
   reach_another();
   CAF_CHECK_EQUAL(news->size(), 1u);
   CAF_CHECK(!news_of("cv:c").busy);
+}
+
+CAF_TEST(a trigger stays in the outbox until the coordinator acknowledges it) {
+  subscribe();
+  seen->answer = coordinator_log::refuse;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  auto id = seen->triggers[0].id;
+  CAF_CHECK(!id.empty());
+  CAF_CHECK_EQUAL(state().outbox.size(), 1u);
+  // The line stays busy: a trigger waits behind it.
+  CAF_CHECK(state().busy("cv:a"));
+  // Sent again with backoff, with the same id, until it is taken.
+  seen->answer = coordinator_log::ack;
+  advance_time(10s);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(seen->triggers[1].id, id);
+  CAF_CHECK(state().outbox.empty());
+  // Acknowledged with a queued job: busy until the job's news.
+  CAF_CHECK(state().busy("cv:a"));
+  self->send(link, job_update{1, "cv:a", job_state::succeeded, "1.0.1"});
+  drain();
+  CAF_CHECK(!news_of("cv:a").busy);
+  CAF_CHECK_EQUAL(news_of("cv:a").latest, "1.0.1");
+}
+
+CAF_TEST(triggers of one line merge while they wait) {
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  self->send(link, trigger_of("cv:a:2.0.0"));
+  self->send(link, trigger_of("cv:b:1.0.0"));
+  drain();
+  // One send per line: the second of cv:a joined the first.
+  CAF_CHECK_EQUAL(seen->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(state().outbox.size(), 2u);
+  CAF_CHECK_EQUAL(state().outbox.find("cv:a")->merged, 1u);
+}
+
+CAF_TEST(a lost coordinator gets every unacknowledged trigger again) {
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  auto id = seen->triggers[0].id;
+  // The coordinator dies before it answered (killed right after the burst).
+  lose(coordinator);
+  CAF_CHECK_EQUAL(state().outbox.size(), 1u);
+  auto seen2 = reach_another();
+  CAF_REQUIRE_EQUAL(seen2->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen2->triggers[0].id, id);
+  CAF_CHECK(state().outbox.empty());
+}
+
+CAF_TEST(a result whose answer the dropped link took is reported again) {
+  seen->hold_reports = true;
+  job_result result;
+  result.job_id = 7;
+  result.attempt = 1;
+  self->send(link, result);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->results.size(), 1u);
+  // The coordinator dies before it answered (a stopped node learns late).
+  lose(coordinator);
+  auto seen2 = reach_another();
+  CAF_REQUIRE_EQUAL(seen2->results.size(), 1u);
+  CAF_CHECK_EQUAL(seen2->results[0].job_id, 7u);
+  CAF_CHECK_EQUAL(seen2->results[0].attempt, 1u);
+  CAF_CHECK(state().reporting.empty());
+  CAF_CHECK(state().results.empty());
+}
+
+CAF_TEST(a resync releases a line only the node still thought busy) {
+  subscribe();
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_CHECK(state().outbox.empty());
+  CAF_CHECK(state().busy("cv:a")); // acknowledged: its job is queued
+  // cv:b's trigger is not acknowledged when the coordinator goes.
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:b:1.0.0"));
+  drain();
+  lose(coordinator);
+  // The new coordinator lost its database: it knows no job. cv:a is
+  // released; cv:b is not (its trigger goes again) and the node says what
+  // it knows.
+  auto seen2 = reach_another();
+  CAF_CHECK(!news_of("cv:a").busy);
+  CAF_CHECK(state().busy("cv:b"));
+  CAF_REQUIRE_EQUAL(seen2->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen2->triggers[0].model, "cv:b:1.0.0");
+  auto known = seen2->known;
+  auto b = std::find_if(known.begin(), known.end(),
+                        [](auto& x) { return x.line == "cv:b"; });
+  CAF_REQUIRE(b != known.end());
+  CAF_CHECK(b->busy);
+}
+
+CAF_TEST(a trigger carries the latest version the node knows) {
+  subscribe();
+  self->send(link, job_update{1, "cv:a", job_state::succeeded, "1.2.1"});
+  self->send(link, job_update{2, "cv:a", job_state::succeeded, "1.0.9"});
+  drain();
+  self->send(link, trigger_of("cv:a:1.2.1"));
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen->triggers[0].known_latest, "1.2.1");
+  // It also tells a coordinator it subscribes with.
+  lose(coordinator);
+  auto seen2 = reach_another();
+  auto known = seen2->known;
+  auto a = std::find_if(known.begin(), known.end(),
+                        [](auto& x) { return x.line == "cv:a"; });
+  CAF_REQUIRE(a != known.end());
+  CAF_CHECK_EQUAL(a->latest, "1.2.1");
+}
+
+CAF_TEST(a stopping node keeps what it could not deliver for the next start) {
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  self->send(link, trigger_of("cv:b:1.0.0"));
+  drain();
+  auto kept = ask<uint64_t>(link, atom::spill::value);
+  CAF_CHECK_EQUAL(kept, 2u);
+  std::vector<std::string> ids;
+  for (auto& t : seen->triggers)
+    ids.push_back(t.id);
+  // The next start: a new link delivers them first, with their ids.
+  caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+  auto log2 = std::make_shared<coordinator_log>();
+  coordinator_location where;
+  where.local = sys.spawn(fake_coordinator, log2);
+  auto link2 = sys.spawn(coordinator_link, where, 10000ms,
+                         std::vector<retrain_worker_actor>{}, spill_file, -1);
+  drain();
+  CAF_REQUIRE_EQUAL(log2->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(log2->triggers[0].id, ids[0]);
+  CAF_CHECK_EQUAL(log2->triggers[1].id, ids[1]);
+  CAF_CHECK(!std::ifstream{spill_file});
+  // Draining an empty outbox answers at once.
+  CAF_CHECK_EQUAL(ask<uint64_t>(link2, atom::drain::value), 0u);
+  caf::anon_send_exit(link2, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST(a drain ends when the last trigger is acknowledged) {
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  auto waiting = self->request(link, caf::infinite, atom::drain::value);
+  drain();
+  // A coordinator that takes it: the drain is over.
+  lose(coordinator);
+  reach_another();
+  uint64_t left = 99;
+  waiting.receive([&](uint64_t n) { left = n; },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(left, 0u);
+}
+
+CAF_TEST(a superseded trigger releases its line) {
+  subscribe();
+  seen->answer = coordinator_log::supersede;
+  seen->latest = "1.0.1";
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_CHECK(state().outbox.empty());
+  CAF_CHECK(!state().busy("cv:a"));
+  CAF_CHECK(!news_of("cv:a").busy);
+  CAF_CHECK_EQUAL(news_of("cv:a").latest, "1.0.1");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -286,14 +286,6 @@ CAF_TEST_FIXTURE_SCOPE_END()
 
 namespace {
 
-/// A subscriber to job news that records them.
-job_news_actor::behavior_type
-fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
-  return {
-    [seen](job_update& x) { seen->push_back(std::move(x)); },
-  };
-}
-
 struct worker_fixture : fixture {
   /// Runs cv:a:1.2.0 on worker_a, enlists worker_b and loses worker_a, so
   /// that attempt 2 runs on worker_b; returns attempt 1.
@@ -370,7 +362,8 @@ CAF_TEST(a subscriber learns which lines are busy and their versions) {
   trigger("cv:c:1.0.0");                 // queued
   auto seen = std::make_shared<std::vector<job_update>>();
   auto news = sys.spawn(fake_job_news, seen);
-  auto lines = ask<std::vector<line_state>>(disp, atom::subscribe::value, news);
+  auto lines = ask<std::vector<line_state>>(disp, atom::subscribe::value, news,
+                                            std::vector<line_state>{});
   CAF_REQUIRE_EQUAL(lines.size(), 3u);
   auto line = [&](const std::string& name) {
     for (auto& x : lines)

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "retrain/config_error.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/supervisor.hpp"
 
@@ -14,7 +15,7 @@ namespace {
 
 struct fixture : actor_fixture {
   supervisor_actor sup;
-  monitor_node_actor in;
+  ingest_self_actor in;
 
   fixture() {
     auto cfg = monitor_config::defaults();
@@ -26,6 +27,13 @@ struct fixture : actor_fixture {
     anon_send_exit(in, caf::exit_reason::user_shutdown);
     anon_send_exit(sup, caf::exit_reason::user_shutdown);
     drain();
+  }
+
+  // The code and text of a refusal: `<code>: <reason>`.
+  static std::string show(const caf::error& err) {
+    if (!err || err.category() != caf::atom("retrain"))
+      return "not a retrain error: " + caf::to_string(err);
+    return to_string(static_cast<ec>(err.code())) + ": " + error_text(err);
   }
 
   uint64_t events_of(const std::string& model) {
@@ -60,7 +68,7 @@ CAF_TEST(bad events are refused with the first reason and the rest applied) {
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
   // The node's totals count the batch's events as its ack does.
   auto& st
-    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
         .state;
   CAF_CHECK_EQUAL(st.accepted, 2u);
   CAF_CHECK_EQUAL(st.rejected, 6u);
@@ -79,12 +87,12 @@ CAF_TEST(explain reports the reason of every refused event) {
   CAF_CHECK_EQUAL(report.ack.rejected, 2u);
   CAF_REQUIRE_EQUAL(report.rejects.size(), 2u);
   CAF_CHECK_EQUAL(report.rejects[0].index, 1u);
-  CAF_CHECK_EQUAL(report.rejects[0].reason,
-                  "accuracy value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[1].index, 2u);
-  CAF_CHECK_EQUAL(report.rejects[1].reason,
-                  "model id 'cv': expected <project>:<name>:<semver>, e.g. "
-                  "cv:anomaly_detector:1.2.0");
+  CAF_CHECK_EQUAL(show(report.rejects[1].reason),
+                  "invalid_model_id: model id 'cv': expected "
+                  "<project>:<name>:<semver>, e.g. cv:anomaly_detector:1.2.0");
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
 }
 
@@ -106,6 +114,28 @@ CAF_TEST(each kind of bad input has its own reason) {
                   "recall, f1_score, latency_ms)");
 }
 
+CAF_TEST(each refusal carries the code of what is wrong) {
+  auto code = [&](metric_event ev) {
+    metric_batch batch;
+    batch.events.push_back(std::move(ev));
+    auto report = ask<batch_report>(in, atom::explain::value, batch);
+    CAF_REQUIRE_EQUAL(report.rejects.size(), 1u);
+    auto& err = report.rejects[0].reason;
+    CAF_REQUIRE(err);
+    CAF_CHECK_EQUAL(err.category(), caf::atom("retrain"));
+    return static_cast<ec>(err.code());
+  };
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  CAF_CHECK_EQUAL(code(event("cv:a", metric_kind::accuracy, 0.5)),
+                  ec::invalid_model_id);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", static_cast<metric_kind>(7), 1)),
+                  ec::invalid_metric_kind);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", metric_kind::accuracy, nan)),
+                  ec::invalid_value);
+  CAF_CHECK_EQUAL(code(event("cv:a:1.0.0", metric_kind::latency_ms, -5)),
+                  ec::invalid_value);
+}
+
 CAF_TEST(single events are fire and forget) {
   self->send(in, event("cv:one:1.0.0", metric_kind::accuracy, 0.97));
   self->send(in, event("cv:one:1.0.0", metric_kind::accuracy,
@@ -113,7 +143,7 @@ CAF_TEST(single events are fire and forget) {
   drain();
   CAF_CHECK_EQUAL(events_of("cv:one:1.0.0"), 1u);
   auto& st
-    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
         .state;
   CAF_CHECK_EQUAL(st.accepted, 1u);
   CAF_CHECK_EQUAL(st.rejected, 1u);
@@ -135,6 +165,11 @@ CAF_TEST(binary strategies take only 0 or 1) {
   CAF_CHECK_EQUAL(ack.first_error,
                   "event 2: accuracy is watched by a per-prediction strategy: "
                   "value must be 0 or 1 (1 = correct)");
+  auto report = ask<batch_report>(bin, atom::explain::value, batch);
+  CAF_REQUIRE_EQUAL(report.rejects.size(), 1u);
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy is watched by a per-prediction "
+                  "strategy: value must be 0 or 1 (1 = correct)");
   anon_send_exit(bin, caf::exit_reason::user_shutdown);
 }
 
@@ -166,16 +201,48 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   CAF_REQUIRE_EQUAL(report.rejects.size(), 3u);
   CAF_CHECK_EQUAL(report.rejects[0].index, 0u);
   CAF_CHECK_EQUAL(report.rejects[1].index, 1u);
-  CAF_CHECK_EQUAL(report.rejects[1].reason,
-                  "model cv:q:1.0.0 is quarantined after repeated monitor "
-                  "crashes");
+  CAF_CHECK_EQUAL(show(report.rejects[0].reason),
+                  "invalid_value: accuracy value 1.5 is outside [0, 1]");
+  CAF_CHECK_EQUAL(show(report.rejects[1].reason),
+                  "quarantined: model cv:q:1.0.0 is quarantined after "
+                  "repeated monitor crashes");
+  CAF_CHECK_EQUAL(report.ack.first_error,
+                  "event 0: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
   // Refusals by ingest and by the supervisor both count in the totals.
   auto& st
-    = deref<caf::stateful_actor<ingest_state, monitor_node_actor::base>>(in)
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
         .state;
   CAF_CHECK_EQUAL(st.accepted, 2u);
   CAF_CHECK_EQUAL(st.rejected, 3u);
+}
+
+CAF_TEST(a draining node refuses new events whole) {
+  ask<ingest_ack>(in, batch_of("cv:d:1.0.0", metric_kind::accuracy, {0.95}));
+  CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);
+  // A batch is refused whole: nothing of it was taken, the producer sends
+  // it elsewhere or again.
+  auto res = self->request(in, caf::infinite,
+                           batch_of("cv:d:1.0.0", metric_kind::accuracy,
+                                    {0.95, 0.96}));
+  drain();
+  res.receive([](ingest_ack&) { CAF_FAIL("a draining node took a batch"); },
+              [](caf::error& err) {
+                CAF_CHECK_EQUAL(err, caf::make_error(ec::draining));
+              });
+  auto explained
+    = self->request(in, caf::infinite, atom::explain::value,
+                    batch_of("cv:d:1.0.0", metric_kind::accuracy, {0.95}));
+  drain();
+  explained.receive([](batch_report&) { CAF_FAIL("took an explained batch"); },
+                    [](caf::error& err) {
+                      CAF_CHECK_EQUAL(err, caf::make_error(ec::draining));
+                    });
+  self->send(in, event("cv:d:1.0.0", metric_kind::accuracy, 0.5));
+  drain();
+  CAF_CHECK_EQUAL(events_of("cv:d:1.0.0"), 1u);
+  // Draining twice changes nothing.
+  CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

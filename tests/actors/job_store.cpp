@@ -11,6 +11,7 @@
 
 #include "retrain/core/semver.hpp"
 #include "retrain/job_store.hpp"
+#include "retrain/unix_time.hpp"
 #include "retrain/version_store.hpp"
 
 #include "store_support.hpp"
@@ -105,11 +106,10 @@ CAF_TEST(every column is written and read back) {
                -1,
                9'000'000'000'000'000'000};
   x.id = insert(x); // the database assigns the id
-  CAF_CHECK_EQUAL(x.id, 1u);
   auto rows = all_jobs();
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
   auto& y = rows.front();
-  CAF_CHECK_EQUAL(y.id, 1u);
+  CAF_CHECK_EQUAL(y.id, x.id);
   CAF_CHECK_EQUAL(y.model, "cv:a:1.2.0");
   CAF_CHECK_EQUAL(y.line, "cv:a");
   CAF_CHECK_EQUAL(y.base_version, "1.2.0-rc.1");
@@ -138,7 +138,8 @@ CAF_TEST(every column is written and read back) {
                             "error, version, created_at_ns, updated_at_ns "
                             "FROM jobs"),
     std::vector<std::string>{
-      "1|nlp:t:3.0.0|nlp:t|3.0.0|3.0.1|running|1|2|r2|e2|v2|3|4"});
+      std::to_string(x.id)
+      + "|nlp:t:3.0.0|nlp:t|3.0.0|3.0.1|running|1|2|r2|e2|v2|3|4"});
 }
 
 CAF_TEST(jobs get growing ids and are listed newest first) {
@@ -147,7 +148,6 @@ CAF_TEST(jobs get growing ids and are listed newest first) {
   auto a_id = insert(a);
   auto b_id = insert(make_job("nlp:tagger:3.0.0", job_state::queued, 200));
   auto c_id = insert(make_job("cv:ranker:0.1.0", job_state::queued, 300));
-  CAF_CHECK_EQUAL(a_id, 1u);
   CAF_CHECK_LESS(a_id, b_id);
   CAF_CHECK_LESS(b_id, c_id);
   auto a_row = make_job("cv:anomaly_detector:1.2.0", job_state::succeeded, 100);
@@ -236,7 +236,9 @@ CAF_TEST(a failed update changes nothing and may be retried) {
   auto err = store->update_job(changed);
   CAF_REQUIRE(err);
   CAF_CHECK(has_code(err, ec::storage_failure));
-  CAF_CHECK(contains(context_text(err), "cannot update job 1: disk on fire"));
+  CAF_CHECK(contains(context_text(err), "cannot update job "
+                                           + std::to_string(job.id)
+                                           + ": disk on fire"));
   check_same(all_jobs().at(0), job);
   raw_exec(store->path(), "DROP TRIGGER refuse");
   update(changed);
@@ -305,6 +307,93 @@ CAF_TEST(a job store and a version store on one file write at the same time) {
   CAF_CHECK_EQUAL(**latest, "1.0." + std::to_string(n));
   CAF_CHECK_EQUAL(all_jobs().size(), n);
   CAF_CHECK(std::is_sorted(job_ids.begin(), job_ids.end()));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(job_store_identity_tests, fixture)
+
+CAF_TEST(a new database starts its job ids at its creation time) {
+  // The fixture created the database; its first id is its creation time in
+  // microseconds, so a database created after this one was lost never
+  // issues an id this one did.
+  auto before_us = unix_now_ns() / 1000;
+  temp_dir other{"retrain-jobs-b"};
+  auto b = job_store::open(other.str());
+  CAF_REQUIRE(b);
+  auto after_us = unix_now_ns() / 1000;
+  auto first_b = (*b)->insert_job(make_job("cv:a:1.0.0", job_state::queued, 1));
+  CAF_REQUIRE(first_b);
+  CAF_CHECK_GREATER_OR_EQUAL(static_cast<int64_t>(*first_b), before_us);
+  CAF_CHECK_LESS_OR_EQUAL(static_cast<int64_t>(*first_b), after_us);
+  // Jobs of the older database, however many, stay below.
+  uint64_t last_a = 0;
+  for (int i = 0; i < 50; ++i)
+    last_a = insert(make_job("cv:a:1.0.0", job_state::queued, 1));
+  CAF_CHECK_LESS(last_a, *first_b);
+}
+
+CAF_TEST(a database keeps its identity and no two share one) {
+  auto first = store->identity();
+  CAF_REQUIRE(first);
+  CAF_CHECK_EQUAL(first->size(), 32u);
+  reopen();
+  auto again = store->identity();
+  CAF_REQUIRE(again);
+  CAF_CHECK_EQUAL(*again, *first);
+  temp_dir other{"retrain-jobs-c"};
+  auto b = job_store::open(other.str());
+  CAF_REQUIRE(b);
+  auto other_identity = (*b)->identity();
+  CAF_REQUIRE(other_identity);
+  CAF_CHECK_NOT_EQUAL(*other_identity, *first);
+}
+
+CAF_TEST(a trigger id finds the job it made after a reopen) {
+  auto id = insert(make_job("cv:a:1.0.0", job_state::queued, 1));
+  auto none = store->job_of_trigger("n1-1");
+  CAF_REQUIRE(none);
+  CAF_CHECK(!*none);
+  CAF_REQUIRE(!store->record_trigger("n1-1", id, 5));
+  // A trigger id is recorded once.
+  auto twice = store->record_trigger("n1-1", id, 6);
+  CAF_CHECK(has_code(twice, ec::storage_failure));
+  reopen();
+  auto found = store->job_of_trigger("n1-1");
+  CAF_REQUIRE(found && *found);
+  CAF_CHECK_EQUAL(**found, id);
+  auto job = store->job(id);
+  CAF_REQUIRE(job && *job);
+  CAF_CHECK_EQUAL((*job)->model, "cv:a:1.0.0");
+  auto missing = store->job(id + 1000);
+  CAF_REQUIRE(missing);
+  CAF_CHECK(!*missing);
+}
+
+CAF_TEST(a group of writes is stored whole or not at all) {
+  {
+    auto tx = store->begin_write("a group that is given up");
+    CAF_REQUIRE(tx);
+    auto id = insert(make_job("cv:a:1.0.0", job_state::queued, 1));
+    CAF_REQUIRE(!store->record_trigger("n1-1", id, 5));
+    // No commit: everything rolls back.
+  }
+  CAF_CHECK(all_jobs().empty());
+  auto none = store->job_of_trigger("n1-1");
+  CAF_REQUIRE(none);
+  CAF_CHECK(!*none);
+  auto tx = store->begin_write("a group of two");
+  CAF_REQUIRE(tx);
+  auto a = insert(make_job("cv:a:1.0.0", job_state::queued, 1));
+  auto b = insert(make_job("cv:b:1.0.0", job_state::queued, 1));
+  CAF_REQUIRE(!store->record_trigger("n1-1", a, 5));
+  CAF_REQUIRE(!store->record_trigger("n1-2", b, 5));
+  CAF_REQUIRE(!tx->commit());
+  reopen();
+  CAF_CHECK_EQUAL(all_jobs().size(), 2u);
+  auto found = store->job_of_trigger("n1-2");
+  CAF_REQUIRE(found && *found);
+  CAF_CHECK_EQUAL(**found, b);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -88,7 +88,7 @@ struct actor_fixture : test_coordinator_fixture<retrain::test::test_config> {
                                            const std::string& model,
                                            const std::string& artifact = "") {
     return ask<model_version>(
-      register_version{job_id, model, "ewma_threshold accuracy", artifact});
+      register_version{job_id, model, "ewma_threshold accuracy", artifact, ""});
   }
 
   size_t log_count(const std::string& part) {
@@ -219,7 +219,7 @@ CAF_TEST(a detached registry serves requests) {
   caf::scoped_actor self{sys};
   self
     ->request(reg, std::chrono::seconds{30},
-              register_version{1, "cv:anomaly_detector:1.2.0", "drift", ""})
+              register_version{1, "cv:anomaly_detector:1.2.0", "drift", "", ""})
     .receive(
       [&](const model_version& v) { CAF_CHECK_EQUAL(v.version, "1.2.1"); },
       [&](const caf::error& err) { CAF_FAIL(sys.render(err)); });

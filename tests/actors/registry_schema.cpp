@@ -89,10 +89,18 @@ DELETE FROM jobs WHERE id = 4;
   CAF_REQUIRE(jobs);
   auto versions = version_store::open(dir.str());
   CAF_REQUIRE(versions);
-  // Nothing about the file changed by opening it (while migration 1 is the
-  // last one; with more, they apply here and this checks what they add).
-  CAF_CHECK_EQUAL(schema(), before);
-  CAF_CHECK_EQUAL(rows("PRAGMA user_version"), std::vector<std::string>{"1"});
+  // Opening it only added what the later migrations add: its tables are
+  // as they were.
+  auto after = schema();
+  for (auto& entry : before)
+    CAF_CHECK(std::find(after.begin(), after.end(), entry) != after.end());
+  CAF_CHECK_EQUAL(rows("PRAGMA user_version"),
+                  std::vector<std::string>{
+                    std::to_string(registry_schema().size())});
+  // It got an identity, but its job ids go on from where they were.
+  auto identity = (*jobs)->identity();
+  CAF_REQUIRE(identity);
+  CAF_CHECK_EQUAL(identity->size(), 32u);
   // Every row reads back, every column in its member.
   auto all = (*jobs)->jobs();
   CAF_REQUIRE(all);

@@ -1,6 +1,7 @@
 #define CAF_SUITE supervisor
 #include "test_support.hpp"
 
+#include "retrain/config_error.hpp"
 #include "retrain/supervisor.hpp"
 
 using namespace retrain;
@@ -145,6 +146,29 @@ CAF_TEST(a monitor stopped on purpose restarts without nearing quarantine) {
   auto st = status_of(model_a);
   CAF_CHECK_EQUAL(st.state, "watching");
   CAF_CHECK_EQUAL(st.restarts, 3u);
+}
+
+CAF_TEST(refused events carry their code) {
+  feed(model_a, {0.95});
+  crash(model_a);
+  crash(model_a);
+  crash(model_a);
+  CAF_REQUIRE(entry(model_a).quarantined);
+  // Ingest checks ids; a sender that skips it is refused here.
+  metric_batch batch;
+  batch.events = {event(model_a, metric_kind::accuracy, 0.95),
+                  event("cv:a", metric_kind::accuracy, 0.95),
+                  event(model_b, metric_kind::accuracy, 0.95)};
+  auto report = ask<batch_report>(sup, atom::explain::value, batch);
+  CAF_CHECK_EQUAL(report.ack.accepted, 1u);
+  CAF_REQUIRE_EQUAL(report.rejects.size(), 2u);
+  CAF_CHECK_EQUAL(report.rejects[0].index, 0u);
+  CAF_CHECK_EQUAL(report.rejects[0].reason, caf::make_error(ec::quarantined));
+  CAF_CHECK_EQUAL(report.rejects[1].index, 1u);
+  CAF_CHECK_EQUAL(report.rejects[1].reason,
+                  caf::make_error(ec::invalid_model_id));
+  CAF_CHECK_EQUAL(error_text(report.rejects[1].reason),
+                  "model cv:a is not a valid model id");
 }
 
 CAF_TEST(crashes outside the restart window do not add up) {

@@ -73,12 +73,17 @@ fake_supervisor(std::shared_ptr<supervisor_log> log) {
   };
 }
 
-/// A worker stand-in that records the jobs it gets; tests answer with
+/// A worker stand-in that records the jobs it gets and enlists itself when
+/// its node reaches a coordinator; tests answer with
 /// `caf::send_as(worker, dispatcher, job_result{...})`.
 inline retrain_worker_actor::behavior_type
-fake_worker(std::shared_ptr<std::vector<retrain_job>> jobs) {
+fake_worker(retrain_worker_actor::pointer self,
+            std::shared_ptr<std::vector<retrain_job>> jobs) {
   return {
     [jobs](retrain_job& job) { jobs->push_back(std::move(job)); },
+    [self](atom::linkup, worker_home_actor& home) {
+      self->send(home, atom::enlist::value);
+    },
   };
 }
 
@@ -96,6 +101,8 @@ fake_link(std::shared_ptr<link_log> log) {
   return {
     [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
     [](job_update&) {},
+    [](job_result&) {},
+    [](atom::enlist) {},
     [log](atom::subscribe, line_news_actor& x) {
       log->subscribers.push_back(x.address());
     },
@@ -104,26 +111,97 @@ fake_link(std::shared_ptr<link_log> log) {
 
 /// What a fake coordinator saw, and what it answers a subscription with.
 struct coordinator_log {
+  /// How the fake answers triggers.
+  enum answer_mode {
+    /// With a created job (id = number of triggers seen), or a repeat.
+    ack,
+    /// With a storage failure.
+    refuse,
+    /// Not at all (yet): the promise waits in `unanswered`.
+    hold,
+    /// As superseded by `latest`.
+    supersede,
+  };
+  answer_mode answer = ack;
   std::vector<retrain_trigger> triggers;
+  std::vector<caf::typed_response_promise<trigger_ack>> unanswered;
   std::vector<retrain_worker_actor> enlisted;
+  std::vector<job_result> results;
+  /// Whether reported results stay unanswered (in `unanswered_reports`).
+  bool hold_reports = false;
+  std::vector<caf::typed_response_promise<uint64_t>> unanswered_reports;
   /// Addresses: a handle here would keep the subscriber alive.
   std::vector<caf::actor_addr> subscribers;
+  /// What the last subscriber said it knows.
+  std::vector<line_state> known;
   std::vector<line_state> lines;
+  /// The latest version `supersede` names.
+  std::string latest;
 };
 
 /// A coordinator stand-in for a link: records triggers, workers and
-/// subscriptions.
+/// subscriptions, and answers triggers as `log->answer` says.
 inline coordinator_actor::behavior_type
-fake_coordinator(std::shared_ptr<coordinator_log> log) {
+fake_coordinator(coordinator_actor::pointer self,
+                 std::shared_ptr<coordinator_log> log) {
   return {
-    [log](retrain_trigger& x) { log->triggers.push_back(std::move(x)); },
+    [=](retrain_trigger& x) -> caf::result<trigger_ack> {
+      log->triggers.push_back(x);
+      switch (log->answer) {
+        case coordinator_log::refuse:
+          return caf::make_error(ec::storage_failure, "disk full");
+        case coordinator_log::supersede:
+          return trigger_ack{x.id, trigger_outcome::superseded, 0,
+                             job_state::queued, log->latest};
+        case coordinator_log::hold: {
+          auto rp = self->make_response_promise<trigger_ack>();
+          log->unanswered.push_back(rp);
+          return rp;
+        }
+        default:
+          break;
+      }
+      // The job of the first trigger with this id.
+      uint64_t job = 0;
+      for (auto& t : log->triggers)
+        if (t.id == x.id) {
+          job = static_cast<uint64_t>(&t - log->triggers.data()) + 1;
+          break;
+        }
+      auto outcome = job == log->triggers.size() ? trigger_outcome::created
+                                                 : trigger_outcome::repeated;
+      return trigger_ack{x.id, outcome, job, job_state::queued, ""};
+    },
     [log](atom::enlist, retrain_worker_actor& x) {
       log->enlisted.push_back(std::move(x));
     },
-    [log](atom::subscribe, job_news_actor& x) {
+    [=](atom::enlist) {
+      log->enlisted.push_back(
+        caf::actor_cast<retrain_worker_actor>(self->current_sender()));
+    },
+    [log](job_result& x) { log->results.push_back(std::move(x)); },
+    [=](atom::report, job_result& x) -> caf::result<uint64_t> {
+      log->results.push_back(x);
+      if (log->hold_reports) {
+        auto rp = self->make_response_promise<uint64_t>();
+        log->unanswered_reports.push_back(rp);
+        return rp;
+      }
+      return x.job_id;
+    },
+    [log](atom::subscribe, job_news_actor& x, std::vector<line_state>& known) {
       log->subscribers.push_back(x.address());
+      log->known = std::move(known);
       return log->lines;
     },
+  };
+}
+
+/// Job news as a coordinator link would get it.
+inline job_news_actor::behavior_type
+fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
+  return {
+    [seen](job_update& x) { seen->push_back(std::move(x)); },
   };
 }
 

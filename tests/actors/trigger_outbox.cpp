@@ -10,61 +10,87 @@ using namespace retrain;
 
 namespace {
 
-retrain_trigger trigger_of(std::string model) {
+retrain_trigger trigger(std::string model, std::string id) {
   retrain_trigger result;
   result.model = std::move(model);
+  result.id = std::move(id);
   return result;
 }
 
-std::vector<std::string> models_of(const std::deque<retrain_trigger>& xs) {
+std::vector<std::string> ids_of(const std::vector<retrain_trigger>& xs) {
   std::vector<std::string> result;
   for (auto& x : xs)
-    result.push_back(x.model);
+    result.push_back(x.id);
   return result;
 }
+
+using strings = std::vector<std::string>;
 
 } // namespace
 
-CAF_TEST(held triggers are delivered oldest first and only once) {
+CAF_TEST(one entry per line : a later trigger merges and keeps the first id) {
   trigger_outbox box;
-  CAF_CHECK(box.empty());
-  CAF_CHECK(!box.hold(trigger_of("cv:a:1.0.0")));
-  CAF_CHECK(!box.hold(trigger_of("cv:b:1.0.0")));
+  CAF_CHECK(box.add("cv:a", trigger("cv:a:1.0.0", "n-1")));
+  CAF_CHECK(box.add("cv:b", trigger("cv:b:1.0.0", "n-2")));
+  CAF_CHECK(!box.add("cv:a", trigger("cv:a:2.0.0", "n-3")));
   CAF_CHECK_EQUAL(box.size(), 2u);
-  CAF_CHECK_EQUAL(models_of(box.take()),
-                  (std::vector<std::string>{"cv:a:1.0.0", "cv:b:1.0.0"}));
-  CAF_CHECK(box.empty());
-  CAF_CHECK(box.take().empty());
-  CAF_CHECK_EQUAL(box.dropped(), 0u);
-}
-
-CAF_TEST(a full outbox drops its oldest trigger and counts it) {
-  trigger_outbox box{2};
-  box.hold(trigger_of("m:1:1.0.0"));
-  box.hold(trigger_of("m:2:1.0.0"));
-  auto dropped = box.hold(trigger_of("m:3:1.0.0"));
-  CAF_REQUIRE(dropped);
-  CAF_CHECK_EQUAL(dropped->model, "m:1:1.0.0");
-  dropped = box.hold(trigger_of("m:4:1.0.0"));
-  CAF_REQUIRE(dropped);
-  CAF_CHECK_EQUAL(dropped->model, "m:2:1.0.0");
-  CAF_CHECK_EQUAL(box.dropped(), 2u);
-  CAF_CHECK_EQUAL(box.size(), 2u);
-  CAF_CHECK_EQUAL(models_of(box.take()),
-                  (std::vector<std::string>{"m:3:1.0.0", "m:4:1.0.0"}));
-  // The count stays: it is a total.
-  CAF_CHECK_EQUAL(box.dropped(), 2u);
-}
-
-CAF_TEST(the default bound is ten thousand triggers) {
-  trigger_outbox box;
-  size_t dropped_early = 0;
+  CAF_REQUIRE(box.find("cv:a") != nullptr);
+  CAF_CHECK_EQUAL(box.find("cv:a")->trigger.id, "n-1");
+  CAF_CHECK_EQUAL(box.find("cv:a")->merged, 1u);
+  CAF_CHECK(box.find("cv:c") == nullptr);
+  CAF_CHECK_EQUAL(box.lines(), (strings{"cv:a", "cv:b"}));
+  // Ten thousand triggers of one line stay one entry: the outbox is bounded
+  // by lines, not by triggers, and drops nothing.
   for (int i = 0; i < 10'000; ++i)
-    if (box.hold(trigger_of("p:m" + std::to_string(i) + ":1.0.0")))
-      ++dropped_early;
-  CAF_CHECK_EQUAL(dropped_early, 0u);
-  auto dropped = box.hold(trigger_of("p:last:1.0.0"));
-  CAF_REQUIRE(dropped);
-  CAF_CHECK_EQUAL(dropped->model, "p:m0:1.0.0");
-  CAF_CHECK_EQUAL(box.size(), 10'000u);
+    box.add("cv:a", trigger("cv:a:1.0.0", "x"));
+  CAF_CHECK_EQUAL(box.size(), 2u);
+}
+
+CAF_TEST(only the acknowledgement of its id removes an entry) {
+  trigger_outbox box;
+  box.add("cv:a", trigger("cv:a:1.0.0", "n-1"));
+  CAF_CHECK(!box.acknowledge("cv:a", "n-9")); // an answer to another id
+  CAF_CHECK(!box.acknowledge("cv:b", "n-1"));
+  CAF_CHECK_EQUAL(box.size(), 1u);
+  CAF_CHECK(box.acknowledge("cv:a", "n-1"));
+  CAF_CHECK(box.empty());
+  CAF_CHECK(!box.acknowledge("cv:a", "n-1")); // twice: nothing left
+}
+
+CAF_TEST(sends are taken oldest first up to a window and retried) {
+  trigger_outbox box;
+  for (int i = 0; i < 5; ++i)
+    box.add("cv:l" + std::to_string(i),
+            trigger("cv:l" + std::to_string(i) + ":1.0.0",
+                    "n-" + std::to_string(i)));
+  CAF_CHECK_EQUAL(ids_of(box.take_ready(2)), (strings{"n-0", "n-1"}));
+  CAF_CHECK_EQUAL(box.in_flight(), 2u);
+  // In flight: not taken again until it failed.
+  CAF_CHECK_EQUAL(ids_of(box.take_ready(10)), (strings{"n-2", "n-3", "n-4"}));
+  CAF_CHECK(box.take_ready(10).empty());
+  box.failed("cv:l1");
+  box.failed("cv:l1"); // twice changes nothing
+  CAF_CHECK_EQUAL(box.in_flight(), 4u);
+  CAF_CHECK_EQUAL(ids_of(box.take_ready(10)), (strings{"n-1"}));
+  CAF_CHECK(box.acknowledge("cv:l0", "n-0"));
+  CAF_CHECK_EQUAL(box.in_flight(), 4u);
+  // A new link: every entry goes again, oldest first.
+  box.resend_all();
+  CAF_CHECK_EQUAL(box.in_flight(), 0u);
+  CAF_CHECK_EQUAL(ids_of(box.take_ready(10)),
+                  (strings{"n-1", "n-2", "n-3", "n-4"}));
+}
+
+CAF_TEST(a line that left and came back counts from its new arrival) {
+  trigger_outbox box;
+  box.add("cv:a", trigger("cv:a:1.0.0", "n-1"));
+  box.add("cv:b", trigger("cv:b:1.0.0", "n-2"));
+  CAF_CHECK(box.acknowledge("cv:a", "n-1"));
+  box.add("cv:a", trigger("cv:a:1.0.0", "n-3"));
+  CAF_CHECK_EQUAL(box.lines(), (strings{"cv:b", "cv:a"}));
+  CAF_CHECK_EQUAL(ids_of(box.take_ready(10)), (strings{"n-2", "n-3"}));
+  CAF_CHECK_EQUAL(ids_of(box.all()), (strings{"n-2", "n-3"}));
+  box.drop("cv:b");
+  CAF_CHECK_EQUAL(box.in_flight(), 1u);
+  CAF_CHECK_EQUAL(box.lines(), (strings{"cv:a"}));
 }

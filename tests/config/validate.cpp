@@ -42,10 +42,14 @@ CAF_TEST(monitor config) {
   check_rows<m>(m::defaults(),
                 {
                   {[](m& x) { x.alpha = 1.0; }, "ok"},
+                  {[](m& x) { x.alpha = 1e-300; }, "ok"},
+                  // An EWMA that never moves is no EWMA.
+                  {[](m& x) { x.alpha = 0.0; },
+                   "retrain.monitor.alpha=0 is outside (0, 1]"},
                   {[](m& x) { x.alpha = 1.5; },
-                   "retrain.monitor.alpha=1.5 is outside [0, 1]"},
+                   "retrain.monitor.alpha=1.5 is outside (0, 1]"},
                   {[](m& x) { x.alpha = -0.1; },
-                   "retrain.monitor.alpha=-0.1 is outside [0, 1]"},
+                   "retrain.monitor.alpha=-0.1 is outside (0, 1]"},
                   {[](m& x) { x.min_samples = 0; },
                    "retrain.monitor.min-samples must be at least 1"},
                   {[](m& x) { x.consecutive_breaches = 0; },
@@ -125,12 +129,15 @@ CAF_TEST(node settings) {
                   {[](n& x) { x.log_level = "loud"; },
                    "retrain.log-level='loud' is not one of trace, debug, info, "
                    "warn, error, critical, off"},
+                  // Control bytes of a value reach no terminal.
+                  {[](n& x) { x.log_format = "\x1b[2J"; },
+                   "retrain.log-format='\\x1b[2J' is not one of text, json"},
                   {[](n& x) { x.coordinator.port = 0; },
                    "retrain.coordinator='127.0.0.1:0' is not HOST:PORT with a "
                    "port within [1, 65535]"},
                   // The monitor config is checked where monitors run ...
                   {[](n& x) { x.monitor.alpha = 2; },
-                   "retrain.monitor.alpha=2 is outside [0, 1]"},
+                   "retrain.monitor.alpha=2 is outside (0, 1]"},
                   {[](n& x) {
                      x.role = node_role::worker;
                      x.monitor.alpha = 2;
@@ -169,6 +176,11 @@ CAF_TEST(endpoints) {
     {"db1:0", "--node='db1:0': port must be within [1, 65535]"},
     {"db1:65536", "--node='db1:65536': port must be within [1, 65535]"},
     {"db1:12x", "--node='db1:12x': port must be within [1, 65535]"},
+    // The port is a whole decimal field: no sign, no blank, no hex.
+    {"db1:+12", "--node='db1:+12': port must be within [1, 65535]"},
+    {"db1: 12", "--node='db1: 12': port must be within [1, 65535]"},
+    {"db1:0x10", "--node='db1:0x10': port must be within [1, 65535]"},
+    {"db1\x1b:0", "--node='db1\\x1b:0': port must be within [1, 65535]"},
   };
   for (auto& r : rows) {
     auto res = parse_endpoint(r.input, "--node");

@@ -57,9 +57,22 @@ CAF_TEST(malformed lines are refused with their line number) {
                   "error: line 1: '1e999' is out of range");
 }
 
-CAF_TEST(values the strategy refuses stop the run) {
+CAF_TEST(values are strict decimal numbers) {
+  using namespace std::string_literals;
   CAF_CHECK_EQUAL(run("ewma_threshold", ewma_params, "0.95\nnan\n"),
-                  "error: line 2: value nan is not finite");
+                  "error: line 2: 'nan' is not a finite number");
+  CAF_CHECK_EQUAL(run("ewma_threshold", ewma_params, "-inf\n"),
+                  "error: line 1: '-inf' is not a finite number");
+  CAF_CHECK_EQUAL(run("ewma_threshold", ewma_params, "0x1p-1\n"),
+                  "error: line 1: '0x1p-1' is not a decimal number "
+                  "(hexadecimal is not accepted)");
+  CAF_CHECK_EQUAL(run("ewma_threshold", ewma_params, "0.9\0junk\n"s),
+                  "error: line 1: '0.9\\x00junk' is not a number");
+  CAF_CHECK_EQUAL(run("ewma_threshold", ewma_params, "\x1b[2J\n"),
+                  "error: line 1: '\\x1b[2J' is not a number");
+}
+
+CAF_TEST(values the strategy refuses stop the run) {
   CAF_CHECK_EQUAL(run("ddm", {}, "0\n1\n\n0.5\n"),
                   "error: line 4: value 0.5 is not 0 or 1: ddm takes one "
                   "outcome per prediction (1 = error, 0 = correct)");

@@ -105,20 +105,23 @@ CAF_TEST(check refuses what the detector cannot take) {
     if (s->binary()) {
       auto err = s->check(0.5);
       CAF_REQUIRE(err);
-      CAF_CHECK_EQUAL(*err, "value 0.5 is not 0 or 1: " + name
-                              + " takes one outcome per prediction (1 = "
-                                "error, 0 = correct)");
+      CAF_CHECK(err.code == errc::invalid_value);
+      CAF_CHECK_EQUAL(err.message, "value 0.5 is not 0 or 1: " + name
+                                     + " takes one outcome per prediction (1 "
+                                       "= error, 0 = correct)");
       CAF_CHECK(s->check(2.0));
       CAF_CHECK(s->check(-1.0));
       auto nan_err = s->check(nan);
       CAF_REQUIRE(nan_err);
-      CAF_CHECK_NOT_EQUAL(nan_err->find("is not 0 or 1"), std::string::npos);
+      CAF_CHECK_NOT_EQUAL(nan_err.message.find("is not 0 or 1"),
+                          std::string::npos);
     } else {
       CAF_CHECK(!s->check(0.5));
       CAF_CHECK(!s->check(-42.0));
       auto nan_err = s->check(nan);
       CAF_REQUIRE(nan_err);
-      CAF_CHECK_EQUAL(*nan_err, "value nan is not finite");
+      CAF_CHECK(nan_err.code == errc::invalid_value);
+      CAF_CHECK_EQUAL(nan_err.message, "value nan is not finite");
     }
   }
 }

@@ -12,7 +12,7 @@ namespace {
 
 std::string error_of(metric_kind kind, double value) {
   auto err = check_value(kind, value);
-  return err ? *err : std::string{"ok"};
+  return err ? err.message : std::string{"ok"};
 }
 
 } // namespace
@@ -75,10 +75,10 @@ CAF_TEST(the bounds are exact) {
 CAF_TEST(per prediction outcomes and their error indicator) {
   CAF_CHECK(!check_outcome(metric_kind::accuracy, 0.0));
   CAF_CHECK(!check_outcome(metric_kind::accuracy, 1.0));
-  CAF_CHECK_EQUAL(check_outcome(metric_kind::accuracy, 0.5).value_or(""),
+  CAF_CHECK_EQUAL(check_outcome(metric_kind::accuracy, 0.5).message,
                   "accuracy is watched by a per-prediction strategy: value "
                   "must be 0 or 1 (1 = correct)");
-  CAF_CHECK_EQUAL(check_outcome(metric_kind::latency_ms, 2.0).value_or(""),
+  CAF_CHECK_EQUAL(check_outcome(metric_kind::latency_ms, 2.0).message,
                   "latency_ms is watched by a per-prediction strategy: value "
                   "must be 0 or 1 (1 = too slow)");
   // Detectors count errors: a correct prediction is 0, a slow answer 1.

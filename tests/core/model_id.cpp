@@ -97,18 +97,23 @@ CAF_TEST(model lines) {
 }
 
 CAF_TEST(check_model_id agrees with parse_model_id) {
-  std::vector<std::string> ids{
-    "cv:anomaly_detector:1.2.0", "cv:det:1.0.0-alpha.1+build.5",
-    "cv:Anomaly:1.2.0",          "cv:anomaly",
-    "cv:a:b:1.0.0",              ":a:1.0.0",
-    "cv:a:01.0.0",               "cv:a:1.0",
-    std::string(600, 'a')};
+  std::vector<std::string> ids{"cv:anomaly_detector:1.2.0",
+                               "cv:det:1.0.0-alpha.1+build.5",
+                               "cv:Anomaly:1.2.0",
+                               "cv:anomaly",
+                               "cv:a:b:1.0.0",
+                               ":a:1.0.0",
+                               "cv:a:01.0.0",
+                               "cv:a:1.0",
+                               std::string(600, 'a')};
   for (auto& str : ids) {
     auto err = check_model_id(str);
     auto parsed = parse_model_id(str);
-    CAF_CHECK_EQUAL(err.has_value(), !parsed);
-    if (err && !parsed)
-      CAF_CHECK_EQUAL(*err, parsed.error().message);
+    CAF_CHECK_EQUAL(static_cast<bool>(err), !parsed);
+    if (err && !parsed) {
+      CAF_CHECK_EQUAL(err.message, parsed.error().message);
+      CAF_CHECK(err.code == parsed.error().code);
+    }
   }
 }
 

@@ -43,8 +43,21 @@ CAF_TEST(next version bumps the patch and drops pre - release) {
   CAF_CHECK_EQUAL(to_string(next_version(v("1.2.0-rc.1"))), "1.2.1");
   CAF_CHECK_EQUAL(to_string(next_version(v("1.2.9+build.7"))), "1.2.10");
   // The next version always has higher precedence.
-  for (auto str : {"1.2.0", "1.2.0-rc.1", "3.0.0-0", "0.0.9+x"})
+  for (auto str : {"1.2.0", "1.2.0-rc.1", "3.0.0-0", "0.0.9+x",
+                   "1.2.18446744073709551614"})
     CAF_CHECK_LESS(compare(v(str), next_version(v(str))), 0);
+}
+
+CAF_TEST(the largest patch is refused as it has no next version) {
+  // Found by the fuzz target semver: next_version wrapped 2^64 - 1 to 0,
+  // so a retrain of 1.2.18446744073709551615 would have registered 1.2.0.
+  CAF_CHECK_EQUAL(error_of("1.2.18446744073709551615"),
+                  "patch is too large at column 5");
+  CAF_CHECK_EQUAL(to_string(next_version(v("1.2.18446744073709551614"))),
+                  "1.2.18446744073709551615");
+  // Major and minor are never bumped: their whole range stays valid.
+  CAF_CHECK_EQUAL(error_of("18446744073709551615.18446744073709551615.0"),
+                  "ok");
 }
 
 CAF_TEST(a retrain starts from the newer of registered and deployed) {

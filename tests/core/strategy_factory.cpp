@@ -59,3 +59,41 @@ CAF_TEST(bad parameters are refused with the reason) {
                   "ewma_threshold: unknown parameter 'delta' (known: alpha, "
                   "threshold, direction, min_samples, consecutive_breaches)");
 }
+
+CAF_TEST(parameter values are strict numbers) {
+  using namespace std::string_literals;
+  auto with = [](const char* key, std::string value) {
+    return error_of("ewma_threshold", {{"threshold", "0.9"}, {key, value}});
+  };
+  CAF_CHECK_EQUAL(with("alpha", "0.5\0junk"s),
+                  "ewma_threshold: parameter alpha='0.5\\x00junk' is not a "
+                  "number");
+  CAF_CHECK_EQUAL(with("alpha", "0x1p-1"),
+                  "ewma_threshold: parameter alpha='0x1p-1' is not a decimal "
+                  "number (hexadecimal is not accepted)");
+  CAF_CHECK_EQUAL(with("alpha", "inf"),
+                  "ewma_threshold: parameter alpha='inf' is not a finite "
+                  "number");
+  CAF_CHECK_EQUAL(error_of("ewma_threshold", {{"threshold", "1e309"}}),
+                  "ewma_threshold: parameter threshold='1e309' is out of "
+                  "range");
+  CAF_CHECK_EQUAL(with("alpha", " 0.5"),
+                  "ewma_threshold: parameter alpha=' 0.5' is not a number");
+  CAF_CHECK_EQUAL(with("min_samples", "5x"),
+                  "ewma_threshold: parameter min_samples='5x' is not a whole "
+                  "number");
+  CAF_CHECK_EQUAL(with("min_samples", "+5"),
+                  "ewma_threshold: parameter min_samples='+5' is not a whole "
+                  "number");
+  CAF_CHECK_EQUAL(with("min_samples", "99999999999999999999"),
+                  "ewma_threshold: parameter min_samples='99999999999999999999'"
+                  " is out of range (at most 18446744073709551615)");
+  CAF_CHECK_EQUAL(with("direction", "\x1b[2J"),
+                  "ewma_threshold: parameter direction='\\x1b[2J' is not one "
+                  "of below, above");
+  CAF_CHECK_EQUAL(error_of("ewma\x1b[2J", {})
+                    .rfind("unknown strategy 'ewma\\x1b[2J' (known: ", 0),
+                  0u);
+  // Decimal forms with an exponent still work (config writes 1e-05).
+  CAF_CHECK_EQUAL(with("alpha", "1e-05"), "ok");
+}

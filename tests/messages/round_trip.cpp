@@ -114,7 +114,17 @@ CAF_TEST(internal messages) {
   trigger_reason reason{"ewma_threshold", metric_kind::accuracy, 0.8712, 0.92,
                         40};
   check_round_trip(reason);
-  check_round_trip(retrain_trigger{"cv:a:1.0.0", reason, 17});
+  auto trig = check_round_trip(
+    retrain_trigger{"cv:a:1.0.0", reason, 17, "0a1b-42", "1.0.3"});
+  CAF_CHECK_EQUAL(trig.id, "0a1b-42");
+  CAF_CHECK_EQUAL(trig.known_latest, "1.0.3");
+  auto ack = check_round_trip(trigger_ack{"0a1b-42", trigger_outcome::merged,
+                                          7, job_state::running, "1.0.3"});
+  CAF_CHECK_EQUAL(ack.trigger_id, "0a1b-42");
+  CAF_CHECK_EQUAL(ack.outcome, trigger_outcome::merged);
+  CAF_CHECK_EQUAL(ack.job_id, 7u);
+  CAF_CHECK_EQUAL(ack.state, job_state::running);
+  CAF_CHECK_EQUAL(ack.latest, "1.0.3");
   job_record rec{42,
                  "cv:a:1.0.0",
                  "cv:a",
@@ -153,7 +163,9 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(update.line, "cv:a");
   CAF_CHECK_EQUAL(update.state, job_state::succeeded);
   CAF_CHECK_EQUAL(update.version, "1.0.1");
-  check_round_trip(register_version{42, "cv:a:1.0.0", "why", "s3://x"});
+  auto reg = check_round_trip(
+    register_version{42, "cv:a:1.0.0", "why", "s3://x", "1.0.4"});
+  CAF_CHECK_EQUAL(reg.base_version, "1.0.4");
   auto mv = check_round_trip(
     model_version{"cv:a", "1.0.1", "1.0.0", 42, 99, "why", "s3://x"});
   CAF_CHECK_EQUAL(mv.line, "cv:a");
@@ -178,11 +190,21 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(snap2.breaches, 3u);
   CAF_REQUIRE_EQUAL(snap2.strategies.size(), 1u);
   CAF_CHECK_EQUAL(snap2.strategies[0].values, (std::vector<double>{0.9, 7, 0}));
-  coordinator_status cs{1, 2, 3, 4, 1, {worker_status{"node/7", 42}}};
-  check_round_trip(cs);
+  coordinator_status cs{1,    2,  3, 4, 1, {worker_status{"node/7", 42}},
+                        "ok", "abc"};
+  auto cs2 = check_round_trip(cs);
+  CAF_CHECK_EQUAL(cs2.storage, "ok");
+  CAF_CHECK_EQUAL(cs2.registry, "abc");
   check_round_trip(job_state::running);
-  check_round_trip(
-    batch_report{ingest_ack{3, 1, "event 2: why"}, {event_reject{2, "why"}}});
+  // A refusal keeps its code across the wire, not only its words.
+  auto report2 = check_round_trip(
+    batch_report{ingest_ack{3, 1, "event 2: why"},
+                 {event_reject{2, caf::make_error(ec::quarantined, "why")}}});
+  CAF_REQUIRE_EQUAL(report2.rejects.size(), 1u);
+  auto& refusal = report2.rejects[0].reason;
+  CAF_CHECK_EQUAL(refusal, caf::make_error(ec::quarantined));
+  CAF_REQUIRE(refusal.context().match_elements<std::string>());
+  CAF_CHECK_EQUAL(refusal.context().get_as<std::string>(0), "why");
   metric_run run;
   run.events = {run_event{metric_kind::accuracy, 0.93, 1},
                 run_event{metric_kind::latency_ms, 250.5, -1}};

@@ -27,7 +27,10 @@ struct backtest_row {
 /// as it is (as River's own examples do) after `s.check` accepted it. Blank
 /// lines are skipped. Returns a row for each update whose verdict is a
 /// warning or a drift, or a failure naming the 1-based line of the first
-/// value that is not a number or that `s` refuses.
+/// value that is not a decimal number (`parse_decimal`: no hexadecimal,
+/// `nan`, `inf` or trailing bytes; out of range is refused) or that `s`
+/// refuses (`errc::invalid_value`), or a read error of `in`
+/// (`errc::storage_failure`).
 expected<std::vector<backtest_row>> backtest(strategy& s, std::istream& in);
 
 /// Formats `rows` as the command line prints them: `STATE INDEX VALUE`, one

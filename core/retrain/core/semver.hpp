@@ -21,8 +21,10 @@ struct semver {
 };
 
 /// Parses `str` strictly per semver 2.0.0 (no leading 'v', no leading zeros
-/// in numeric identifiers, no empty identifiers). On failure the message
-/// names the offending part and its 1-based column within `str`.
+/// in numeric identifiers, no empty identifiers), with a patch below
+/// 2^64 - 1 so that every version has a `next_version`. On failure
+/// (`errc::invalid_value`) the message names the offending part and its
+/// 1-based column within `str`.
 expected<semver> parse_semver(std::string_view str);
 
 /// Same as `parse_semver(str)`, with columns in errors shifted by `offset`

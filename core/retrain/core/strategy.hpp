@@ -3,10 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "retrain/core/expected.hpp"
 
 namespace retrain::core {
 
@@ -60,9 +61,10 @@ public:
     return false;
   }
 
-  /// Checks one input before `update`; returns what is wrong, or nothing.
-  /// The default accepts every finite value.
-  virtual std::optional<std::string> check(double x) const;
+  /// Checks one input before `update`; returns what is wrong
+  /// (`errc::invalid_value`), or no failure. The default accepts every
+  /// finite value.
+  virtual failure check(double x) const;
 
   /// Feeds one value and returns the verdict for this update.
   virtual detection update(double x) = 0;

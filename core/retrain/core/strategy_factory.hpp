@@ -40,8 +40,9 @@ const std::vector<strategy_info>& strategies();
 const strategy_info* find_strategy(std::string_view name);
 
 /// Builds strategy `name` from `params`. Unknown strategy names, unknown
-/// parameters, unparsable values and values out of range are refused with a
-/// message that names the strategy, the parameter and the allowed range.
+/// parameters, unparsable values and values out of range are refused
+/// (`errc::invalid_config`) with a message that names the strategy, the
+/// parameter and the allowed range.
 expected<std::unique_ptr<strategy>> make_strategy(std::string_view name,
                                                   const param_map& params);
 
@@ -69,8 +70,9 @@ public:
   std::size_t choice(std::string_view key, std::size_t fallback,
                      const std::vector<std::string_view>& choices);
 
-  /// Returns the first error, including parameters that no call read.
-  std::optional<failure> finish(const std::vector<param_info>& known);
+  /// Returns the first failure (`errc::invalid_config`), including
+  /// parameters that no call read, or no failure.
+  failure finish(const std::vector<param_info>& known);
 
 private:
   const std::string* find(std::string_view key);
@@ -78,7 +80,7 @@ private:
 
   std::string strategy_;
   const param_map& params_;
-  std::optional<failure> error_;
+  failure error_;
 };
 
 } // namespace retrain::core

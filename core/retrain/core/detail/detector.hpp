@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <string>
 
@@ -66,14 +65,14 @@ public:
     return true;
   }
 
-  std::optional<std::string> check(double x) const override {
+  failure check(double x) const override {
     if (x == 0.0 || x == 1.0)
-      return std::nullopt;
+      return {};
     std::ostringstream out;
     out << "value " << x
         << " is not 0 or 1: " << static_cast<const Derived&>(*this).name()
         << " takes one outcome per prediction (1 = error, 0 = correct)";
-    return out.str();
+    return fail(errc::invalid_value, out.str());
   }
 };
 
