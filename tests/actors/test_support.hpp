@@ -121,6 +121,8 @@ struct coordinator_log {
     hold,
     /// As superseded by `latest`.
     supersede,
+    /// With an error a re-send cannot fix (a model id it cannot read).
+    invalid,
   };
   answer_mode answer = ack;
   std::vector<retrain_trigger> triggers;
@@ -129,6 +131,8 @@ struct coordinator_log {
   std::vector<job_result> results;
   /// Whether reported results stay unanswered (in `unanswered_reports`).
   bool hold_reports = false;
+  /// Whether reported results are refused (as a timeout would).
+  bool refuse_reports = false;
   std::vector<caf::typed_response_promise<uint64_t>> unanswered_reports;
   /// Addresses: a handle here would keep the subscriber alive.
   std::vector<caf::actor_addr> subscribers;
@@ -150,6 +154,8 @@ fake_coordinator(coordinator_actor::pointer self,
       switch (log->answer) {
         case coordinator_log::refuse:
           return caf::make_error(ec::storage_failure, "disk full");
+        case coordinator_log::invalid:
+          return caf::make_error(ec::invalid_model_id, "not a model id");
         case coordinator_log::supersede:
           return trigger_ack{x.id, trigger_outcome::superseded, 0,
                              job_state::queued, log->latest};
@@ -182,6 +188,8 @@ fake_coordinator(coordinator_actor::pointer self,
     [log](job_result& x) { log->results.push_back(std::move(x)); },
     [=](atom::report, job_result& x) -> caf::result<uint64_t> {
       log->results.push_back(x);
+      if (log->refuse_reports)
+        return caf::make_error(caf::sec::request_timeout);
       if (log->hold_reports) {
         auto rp = self->make_response_promise<uint64_t>();
         log->unanswered_reports.push_back(rp);
