@@ -329,9 +329,18 @@ CAF_TEST(a drain ends when the last trigger is acknowledged) {
   drain();
   auto waiting = self->request(link, caf::infinite, atom::drain::value);
   drain();
+  // cv:a waits for its answer: so does the drain, also after another
+  // trigger was acknowledged.
+  CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
+  seen->answer = coordinator_log::ack;
+  self->send(link, trigger_of("cv:b:1.0.0"));
+  drain();
+  CAF_CHECK_EQUAL(state().outbox.size(), 1u);
+  CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
   // A coordinator that takes it: the drain is over.
   lose(coordinator);
   reach_another();
+  require_answers();
   uint64_t left = 99;
   waiting.receive([&](uint64_t n) { left = n; },
                   [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
@@ -348,6 +357,58 @@ CAF_TEST(a superseded trigger releases its line) {
   CAF_CHECK(!state().busy("cv:a"));
   CAF_CHECK(!news_of("cv:a").busy);
   CAF_CHECK_EQUAL(news_of("cv:a").latest, "1.0.1");
+}
+
+CAF_TEST(a new link sends again what was in flight on the old one) {
+  seen->answer = coordinator_log::hold;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(state().outbox.in_flight(), 1u);
+  // A link to a remote coordinator reconnects without marking its sends
+  // failed first: the answer to the one in flight went with the old link.
+  auto seen2 = reach_another();
+  CAF_REQUIRE_EQUAL(seen2->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen2->triggers[0].id, seen->triggers[0].id);
+  CAF_CHECK(state().outbox.empty());
+}
+
+CAF_TEST(a trigger the coordinator refuses for good is dropped) {
+  subscribe();
+  // Only a peer of another build sends what the coordinator cannot read:
+  // sending it again would not help.
+  seen->answer = coordinator_log::invalid;
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK(state().outbox.empty());
+  CAF_CHECK(!state().busy("cv:a"));
+  CAF_CHECK(!news_of("cv:a").busy);
+  seen->answer = coordinator_log::ack;
+  advance_time(10s);
+  drain();
+  CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
+}
+
+CAF_TEST(a result the coordinator did not take is reported again later) {
+  // The link stays up, but the report fails (a timeout, say).
+  seen->refuse_reports = true;
+  job_result result;
+  result.job_id = 7;
+  result.attempt = 2;
+  self->send(link, result);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->results.size(), 1u);
+  CAF_CHECK_EQUAL(state().results.size(), 1u);
+  // Sent again with the triggers' backoff.
+  seen->refuse_reports = false;
+  advance_time(10s);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->results.size(), 2u);
+  CAF_CHECK_EQUAL(seen->results[1].job_id, 7u);
+  CAF_CHECK_EQUAL(seen->results[1].attempt, 2u);
+  CAF_CHECK(state().results.empty());
+  CAF_CHECK(state().reporting.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -303,3 +303,116 @@ CAF_TEST(status names the version of the coordinator and of each linked node) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- workers that come back, lost attempts, subscribers -----------------------
+
+namespace {
+
+struct worker_fixture : fixture {
+  /// Runs cv:a:1.2.0 on worker_a, enlists worker_b and loses worker_a, so
+  /// that attempt 2 runs on worker_b; returns attempt 1.
+  retrain_job lose_first_attempt() {
+    enlist(worker_a);
+    trigger("cv:a:1.2.0");
+    worker_b = sys.spawn(fake_worker, jobs_b);
+    enlist(worker_b);
+    auto first = jobs_a->at(0);
+    caf::anon_send_exit(worker_a, caf::exit_reason::kill);
+    drain();
+    CAF_REQUIRE_EQUAL(jobs_b->size(), 1u);
+    return first;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(dispatcher_worker_tests, worker_fixture)
+
+CAF_TEST(a busy worker that enlists again keeps its job and gets no other) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0");
+  trigger("cv:b:1.0.0"); // waits: the only worker is busy
+  CAF_REQUIRE_EQUAL(jobs_a->size(), 1u);
+  // A coordinator link enlists its workers again after every reconnect,
+  // busy ones too.
+  enlist(worker_a);
+  CAF_CHECK_EQUAL(jobs_a->size(), 1u);
+  auto st = ask<coordinator_status>(disp, atom::status::value);
+  CAF_REQUIRE_EQUAL(st.workers.size(), 1u);
+  CAF_CHECK_EQUAL(st.workers[0].job_id, jobs_a->at(0).record.id);
+  CAF_CHECK_EQUAL(st.running, 1u);
+  CAF_CHECK_EQUAL(st.queued, 1u);
+  // Its result frees it for the waiting job.
+  report(worker_a, jobs_a->at(0), true);
+  CAF_REQUIRE_EQUAL(jobs_a->size(), 2u);
+  CAF_CHECK_EQUAL(jobs_a->at(1).record.model, "cv:b:1.0.0");
+}
+
+CAF_TEST(the job of a lost worker goes before the jobs that waited) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0"); // runs on worker_a
+  trigger("cv:b:1.0.0"); // waits
+  caf::anon_send_exit(worker_a, caf::exit_reason::kill);
+  drain();
+  worker_b = sys.spawn(fake_worker, jobs_b);
+  enlist(worker_b);
+  CAF_REQUIRE_EQUAL(jobs_b->size(), 1u);
+  CAF_CHECK_EQUAL(jobs_b->at(0).record.model, "cv:a:1.2.0");
+  CAF_CHECK_EQUAL(jobs_b->at(0).attempt, 2u);
+}
+
+CAF_TEST(a late failure of an attempt given up on leaves the running one) {
+  auto first = lose_first_attempt();
+  report(worker_a, first, false); // attempt 1 fails after all
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 1u);
+  CAF_CHECK_EQUAL(js[0].state, job_state::running);
+  CAF_CHECK_EQUAL(js[0].attempts, 2u);
+  CAF_CHECK_EQUAL(js[0].error, "");
+  advance_time(1h); // no retry is pending
+  drain();
+  CAF_CHECK_EQUAL(jobs_b->size(), 1u);
+  report(worker_b, jobs_b->at(0), true);
+  CAF_CHECK_EQUAL(jobs()[0].state, job_state::succeeded);
+}
+
+CAF_TEST(a subscriber learns which lines are busy and their versions) {
+  enlist(worker_a);
+  trigger("cv:a:1.2.0");
+  report(worker_a, jobs_a->at(0), true); // cv:a 1.2.1, idle again
+  trigger("cv:b:1.0.0");                 // running
+  trigger("cv:c:1.0.0");                 // queued
+  auto seen = std::make_shared<std::vector<job_update>>();
+  auto news = sys.spawn(fake_job_news, seen);
+  auto lines = ask<std::vector<line_state>>(disp, atom::subscribe::value, news,
+                                            std::vector<line_state>{});
+  CAF_REQUIRE_EQUAL(lines.size(), 3u);
+  auto line = [&](const std::string& name) {
+    for (auto& x : lines)
+      if (x.line == name)
+        return x;
+    CAF_FAIL("no line " << name);
+    return line_state{};
+  };
+  CAF_CHECK(!line("cv:a").busy);
+  CAF_CHECK_EQUAL(line("cv:a").latest, "1.2.1");
+  CAF_CHECK(line("cv:b").busy);
+  CAF_CHECK_EQUAL(line("cv:b").latest, "");
+  CAF_CHECK(line("cv:c").busy);
+  // From then on it hears of every change: the freed worker takes cv:c
+  // while cv:b's version is registered.
+  report(worker_a, jobs_a->at(1), true);
+  CAF_REQUIRE_EQUAL(seen->size(), 2u);
+  auto news_of = [&](const std::string& name) {
+    for (auto& x : *seen)
+      if (x.line == name)
+        return x;
+    CAF_FAIL("no news of " << name);
+    return job_update{};
+  };
+  CAF_CHECK_EQUAL(news_of("cv:b").state, job_state::succeeded);
+  CAF_CHECK_EQUAL(news_of("cv:b").version, "1.0.1");
+  CAF_CHECK_EQUAL(news_of("cv:c").state, job_state::running);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -60,7 +60,8 @@ struct fixture : actor_fixture {
   caf::expected<trigger_ack> send(const retrain_trigger& t) {
     auto res = self->request(disp, caf::infinite, t);
     drain();
-    caf::expected<trigger_ack> result{caf::make_error(caf::sec::bad_function_call)};
+    caf::expected<trigger_ack> result{
+      caf::make_error(caf::sec::bad_function_call)};
     res.receive([&](trigger_ack& x) { result = std::move(x); },
                 [&](caf::error& err) { result = std::move(err); });
     return result;
@@ -167,10 +168,14 @@ CAF_TEST(a re - sent trigger finds its job after the job is over) {
 
 CAF_TEST(triggers that come together are stored together) {
   // Four triggers in the mailbox at once: one group commit.
-  auto r1 = self->request(disp, caf::infinite, make_trigger("cv:a:1.0.0", "n-1"));
-  auto r2 = self->request(disp, caf::infinite, make_trigger("cv:a:1.0.0", "n-2"));
-  auto r3 = self->request(disp, caf::infinite, make_trigger("cv:a:1.0.0", "n-1"));
-  auto r4 = self->request(disp, caf::infinite, make_trigger("cv:b:1.0.0", "n-3"));
+  auto r1 = self->request(disp, caf::infinite,
+                          make_trigger("cv:a:1.0.0", "n-1"));
+  auto r2 = self->request(disp, caf::infinite,
+                          make_trigger("cv:a:1.0.0", "n-2"));
+  auto r3 = self->request(disp, caf::infinite,
+                          make_trigger("cv:a:1.0.0", "n-1"));
+  auto r4 = self->request(disp, caf::infinite,
+                          make_trigger("cv:b:1.0.0", "n-3"));
   drain();
   std::vector<trigger_ack> acks;
   for (auto* r : {&r1, &r2, &r3, &r4})
@@ -190,6 +195,33 @@ CAF_TEST(triggers that come together are stored together) {
     CAF_CHECK_EQUAL(j.merged, j.line == "cv:a" ? 1u : 0u);
 }
 
+CAF_TEST(a burst larger than one group commit is acknowledged whole) {
+  // One more trigger than a group takes: the rest goes in a second group,
+  // with nothing else coming to start it.
+  auto n = dispatcher_state::max_group + 1;
+  std::vector<decltype(self->request(disp, caf::infinite, retrain_trigger{}))>
+    pending;
+  for (size_t i = 0; i < n; ++i)
+    pending.push_back(
+      self->request(disp, caf::infinite,
+                    make_trigger("cv:a:1.0.0", "n-" + std::to_string(i))));
+  drain();
+  require_answers(n);
+  size_t created = 0;
+  size_t merged = 0;
+  for (auto& r : pending)
+    r.receive(
+      [&](trigger_ack& x) {
+        ++(x.outcome == trigger_outcome::created ? created : merged);
+      },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(created, 1u);
+  CAF_CHECK_EQUAL(merged, n - 1);
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 1u);
+  CAF_CHECK_EQUAL(js[0].merged, n - 1);
+}
+
 CAF_TEST(a trigger the database refuses is not acknowledged) {
   refuse("INSERT ON jobs");
   auto refused = send(make_trigger("cv:a:1.2.0", "n-1"));
@@ -206,6 +238,30 @@ CAF_TEST(a trigger the database refuses is not acknowledged) {
   CAF_CHECK_EQUAL(a.outcome, trigger_outcome::created);
   CAF_CHECK_EQUAL(jobs().size(), 1u);
   CAF_CHECK_EQUAL(status().storage, "ok");
+}
+
+CAF_TEST(a trigger is acknowledged only with every write of it stored) {
+  // The job can be written but not the trigger's id: without the id a
+  // re-send would make a second job, so nothing is acknowledged.
+  refuse("INSERT ON triggers");
+  auto refused = send(make_trigger("cv:a:1.2.0", "n-1"));
+  CAF_REQUIRE(!refused);
+  CAF_CHECK(has_code(refused.error(), ec::storage_failure));
+  CAF_CHECK(jobs().empty());
+  space_back();
+  CAF_CHECK_EQUAL(ack("cv:a:1.2.0", "n-1").outcome, trigger_outcome::created);
+  CAF_CHECK_EQUAL(ack("cv:a:1.2.0", "n-1").outcome, trigger_outcome::repeated);
+  // A merge the database refuses is not acknowledged or counted either.
+  refuse("UPDATE ON jobs");
+  refused = send(make_trigger("cv:a:1.2.0", "n-2"));
+  CAF_REQUIRE(!refused);
+  CAF_CHECK(has_code(refused.error(), ec::storage_failure));
+  space_back();
+  CAF_CHECK_EQUAL(jobs()[0].merged, 0u);
+  CAF_CHECK_EQUAL(ack("cv:a:1.2.0", "n-2").outcome, trigger_outcome::merged);
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 1u);
+  CAF_CHECK_EQUAL(js[0].merged, 1u);
 }
 
 CAF_TEST(a job waits for the disk and never runs twice) {
@@ -278,7 +334,8 @@ CAF_TEST(a version a monitor node knows is never handed out again) {
   CAF_REQUIRE_EQUAL(vs.size(), 1u);
   CAF_CHECK_EQUAL(vs[0].version, "1.2.2");
   // What a node says it knows when it subscribes counts the same way.
-  auto news = sys.spawn(fake_job_news, std::make_shared<std::vector<job_update>>());
+  auto news = sys.spawn(fake_job_news,
+                        std::make_shared<std::vector<job_update>>());
   auto lines = ask<std::vector<line_state>>(
     disp, atom::subscribe::value, news,
     std::vector<line_state>{line_state{"nlp:b", false, "3.0.4"}});
@@ -288,12 +345,73 @@ CAF_TEST(a version a monitor node knows is never handed out again) {
   CAF_CHECK_EQUAL(b->latest, "3.0.4");
   CAF_CHECK_EQUAL(ack("nlp:b:3.0.0", "n-3").outcome,
                   trigger_outcome::superseded);
+  // A node that knows less does not lower what another node knows.
+  CAF_CHECK_EQUAL(ack("nlp:b:3.0.0", "n-4", "3.0.1").latest, "3.0.4");
+  CAF_CHECK_EQUAL(ack("nlp:b:3.0.1", "n-5", "3.0.1").outcome,
+                  trigger_outcome::superseded);
 }
 
 CAF_TEST(a malformed model id is refused for good) {
   auto refused = send(make_trigger("not a model", "n-1"));
   CAF_REQUIRE(!refused);
   CAF_CHECK(has_code(refused.error(), ec::invalid_model_id));
+  CAF_CHECK_EQUAL(status().storage, "ok");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- a commit that fails ------------------------------------------------------
+
+namespace {
+
+/// Makes the commits of every SQLite connection opened while it lives fail
+/// on request, as a disk that fills while the write-ahead log is written
+/// would: a commit hook that returns non-zero turns the commit into a
+/// rollback. Every statement before the commit goes through.
+struct commit_faults {
+  static inline bool fail = false;
+
+  static int refuse_commit(void*) {
+    return fail ? 1 : 0;
+  }
+
+  static int install(sqlite3* db, char**, const sqlite3_api_routines*) {
+    sqlite3_commit_hook(db, refuse_commit, nullptr);
+    return SQLITE_OK;
+  }
+
+  commit_faults() {
+    sqlite3_auto_extension(reinterpret_cast<void (*)(void)>(install));
+  }
+
+  ~commit_faults() {
+    sqlite3_cancel_auto_extension(reinterpret_cast<void (*)(void)>(install));
+    fail = false;
+  }
+};
+
+// The hook is installed before the fixture opens the stores.
+struct commit_fixture : commit_faults, fixture {};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(dispatcher_commit_tests, commit_fixture)
+
+CAF_TEST(a trigger whose commit fails is not acknowledged) {
+  CAF_CHECK_EQUAL(ack("cv:a:1.2.0", "n-1").outcome, trigger_outcome::created);
+  fail = true;
+  auto refused = send(make_trigger("cv:b:1.0.0", "n-2"));
+  fail = false;
+  CAF_REQUIRE(!refused);
+  CAF_CHECK(has_code(refused.error(), ec::storage_failure));
+  CAF_CHECK(contains(status().storage, "degraded"));
+  auto js = jobs();
+  CAF_REQUIRE_EQUAL(js.size(), 1u);
+  CAF_CHECK_EQUAL(js[0].line, "cv:a");
+  // Sent again, it is stored and acknowledged once.
+  CAF_CHECK_EQUAL(ack("cv:b:1.0.0", "n-2").outcome, trigger_outcome::created);
+  CAF_CHECK_EQUAL(ack("cv:b:1.0.0", "n-2").outcome, trigger_outcome::repeated);
+  CAF_CHECK_EQUAL(jobs().size(), 2u);
   CAF_CHECK_EQUAL(status().storage, "ok");
 }
 

@@ -66,6 +66,12 @@ CAF_TEST(bad events are refused with the first reason and the rest applied) {
   CAF_CHECK_EQUAL(ack.rejected, 6u);
   CAF_CHECK_EQUAL(ack.first_error, "event 1: accuracy value nan is not finite");
   CAF_CHECK_EQUAL(events_of("cv:good:1.0.0"), 2u);
+  // The node's totals count the batch's events as its ack does.
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.accepted, 2u);
+  CAF_CHECK_EQUAL(st.rejected, 6u);
 }
 
 CAF_TEST(explain reports the reason of every refused event) {
@@ -203,6 +209,12 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   CAF_CHECK_EQUAL(report.ack.first_error,
                   "event 0: accuracy value 1.5 is outside [0, 1]");
   CAF_CHECK_EQUAL(report.rejects[2].index, 3u);
+  // Refusals by ingest and by the supervisor both count in the totals.
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.accepted, 2u);
+  CAF_CHECK_EQUAL(st.rejected, 3u);
 }
 
 CAF_TEST(a draining node refuses new events whole) {
@@ -218,9 +230,9 @@ CAF_TEST(a draining node refuses new events whole) {
               [](caf::error& err) {
                 CAF_CHECK_EQUAL(err, caf::make_error(ec::draining));
               });
-  auto explained = self->request(in, caf::infinite, atom::explain::value,
-                                 batch_of("cv:d:1.0.0", metric_kind::accuracy,
-                                          {0.95}));
+  auto explained
+    = self->request(in, caf::infinite, atom::explain::value,
+                    batch_of("cv:d:1.0.0", metric_kind::accuracy, {0.95}));
   drain();
   explained.receive([](batch_report&) { CAF_FAIL("took an explained batch"); },
                     [](caf::error& err) {

@@ -133,6 +133,16 @@ CAF_TEST(registry registers versions and lists them) {
   CAF_CHECK_EQUAL(none->size(), 0u);
 }
 
+CAF_TEST(registry starts from the base version the dispatcher chose) {
+  // The dispatcher knew 2.0.0 of the line (from a monitor node) though the
+  // registry has nothing of it.
+  auto v = ask<model_version>(register_version{
+    1, "cv:anomaly_detector:1.2.0", "ewma_threshold accuracy", "", "2.0.0"});
+  CAF_REQUIRE(v);
+  CAF_CHECK_EQUAL(v->version, "2.0.1");
+  CAF_CHECK_EQUAL(v->parent, "2.0.0");
+}
+
 CAF_TEST(registry answers a repeated job with the same version) {
   auto first = reg_version(5, "cv:anomaly_detector:1.2.0", "s3://a");
   CAF_REQUIRE(first);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "retrain/registry_schema.hpp"
@@ -66,6 +67,18 @@ struct fixture {
     return raw_rows(path(), sql);
   }
 };
+
+// Runs `sql` on the database file `db_path` through a connection of its own
+// that does not wait for locks; returns SQLite's primary result code.
+int try_exec(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK)
+    CAF_FAIL("cannot open " << db_path);
+  sqlite3_busy_timeout(db, 0);
+  auto rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc & 0xff;
+}
 
 // Returns the error text of opening the registry database in `data_dir`.
 std::string registry_open_error(const std::string& data_dir) {
@@ -201,6 +214,28 @@ CAF_TEST(a transaction rolls back unless committed) {
   // The connection takes the next transaction.
   auto tx = db->begin_write("cannot add notes");
   CAF_CHECK(tx);
+}
+
+CAF_TEST(a write transaction takes the write lock at its start) {
+  // A transaction that reads first and writes later (a registration reads
+  // the latest version, then inserts the next) must hold the lock before
+  // its read: had another connection written in between, it could neither
+  // wait for the lock nor upgrade its stale read. Interleaved by hand: the
+  // transaction has read nothing and written nothing yet.
+  auto db = open({notes_step});
+  const std::string other_write = "INSERT INTO notes (body) VALUES ('other')";
+  auto tx = db->begin_write("cannot add notes");
+  CAF_REQUIRE(tx);
+  CAF_CHECK_EQUAL(try_exec(path(), other_write), SQLITE_BUSY);
+  CAF_CHECK_EQUAL(try_exec(path(), "BEGIN IMMEDIATE"), SQLITE_BUSY);
+  // Readers are not blocked (WAL).
+  CAF_CHECK_EQUAL(rows("SELECT count(*) FROM notes"),
+                  std::vector<std::string>{"0"});
+  insert(*db, "mine", 1);
+  CAF_CHECK(!tx->commit());
+  CAF_CHECK_EQUAL(try_exec(path(), other_write), SQLITE_OK);
+  CAF_CHECK_EQUAL(rows("SELECT body FROM notes ORDER BY id"),
+                  (std::vector<std::string>{"mine", "other"}));
 }
 
 CAF_TEST(a cached statement works again after a failure) {

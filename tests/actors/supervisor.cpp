@@ -132,6 +132,22 @@ CAF_TEST(a monitor crashing too often is quarantined) {
   CAF_CHECK_EQUAL(feed(model_b, {0.95}).accepted, 1u);
 }
 
+CAF_TEST(a monitor stopped on purpose restarts without nearing quarantine) {
+  // Nothing here stops monitors, but one that is stopped anyway (an exit
+  // with user_shutdown) is no crash: three times is no quarantine.
+  feed(model_a, {0.95});
+  for (int i = 0; i < 3; ++i) {
+    auto handle = entry(model_a).handle;
+    CAF_REQUIRE(handle);
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+    drain();
+  }
+  CAF_CHECK(!entry(model_a).quarantined);
+  auto st = status_of(model_a);
+  CAF_CHECK_EQUAL(st.state, "watching");
+  CAF_CHECK_EQUAL(st.restarts, 3u);
+}
+
 CAF_TEST(refused events carry their code) {
   feed(model_a, {0.95});
   crash(model_a);
@@ -228,6 +244,17 @@ CAF_TEST(news of a line reaches every version of it and only it) {
   CAF_CHECK_EQUAL(status_of(older_a).state, "standing-down");
 }
 
+CAF_TEST(older news of a line does not lower its latest version) {
+  // News can arrive out of order (a resync after newer news): the latest
+  // version a supervisor knows only rises.
+  self->send(sup, line_state{"cv:a", false, "1.3.0"});
+  self->send(sup, line_state{"cv:a", false, "1.2.0"});
+  drain();
+  const std::string mid_a = "cv:a:1.2.5";
+  feed(mid_a, {0.95});
+  CAF_CHECK_EQUAL(status_of(mid_a).state, "standing-down");
+}
+
 CAF_TEST(a monitor lost during a status query is asked again once restarted) {
   feed(model_a, {0.95});
   feed(model_b, {0.96});
@@ -241,6 +268,7 @@ CAF_TEST(a monitor lost during a status query is asked again once restarted) {
   caf::anon_send_exit(b, caf::exit_reason::kill);
   expect((caf::exit_msg), to(b));
   drain();
+  require_answers(2);
   for (auto* res : {&first, &second}) {
     std::vector<model_status> rows;
     res->receive([&](std::vector<model_status>& x) { rows = std::move(x); },
@@ -282,6 +310,7 @@ CAF_TEST(the last awaited monitor crashing does not lose held events) {
   caf::anon_send_exit(a, caf::exit_reason::kill);
   expect((caf::exit_msg), to(a));
   drain();
+  require_answers(2);
   monitor_stats totals;
   first.receive([&](monitor_stats& x) { totals = x; },
                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
@@ -325,6 +354,7 @@ CAF_TEST(status of one model or one line asks only those monitors) {
   auto bad = self->request(sup, caf::infinite, atom::status::value,
                            std::string{"not an id"});
   drain();
+  require_answers();
   bad.receive([](std::vector<model_status>&) { CAF_FAIL("expected an error"); },
               [](caf::error& err) {
                 CAF_CHECK_EQUAL(err, caf::make_error(ec::invalid_model_line));

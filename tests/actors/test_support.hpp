@@ -33,6 +33,14 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
     consume_messages();
   }
 
+  /// Fails the test unless `n` messages wait for `self`: once `drain`
+  /// returned, a request that got no answer never will, and receiving it
+  /// would block for ever (a test that hangs is only caught by a timeout).
+  void require_answers(size_t n = 1) {
+    if (self->mailbox().size() < n)
+      CAF_FAIL("no answer: a request is still pending after drain()");
+  }
+
   /// Sends a request, processes messages (no timers) and returns the answer.
   /// (CAF 0.17.6's own `request<T>` helper does not compile: it calls an
   /// undefined `FAIL` macro.)
@@ -40,6 +48,7 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
   T ask(const Handle& hdl, Ts&&... xs) {
     auto res = self->request(hdl, caf::infinite, std::forward<Ts>(xs)...);
     drain();
+    require_answers();
     T result;
     res.receive([&](T& x) { result = std::move(x); },
                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
@@ -112,6 +121,8 @@ struct coordinator_log {
     hold,
     /// As superseded by `latest`.
     supersede,
+    /// With an error a re-send cannot fix (a model id it cannot read).
+    invalid,
   };
   answer_mode answer = ack;
   std::vector<retrain_trigger> triggers;
@@ -122,6 +133,8 @@ struct coordinator_log {
   std::vector<std::string> hellos;
   /// Whether reported results stay unanswered (in `unanswered_reports`).
   bool hold_reports = false;
+  /// Whether reported results are refused (as a timeout would).
+  bool refuse_reports = false;
   std::vector<caf::typed_response_promise<uint64_t>> unanswered_reports;
   /// Addresses: a handle here would keep the subscriber alive.
   std::vector<caf::actor_addr> subscribers;
@@ -143,6 +156,8 @@ fake_coordinator(coordinator_actor::pointer self,
       switch (log->answer) {
         case coordinator_log::refuse:
           return caf::make_error(ec::storage_failure, "disk full");
+        case coordinator_log::invalid:
+          return caf::make_error(ec::invalid_model_id, "not a model id");
         case coordinator_log::supersede:
           return trigger_ack{x.id, trigger_outcome::superseded, 0,
                              job_state::queued, log->latest};
@@ -178,6 +193,8 @@ fake_coordinator(coordinator_actor::pointer self,
     [log](job_result& x) { log->results.push_back(std::move(x)); },
     [=](atom::report, job_result& x) -> caf::result<uint64_t> {
       log->results.push_back(x);
+      if (log->refuse_reports)
+        return caf::make_error(caf::sec::request_timeout);
       if (log->hold_reports) {
         auto rp = self->make_response_promise<uint64_t>();
         log->unanswered_reports.push_back(rp);

@@ -7,6 +7,7 @@
 
 #include <caf/deep_to_string.hpp>
 
+#include "retrain/core/semver.hpp"
 #include "retrain/registry_schema.hpp"
 #include "retrain/version_store.hpp"
 
@@ -155,6 +156,23 @@ CAF_TEST(a new line starts from the trigger model version) {
   CAF_REQUIRE_EQUAL(all->count(line), 1u);
   CAF_CHECK_EQUAL(all->at("cv:ranker"), "1.2.2");
   CAF_CHECK_EQUAL(all->at(line), "1.2.2");
+}
+
+CAF_TEST(a floor above the latest version is the base and never lowers it) {
+  CAF_CHECK_EQUAL(next(1, "cv:anomaly_detector:1.2.0"), "1.2.1");
+  // A monitor node knew 1.4.0 (the registry lost it): the next is above.
+  auto semver = [](const std::string& x) { return *core::parse_semver(x); };
+  auto above = store->register_version(2, mid("cv:anomaly_detector:1.2.0"),
+                                       "drift", "", 1000, semver("1.4.0"));
+  CAF_REQUIRE(above);
+  CAF_CHECK_EQUAL(above->version, "1.4.1");
+  CAF_CHECK_EQUAL(above->parent, "1.4.0");
+  // A floor below the latest changes nothing.
+  auto below = store->register_version(3, mid("cv:anomaly_detector:1.2.0"),
+                                       "drift", "", 1000, semver("1.0.0"));
+  CAF_REQUIRE(below);
+  CAF_CHECK_EQUAL(below->version, "1.4.2");
+  CAF_CHECK_EQUAL(below->parent, "1.4.1");
 }
 
 CAF_TEST(latest version follows semver precedence not text order) {

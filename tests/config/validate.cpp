@@ -75,6 +75,21 @@ CAF_TEST(monitor config) {
                   0u);
 }
 
+CAF_TEST(a threshold watches the side of its kind) {
+  // Quality kinds breach under their threshold, latency over it.
+  auto x = monitor_config::defaults();
+  x.alpha = 1.0; // the EWMA is the last value
+  x.watch_threshold(metric_kind::latency_ms, 100.0);
+  auto latency = x.make_strategy(metric_kind::latency_ms);
+  CAF_REQUIRE(latency);
+  CAF_CHECK(!(*latency)->update(50.0).breach);
+  CAF_CHECK((*latency)->update(150.0).breach);
+  auto accuracy = x.make_strategy(metric_kind::accuracy);
+  CAF_REQUIRE(accuracy);
+  CAF_CHECK((*accuracy)->update(0.5).breach);
+  CAF_CHECK(!(*accuracy)->update(0.95).breach);
+}
+
 CAF_TEST(job config) {
   using j = job_config;
   check_rows<j>(
@@ -93,6 +108,7 @@ CAF_TEST(job config) {
             "retrain.job.retry-delay must not be negative"},
            {[](j& x) { x.retry_cap = x.retry_delay - 1ms; },
             "retrain.job.retry-cap must be at least retrain.job.retry-delay"},
+           {[](j& x) { x.retry_cap = x.retry_delay; }, "ok"},
            {[](j& x) {
               x.command = {"", "x"};
             },

@@ -16,6 +16,9 @@ CAF_TEST(delays double per attempt up to the cap) {
   CAF_CHECK_EQUAL(b.delay(4, 0.5), backoff::duration{240s});
   CAF_CHECK_EQUAL(b.delay(5, 0.5), backoff::duration{5min});
   CAF_CHECK_EQUAL(b.delay(60, 0.5), backoff::duration{5min});
+  // Attempt 0 is no retry: no wait.
+  CAF_CHECK_EQUAL(b.nominal(0), backoff::duration::zero());
+  CAF_CHECK_EQUAL(b.delay(0, 1.0), backoff::duration::zero());
 }
 
 CAF_TEST(jitter spreads delays within its band) {
@@ -33,6 +36,17 @@ CAF_TEST(jitter spreads delays within its band) {
     differ = differ || d != first;
   }
   CAF_CHECK(differ);
+}
+
+CAF_TEST(jitter and unit outside their range are clamped) {
+  // A jitter above 1 acts as 1, below 0 as 0: with unit 1 the delay is
+  // 10 s * (1 + jitter), so 20 s and 10 s (not 25 s and 5 s).
+  CAF_CHECK_EQUAL(backoff(10s, 1h, 1.5).delay(1, 1.0), backoff::duration{20s});
+  CAF_CHECK_EQUAL(backoff(10s, 1h, -0.5).delay(1, 1.0), backoff::duration{10s});
+  // A unit outside [0, 1] acts as its nearest end.
+  backoff b{10s, 1h, 0.2};
+  CAF_CHECK_EQUAL(b.delay(1, 1.5), backoff::duration{12s});
+  CAF_CHECK_EQUAL(b.delay(1, -0.5), backoff::duration{8s});
 }
 
 CAF_TEST(a cap near the largest duration neither overflows nor wraps) {

@@ -80,6 +80,17 @@ CAF_TEST(page hinkley waits for min instances) {
   CAF_CHECK_EQUAL(s.last().statistic, 2.25 + 1.8);
 }
 
+CAF_TEST(page hinkley needs the test value above the threshold) {
+  // Values 0, 2: means 0, 1; deviations 0, 1. The increase sum reaches 1
+  // over its minimum 0, exactly the threshold: no drift (River tests `>`).
+  // A third 2: mean 4/3, deviation 2/3, test 5/3: drift.
+  page_hinkley s{plain_ph(page_hinkley_mode::both)};
+  CAF_CHECK_EQUAL(run(s, {0, 2}), (std::vector<verdict>{N, N}));
+  CAF_CHECK_EQUAL(s.last().statistic, 1.0);
+  CAF_CHECK(!s.last().breach);
+  CAF_CHECK_EQUAL(s.update(2).state, D);
+}
+
 CAF_TEST(page hinkley fades the sums) {
   // alpha = 0.5, delta = 0.1, threshold 0.5, up: values 0, 1.
   // 1st: mean 0, dev 0, sum = -0.1 (the minimum).
@@ -96,6 +107,24 @@ CAF_TEST(page hinkley fades the sums) {
   page_hinkley s{p};
   CAF_CHECK_EQUAL(run(s, {0, 1, 1}), (std::vector<verdict>{N, N, D}));
   CAF_CHECK_LESS(std::fabs(s.last().statistic - (0.175 + 1.0 / 3 - 0.1 + 0.1)),
+                 1e-12);
+}
+
+CAF_TEST(page hinkley tolerates delta on the way down too) {
+  // alpha = 1, delta = 0.1, threshold 0.5, down: values 1, 0, 0.
+  // 1st: mean 1, dev 0, decrease sum = 0 + 0.1 = 0.1 (the maximum).
+  // 2nd: mean 0.5, dev -0.5, sum = 0.1 - 0.5 + 0.1 = -0.3; test 0.4.
+  // 3rd: mean 1/3, dev -1/3, sum = -0.3 - 1/3 + 0.1 = -0.5333; test
+  // 0.6333: drift.
+  page_hinkley_params p;
+  p.min_instances = 1;
+  p.delta = 0.1;
+  p.threshold = 0.5;
+  p.alpha = 1.0;
+  p.mode = page_hinkley_mode::down;
+  page_hinkley s{p};
+  CAF_CHECK_EQUAL(run(s, {1, 0, 0}), (std::vector<verdict>{N, N, D}));
+  CAF_CHECK_LESS(std::fabs(s.last().statistic - (0.1 + 0.3 + 1.0 / 3 - 0.1)),
                  1e-12);
 }
 
@@ -134,6 +163,23 @@ CAF_TEST(adwin ignores a single outlier) {
     s.update(0.0);
   CAF_CHECK_EQUAL(s.update(100.0).state, N);
   CAF_CHECK_EQUAL(s.width(), 11.0);
+}
+
+CAF_TEST(adwin cuts where a part has exactly min window length values) {
+  // clock 1, min_window_length 1: twenty zeros, then 1000. Only the cut
+  // that leaves the 1000 alone (20 | 1) finds the change: |mean
+  // difference| = 1000; variance / width = (20 * 1000^2 / 21) / 21 =
+  // 45351, delta' = ln(2 ln 21 / 0.002) = 8.02, m = 1/20 + 1/1 = 1.05,
+  // epsilon = sqrt(2 * 1.05 * 45351 * 8.02) + 2/3 * 8.02 * 1.05 = 880.
+  // (20 zeros | 1000 alone and 19 | 0, 1000: 500 < 637, and so on.)
+  adwin_params p;
+  p.clock = 1;
+  p.min_window_length = 1;
+  adwin s{p};
+  for (int i = 0; i < 20; ++i)
+    CAF_CHECK_EQUAL(s.update(0.0).state, N);
+  CAF_CHECK_EQUAL(s.update(1000.0).state, D);
+  CAF_CHECK_EQUAL(s.last().statistic, 1000.0);
 }
 
 CAF_TEST(adwin drops the old part of the window on a shift) {
@@ -202,6 +248,23 @@ CAF_TEST(eddm at a short warm start) {
   CAF_CHECK_EQUAL(s.last().threshold, 0.9);
 }
 
+CAF_TEST(eddm drifts under beta and not on it) {
+  // The stream above, with beta exactly the level at n=9 as the detector
+  // computes it (taken from a first run): level == beta is no drift (River
+  // tests `<`), but under alpha a warning.
+  std::vector<double> xs{1, 0, 1, 0, 0, 1, 1, 0, 1};
+  eddm_params p;
+  p.warm_start = 1;
+  eddm probe{p};
+  run(probe, xs);
+  p.beta = probe.last().statistic;
+  CAF_REQUIRE_LESS(p.beta, 0.9);
+  eddm s{p};
+  CAF_CHECK_EQUAL(run(s, xs),
+                  (std::vector<verdict>{N, N, N, N, N, N, W, W, W}));
+  CAF_CHECK_EQUAL(s.last().statistic, s.last().threshold);
+}
+
 CAF_TEST(hddm_a one and two sided) {
   // 50 zeros keep the cut point on the global mean. Then ones:
   // the cut point stays at n=50, mean 0; after k ones the mean is
@@ -254,4 +317,22 @@ CAF_TEST(hddm_w with lambda one) {
   p.two_sided_test = true;
   hddm_w both{p};
   CAF_CHECK_EQUAL(run(both, {1, 1, 0}), (std::vector<verdict>{N, N, D}));
+}
+
+CAF_TEST(hddm_w restarts an average that is exactly 0) {
+  // lambda 0.5, drift_confidence 0.25. As River's EWMean, an average that
+  // is exactly 0 takes the next value as it is (not half of it).
+  // 1st (0): every average 0, ibc 0.25 + 0.25 * 1 = 0.5; the cut point is
+  // here.
+  // 2nd (1): the average since the cut restarts at 1 (ibc 0.5): a rise of
+  // 1 over the cut's 0, above sqrt((0.5 + 0.5) ln(4) / 2) = 0.8326: drift.
+  // Blended (0.5) it would stay under.
+  hddm_w_params p;
+  p.lambda_val = 0.5;
+  p.drift_confidence = 0.25;
+  hddm_w s{p};
+  CAF_CHECK_EQUAL(run(s, {0, 1}), (std::vector<verdict>{N, D}));
+  CAF_CHECK_EQUAL(s.last().statistic, 1.0);
+  CAF_CHECK_LESS(std::fabs(s.last().threshold - std::sqrt(std::log(2.0))),
+                 1e-12);
 }

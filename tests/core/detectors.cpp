@@ -271,6 +271,7 @@ CAF_TEST(bad parameters are refused with the parameter named) {
                   "to beta=0.9");
   CAF_CHECK_EQUAL(error_of("eddm", {{"beta", "1.2"}}),
                   "eddm: parameter beta=1.2 is outside [0, 1]");
+  CAF_CHECK_EQUAL(error_of("eddm", {{"alpha", "0.9"}, {"beta", "0.9"}}), "ok");
   CAF_CHECK_EQUAL(error_of("hddm_a", {{"two_sided_test", "yes"}}),
                   "hddm_a: parameter two_sided_test='yes' is not one of "
                   "false, true");

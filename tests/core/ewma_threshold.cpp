@@ -102,6 +102,26 @@ CAF_TEST(latency breaches above the threshold) {
   CAF_CHECK_EQUAL(wrong.update(50).state, D);
 }
 
+CAF_TEST(an ewma exactly on the threshold is no breach) {
+  // The seed's rule is `ewma < threshold` (`>` for latency): equal is fine.
+  // With alpha 0.5 every EWMA below is exact: 0.75, 0.75 again, then
+  // 0.625 (0.875 for latency), which breaches.
+  for (auto side : {breach_side::below, breach_side::above}) {
+    ewma_threshold_params p;
+    p.alpha = 0.5;
+    p.threshold = 0.75;
+    p.side = side;
+    ewma_threshold s{p};
+    auto d = s.update(0.75);
+    CAF_CHECK_EQUAL(d.statistic, 0.75);
+    CAF_CHECK(!d.breach);
+    CAF_CHECK_EQUAL(d.state, N);
+    CAF_CHECK_EQUAL(s.update(0.75).state, N);
+    auto beyond = side == breach_side::below ? 0.5 : 1.0;
+    CAF_CHECK_EQUAL(s.update(beyond).state, D);
+  }
+}
+
 CAF_TEST(warm up holds verdicts back) {
   auto p = seed_params(0.9);
   p.alpha = 1.0; // ewma = last value, to make the table obvious

@@ -57,6 +57,21 @@ CAF_TEST(value validation) {
                   "f1_score, latency_ms)");
 }
 
+CAF_TEST(the bounds are exact) {
+  // The nearest doubles outside [0, 1] are refused, for every quality kind;
+  // latency takes any non-negative value.
+  auto above_one = std::nextafter(1.0, 2.0);
+  auto below_zero = std::nextafter(0.0, -1.0);
+  for (auto kind : {metric_kind::accuracy, metric_kind::precision,
+                    metric_kind::recall, metric_kind::f1_score}) {
+    CAF_CHECK(check_value(kind, above_one));
+    CAF_CHECK(check_value(kind, below_zero));
+    CAF_CHECK(!check_value(kind, std::nextafter(1.0, 0.0)));
+  }
+  CAF_CHECK(!check_value(metric_kind::latency_ms, above_one));
+  CAF_CHECK(check_value(metric_kind::latency_ms, below_zero));
+}
+
 CAF_TEST(per prediction outcomes and their error indicator) {
   CAF_CHECK(!check_outcome(metric_kind::accuracy, 0.0));
   CAF_CHECK(!check_outcome(metric_kind::accuracy, 1.0));

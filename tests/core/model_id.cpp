@@ -55,6 +55,8 @@ CAF_TEST(errors say what is wrong and where) {
                   "e.g. cv:anomaly_detector:1.2.0");
   CAF_CHECK_EQUAL(error_of(":anomaly:1.0.0"),
                   "model id ':anomaly:1.0.0': project is empty (at column 1)");
+  CAF_CHECK_EQUAL(error_of("cv::1.0.0"),
+                  "model id 'cv::1.0.0': name is empty (at column 4)");
   CAF_CHECK_EQUAL(error_of("cv:a:01.0.0"),
                   "model id 'cv:a:01.0.0': version '01.0.0': major has a "
                   "leading zero at column 6");
@@ -78,6 +80,10 @@ CAF_TEST(malformed versions are refused) {
   }
   CAF_CHECK_EQUAL(error_of(std::string(600, 'a')),
                   "model id of 600 bytes is longer than 512");
+  // 512 bytes is the longest id taken.
+  CAF_CHECK_EQUAL(error_of("cv:" + std::string(503, 'a') + ":1.0.0"), "ok");
+  CAF_CHECK_EQUAL(error_of("cv:" + std::string(504, 'a') + ":1.0.0"),
+                  "model id of 513 bytes is longer than 512");
 }
 
 CAF_TEST(model lines) {

@@ -66,6 +66,10 @@ CAF_TEST(a retrain starts from the newer of registered and deployed) {
   CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.1"), v("1.2.1"))), "1.2.1");
   CAF_CHECK_EQUAL(to_string(retrain_base(v("1.0.1"), v("2.0.0"))), "2.0.0");
   CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.10"), v("1.2.9"))), "1.2.10");
+  // Equal precedence (only build metadata differs): the registered version
+  // is the parent.
+  CAF_CHECK_EQUAL(to_string(retrain_base(v("1.2.1+b.1"), v("1.2.1+b.2"))),
+                  "1.2.1+b.1");
 }
 
 CAF_TEST(errors name the field and column) {
