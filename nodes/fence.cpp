@@ -124,7 +124,14 @@ int run_fence(int argc, char** argv) {
     }
     auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
       clock::now() - renewed);
-    if (!fenced && silent > timeout) {
+    if (fenced && silent > timeout) {
+      // A node stopped while it started a command starts it when it goes
+      // on, before it learns that it lost the coordinator.
+      if (auto killed = kill_stale_commands(record_dir))
+        logger->warn("fence still no word from the coordinator: killed {} "
+                     "job commands started meanwhile",
+                     killed);
+    } else if (!fenced && silent > timeout) {
       fenced = true;
       auto killed = kill_stale_commands(record_dir);
       if (killed > 0)

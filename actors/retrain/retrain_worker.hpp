@@ -30,9 +30,14 @@ struct retrain_worker_state {
 /// Runs one attempt of `job` as `cfg` says and blocks until it is over: the
 /// expanded `cfg.command`, or the simulated trainer when it is empty, with
 /// `cfg.timeout` and the log file `<cfg.data_dir>/jobs/<id>-<attempt>.log`.
-/// Never throws: every failure becomes `error` of the result.
+/// Never throws: every failure becomes `error` of the result. An attempt
+/// that would start after `start_by` does not start and fails: its node
+/// was stopped or cut off after it was handed out, long enough for the
+/// coordinator to have re-queued it.
 job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
-                           const retrain_job& job);
+                           const retrain_job& job,
+                           std::chrono::steady_clock::time_point start_by
+                           = std::chrono::steady_clock::time_point::max());
 
 /// A worker that runs job attempts one at a time and sends a `job_result` for
 /// each to its home (its node's coordinator link), or without one to the

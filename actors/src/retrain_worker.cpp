@@ -8,6 +8,7 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -80,7 +81,8 @@ std::string failure_of(const job_config& cfg, const process_outcome& x) {
 } // namespace
 
 job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
-                           const retrain_job& job) {
+                           const retrain_job& job,
+                           steady_clock::time_point start_by) {
   auto start = steady_clock::now();
   job_result result;
   result.job_id = job.record.id;
@@ -105,6 +107,15 @@ job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
                + ", version " + job.record.base_version + " -> "
                + job.record.next_version + ", reason " + job.record.reason))
     return done("cannot write log file '" + result.log_file + "'");
+  // Checked last before the start: a node stopped (SIGSTOP) while it got
+  // here must not start what the coordinator already runs elsewhere.
+  if (auto now = steady_clock::now(); now > start_by) {
+    auto why = "not started: the node was stopped or cut off for "
+               + render_duration(now - start) + " before the start (the "
+               + "coordinator runs the attempt again)";
+    append_note(log, why);
+    return done(std::move(why));
+  }
   process_outcome outcome;
   if (cfg.command.empty()) {
     outcome = simulate(cfg, job, log);
@@ -148,9 +159,15 @@ retrain_worker_actor::behavior_type retrain_worker(
                     + std::to_string(self->id()) + " job "
                     + std::to_string(job.record.id) + " attempt "
                     + std::to_string(job.attempt);
+      // The coordinator re-queues the attempt of a node silent for the
+      // connection timeout: later than that it must not start here.
+      auto start_by
+        = std::chrono::steady_clock::now()
+          + caf::get_or(self->system().config(), "middleman.connection-timeout",
+                        caf::timespan{std::chrono::seconds{3}});
       log().info("{} started: model {}, log {}", prefix, job.record.model,
                  log_path_of(cfg, job).string());
-      auto result = run_job_attempt(cfg, self->state.runner, job);
+      auto result = run_job_attempt(cfg, self->state.runner, job, start_by);
       auto took = render_duration(std::chrono::nanoseconds{result.duration_ns});
       if (result.success)
         log().info("{} succeeded: exit code 0 after {}, artifact {}", prefix,

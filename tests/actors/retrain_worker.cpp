@@ -217,4 +217,23 @@ CAF_TEST(an unusable data directory fails the attempt) {
                                   + (file / "jobs").string() + "': "));
 }
 
+CAF_TEST(an attempt handed out before its node was stopped does not start) {
+  auto marker = dir / "ran";
+  cfg.command = {"/usr/bin/touch", marker.string()};
+  // The node was stopped between taking the job and starting it, past the
+  // time the coordinator waits before running the attempt elsewhere.
+  auto res = run_job_attempt(cfg, process_runner{}, make_job(),
+                             std::chrono::steady_clock::now()
+                               - std::chrono::seconds{1});
+  CAF_CHECK(!res.success);
+  CAF_CHECK(contains(res.error, "not started: the node was stopped"));
+  CAF_CHECK(!std::filesystem::exists(marker));
+  // In time, it runs.
+  res = run_job_attempt(cfg, process_runner{}, make_job(),
+                        std::chrono::steady_clock::now()
+                          + std::chrono::seconds{60});
+  CAF_CHECK(res.success);
+  CAF_CHECK(std::filesystem::exists(marker));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

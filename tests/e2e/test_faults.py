@@ -287,6 +287,9 @@ class FencingTest(FaultTestCase):
         victim = wait_for("a worker running the job",
                           lambda: next((w for w in workers
                                         if re.search(r"attempt 1 started", w.log_text())), None))
+        # Its command runs (the log line comes just before the start).
+        wait_for("the command of attempt 1",
+                 lambda: any(n.endswith("-1") for n in os.listdir(records)))
         victim.pause()
         try:
             wait_for("the second attempt", lambda: len(os.listdir(records)) >= 2,
