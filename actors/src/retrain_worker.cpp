@@ -161,10 +161,10 @@ retrain_worker_actor::behavior_type retrain_worker(
                     + std::to_string(job.attempt);
       // The coordinator re-queues the attempt of a node silent for the
       // connection timeout: later than that it must not start here.
-      auto start_by
-        = std::chrono::steady_clock::now()
-          + caf::get_or(self->system().config(), "middleman.connection-timeout",
-                        caf::timespan{std::chrono::seconds{3}});
+      auto start_by = std::chrono::steady_clock::now()
+                      + caf::get_or(self->system().config(),
+                                    "middleman.connection-timeout",
+                                    caf::timespan{std::chrono::seconds{3}});
       log().info("{} started: model {}, log {}", prefix, job.record.model,
                  log_path_of(cfg, job).string());
       auto result = run_job_attempt(cfg, self->state.runner, job, start_by);
