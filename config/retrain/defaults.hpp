@@ -113,6 +113,30 @@ inline constexpr std::chrono::milliseconds retry_cap = std::chrono::minutes{30};
 
 } // namespace job
 
+/// `retrain.http*`, `retrain.webhook*`: the public edge.
+namespace edge {
+
+/// `retrain.http-port`
+inline constexpr uint16_t http_port = 4244;
+
+/// `retrain.http-max-body`: 8 MiB, about 100,000 events.
+inline constexpr uint64_t http_max_body = 8 * 1024 * 1024;
+
+/// `retrain.http-read-timeout`
+inline constexpr std::chrono::milliseconds http_read_timeout
+  = std::chrono::seconds{10};
+
+/// `retrain.http-max-connections`
+inline constexpr uint32_t http_max_connections = 256;
+
+/// `retrain.webhook-queue`
+inline constexpr uint32_t webhook_queue = 10000;
+
+/// `retrain.webhook-max-attempts`
+inline constexpr uint32_t webhook_max_attempts = 10;
+
+} // namespace edge
+
 /// CAF settings whose defaults a node changes.
 namespace caf_settings {
 

@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 
 #include "retrain/defaults.hpp"
+#include "retrain/edge_config.hpp"
 #include "retrain/endpoint.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/monitor_config.hpp"
@@ -37,6 +38,7 @@ struct node_settings {
   std::string log_format{defaults::log_format};
   monitor_config monitor = monitor_config::node_defaults();
   job_config job;
+  edge_config edge;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed values), or nothing: the node's own keys, then the monitor

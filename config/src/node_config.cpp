@@ -222,7 +222,34 @@ void node_config::declare_options() {
     .add(s.log_level, "log-level", "trace|debug|info|warn|error|critical|off")
     .add(s.log_format, "log-format",
          "text (readable lines) or json (one JSON object per line, for log "
-         "shippers)");
+         "shippers)")
+    .add(s.edge.allow_plaintext, "allow-plaintext",
+         "let the binary ports bind outside 127.0.0.0/8 without mutual TLS")
+    .add(s.edge.http, "http",
+         "serve HTTP (events, API, /metrics, health) on a node with ingest "
+         "or the coordinator")
+    .add(s.edge.http_port, "http-port",
+         "port of the HTTP server; 0 picks a free one")
+    .add(s.edge.http_max_body, "http-max-body",
+         "largest HTTP request body in bytes; larger ones get 413")
+    .add(s.edge.http_read_timeout, "http-read-timeout",
+         "an HTTP client silent this long within a request is cut off")
+    .add(s.edge.http_max_connections, "http-max-connections",
+         "HTTP connections served at once; more wait to be accepted")
+    .add(s.edge.webhooks, "webhooks",
+         "URLs that get a JSON POST for each drift, job change and version, "
+         "e.g. [\"http://alerts:9000/retrain\"]")
+    .add(s.edge.webhook_secret, "webhook-secret",
+         "key of the X-Retrain-Signature HMAC-SHA256 of each webhook body; "
+         "empty: unsigned")
+    .add(s.edge.webhook_queue, "webhook-queue",
+         "webhook deliveries waiting at most; beyond it they are dropped and "
+         "counted")
+    .add(s.edge.webhook_max_attempts, "webhook-max-attempts",
+         "attempts per webhook delivery, with backoff, before it is given up");
+  binder{*this, "retrain.metrics"}.add(
+    s.edge.metrics_per_model, "per-model",
+    "per-model statistic gauges in /metrics (one series per model and kind)");
   auto& mon = s.monitor;
   binder{*this, "retrain.monitor"}
     .add(mon.alpha, "alpha", "EWMA weight of the newest value, in (0, 1]")

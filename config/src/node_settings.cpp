@@ -39,6 +39,8 @@ caf::error node_settings::validate() const {
     return config_error("retrain.coordinator="
                         + detail::quote(to_string(coordinator))
                         + " is not HOST:PORT with a port within [1, 65535]");
+  if (auto err = edge.validate())
+    return err;
   if (role == node_role::all || role == node_role::monitor)
     if (auto err = monitor.validate())
       return err;
