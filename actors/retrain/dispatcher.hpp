@@ -17,6 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/backoff.hpp"
+#include "retrain/core/duration_histogram.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/core/storage_health.hpp"
 #include "retrain/job_config.hpp"
@@ -98,6 +99,11 @@ struct dispatcher_state {
   std::map<caf::actor_addr, std::pair<std::string, std::string>> node_versions;
   uint64_t succeeded = 0;
   uint64_t failed = 0;
+  /// Since the start: attempts handed out, refused writes, durations of
+  /// ended jobs (for `/metrics`).
+  uint64_t attempts = 0;
+  uint64_t storage_errors = 0;
+  core::duration_histogram durations;
   /// Triggers for the next group commit, in arrival order.
   std::vector<pending_trigger> incoming;
   /// Whether an `atom::store` is on its way.

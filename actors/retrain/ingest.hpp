@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <caf/error.hpp>
@@ -25,6 +26,9 @@ struct ingest_state {
   std::chrono::milliseconds timeout{10000};
   uint64_t accepted = 0;
   uint64_t rejected = 0;
+  /// Events this actor refused, by the name of the reason's code (what the
+  /// supervisor refuses it counts itself).
+  std::map<std::string, uint64_t> refused;
   /// Whether the node is shutting down: new events are refused.
   bool draining = false;
 
@@ -32,6 +36,9 @@ struct ingest_state {
   /// `ec::invalid_metric_kind` or `ec::invalid_value`), or no error. Fills
   /// in `observed_at_ns` when it is 0.
   caf::error check(metric_event& ev);
+
+  /// Counts `n` events refused for `reason`.
+  void count_refused(const caf::error& reason, uint64_t n = 1);
 };
 
 /// Ingest as its node addresses it: what it publishes plus the stop of

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -113,6 +114,12 @@ struct supervisor_state {
 
   /// Which monitors to ask for snapshots next.
   snapshot_sweep sweep;
+
+  /// Events routed to monitors, by metric kind, and events refused, since
+  /// the start (for `/metrics`).
+  std::array<uint64_t, metric_kind_count> accepted{};
+  uint64_t refused_quarantined = 0;
+  uint64_t refused_invalid_id = 0;
 
   /// The slot of `model`, or `npos`.
   uint32_t find(std::string_view model) const;

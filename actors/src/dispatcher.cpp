@@ -53,6 +53,7 @@ void schedule_recover(self_ptr self, std::chrono::nanoseconds delay) {
 void storage_failed(self_ptr self, const caf::error& err) {
   auto& st = self->state;
   auto text = storage_error_text(err);
+  ++st.storage_errors;
   if (st.health.failed(text, std::chrono::steady_clock::now()))
     log().error("{}#{} storage degraded: {}; triggers wait in the monitor "
                 "nodes' outboxes and job changes are kept until writes go "
@@ -127,6 +128,7 @@ void assign(self_ptr self) {
     if (!write(self, job, std::move(next)))
       return;
     st.ready.pop_front();
+    ++st.attempts;
     slot.job_id = id;
     retrain_job msg{job.record, job.record.attempts};
     log().info("{}#{} job {} {}: attempt {} on worker {}",
@@ -156,6 +158,8 @@ bool finish(self_ptr self, uint64_t id, job_state state, std::string version,
     ++st.succeeded;
   else
     ++st.failed;
+  st.durations.observe(std::chrono::nanoseconds{job.record.updated_at_ns
+                                                - job.record.created_at_ns});
   announce(self, job.record);
   st.by_line.erase(job.record.line);
   st.jobs.erase(i);
@@ -789,6 +793,10 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       result.version = st.version;
       for (auto& [addr, nv] : st.node_versions)
         result.node_versions[nv.first] = nv.second;
+      result.attempts = st.attempts;
+      result.storage_errors = st.storage_errors;
+      result.job_seconds = st.durations.counts();
+      result.job_ms_sum = st.durations.sum_ms();
       return result;
     },
   };

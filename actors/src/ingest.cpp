@@ -34,6 +34,13 @@ caf::error ingest_state::check(metric_event& ev) {
   return caf::none;
 }
 
+void ingest_state::count_refused(const caf::error& reason, uint64_t n) {
+  auto name = reason.category() == caf::atom("retrain")
+                ? to_string(static_cast<ec>(reason.code()))
+                : std::string{"other"};
+  refused[name] += n;
+}
+
 namespace {
 
 using self_ptr = ingest_self_actor::stateful_pointer<ingest_state>;
@@ -50,6 +57,7 @@ ingest_ack check_batch(self_ptr self, metric_batch& batch,
   for (std::size_t i = 0; i < batch.events.size(); ++i) {
     auto& ev = batch.events[i];
     if (auto err = st.check(ev)) {
+      st.count_refused(err);
       if (ack.rejected++ == 0)
         ack.first_error = "event " + std::to_string(i) + ": " + error_text(err);
       if (rejects)
@@ -150,12 +158,14 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
       auto& st = self->state;
       if (st.draining) {
         ++st.rejected;
+        st.count_refused(caf::make_error(ec::draining));
         log().warn("{}#{} event of {} refused: the node is draining",
                    ingest_state::name, self->id(), ev.model);
         return;
       }
       if (auto err = st.check(ev)) {
         ++st.rejected;
+        st.count_refused(err);
         log().warn("{}#{} rejected event: {}", ingest_state::name, self->id(),
                    error_text(err));
         return;
@@ -167,14 +177,18 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
       caf::anon_send(st.supervisor, std::move(batch));
     },
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
-      if (self->state.draining)
+      if (self->state.draining) {
+        self->state.count_refused(draining(), batch.events.size());
         return draining();
+      }
       auto ack = check_batch(self, batch);
       return route(self, std::move(ack), std::move(batch));
     },
     [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
-      if (self->state.draining)
+      if (self->state.draining) {
+        self->state.count_refused(draining(), batch.events.size());
         return draining();
+      }
       return explain(self, batch);
     },
     [=](atom::drain) -> uint64_t {
@@ -195,7 +209,19 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
                             std::move(which));
     },
     [=](atom::stats) -> caf::result<monitor_stats> {
-      return self->delegate(self->state.supervisor, atom::stats::value);
+      // The supervisor's totals plus what ingest refused itself.
+      auto rp = self->make_response_promise<monitor_stats>();
+      self
+        ->request(self->state.supervisor, self->state.timeout,
+                  atom::stats::value)
+        .then(
+          [=](monitor_stats& ms) mutable {
+            for (auto& [reason, n] : self->state.refused)
+              ms.rejected[reason] += n;
+            rp.deliver(std::move(ms));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
   };
 }

@@ -207,8 +207,12 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       // A message rather than a response: one supervisor waiting for
       // thousands of responses is slow in CAF 0.17.
       auto& st = self->state;
-      st.tell_supervisor(self,
-                         monitor_stats{1, st.events, st.triggers, st.breaches});
+      monitor_stats ms;
+      ms.models = 1;
+      ms.events = st.events;
+      ms.triggers = st.triggers;
+      ms.breaches = st.breaches;
+      st.tell_supervisor(self, std::move(ms));
     },
   };
 }

@@ -197,7 +197,9 @@ struct stats_query {
   }
   static monitor_stats of_quarantined(self_ptr self,
                                       const monitored_model& entry) {
-    monitor_stats result{1, 0, 0, 0};
+    monitor_stats result;
+    result.models = 1;
+    result.quarantined = 1;
     if (auto snap = deserialize(self, entry)) {
       result.events = snap->events;
       result.triggers = snap->triggers;
@@ -211,6 +213,16 @@ struct stats_query {
     totals.events += ms.events;
     totals.triggers += ms.triggers;
     totals.breaches += ms.breaches;
+    totals.quarantined += ms.quarantined;
+  }
+  // What the supervisor itself counts.
+  static void complete(const supervisor_state& st, monitor_stats& totals) {
+    totals.accepted.assign(st.accepted.begin(), st.accepted.end());
+    totals.rejected.clear();
+    if (st.refused_quarantined > 0)
+      totals.rejected[to_string(ec::quarantined)] = st.refused_quarantined;
+    if (st.refused_invalid_id > 0)
+      totals.rejected[to_string(ec::invalid_model_id)] = st.refused_invalid_id;
   }
 };
 
@@ -239,6 +251,9 @@ struct status_query {
     }
     rows.push_back(std::move(ms));
   }
+  static void complete(const supervisor_state&, result_type&) {
+    // nop
+  }
 };
 
 template <class Query>
@@ -249,7 +264,11 @@ void start_rounds(self_ptr self);
 template <class Query>
 void finish_round(self_ptr self) {
   auto& rounds = Query::rounds(self->state);
-  if (rounds.finish([](auto& rp, auto& result) { rp.deliver(result); }))
+  auto deliver = [self](auto& rp, auto& result) {
+    Query::complete(self->state, result);
+    rp.deliver(result);
+  };
+  if (rounds.finish(deliver))
     start_rounds<Query>(self);
 }
 
@@ -435,11 +454,17 @@ ingest_ack route(self_ptr self, metric_batch& batch,
         rejects->push_back(event_reject{
           i, caf::make_error(entry ? ec::quarantined : ec::invalid_model_id,
                              std::move(reason))});
-      if (entry)
+      if (entry) {
         ++entry->troubles(st.config).refused;
+        ++st.refused_quarantined;
+      } else {
+        ++st.refused_invalid_id;
+      }
       continue;
     }
     ++ack.accepted;
+    if (auto kind = static_cast<std::size_t>(ev.kind); kind < metric_kind_count)
+      ++st.accepted[kind];
     st.batcher.add(slot, entry->run,
                    run_event{ev.kind, ev.value, ev.observed_at_ns}, send);
   }

@@ -42,6 +42,16 @@ struct coordinator_status {
   /// The version of every other node linked to the coordinator (monitor
   /// and worker nodes), by node id: a mixed-version cluster shows here.
   std::map<std::string, std::string> node_versions;
+  /// Attempts handed to workers since the coordinator started.
+  uint64_t attempts = 0;
+  /// Writes the database refused since the coordinator started.
+  uint64_t storage_errors = 0;
+  /// Jobs ended (succeeded or failed) since the start, by duration from
+  /// creation to end: one count per bucket of
+  /// `core::duration_histogram::bounds`, the last above every bound.
+  std::vector<uint64_t> job_seconds;
+  /// Sum of those durations in milliseconds.
+  uint64_t job_ms_sum = 0;
 };
 
 /// @relates coordinator_status
@@ -49,7 +59,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, coordinator_status& x) {
   return f(caf::meta::type_name("coordinator_status"), x.queued, x.running,
            x.succeeded, x.failed, x.supervisors, x.workers, x.storage,
-           x.registry, x.version, x.node_versions);
+           x.registry, x.version, x.node_versions, x.attempts, x.storage_errors,
+           x.job_seconds, x.job_ms_sum);
 }
 
 } // namespace retrain

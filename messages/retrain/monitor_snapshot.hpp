@@ -43,7 +43,8 @@ struct monitor_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
-           x.triggers, x.breaches, x.standing_down, x.line_busy, x.kinds, x.strategies);
+           x.triggers, x.breaches, x.standing_down, x.line_busy, x.kinds,
+           x.strategies);
 }
 
 } // namespace retrain

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -18,13 +21,22 @@ struct monitor_stats {
   /// Evaluations on the wrong side of a threshold before warm-up, hysteresis
   /// and cooldown (the seed's "would retrain").
   uint64_t breaches = 0;
+  /// Monitors quarantined after repeated crashes (counted in `models` too).
+  uint64_t quarantined = 0;
+  /// Events taken for monitors since the node started, by metric kind
+  /// (indexed by `metric_kind`; empty in a single monitor's answer).
+  std::vector<uint64_t> accepted;
+  /// Events refused since the node started, by the name of the reason's
+  /// code (`invalid_model_id`, `invalid_metric_kind`, `invalid_value`,
+  /// `quarantined`, `draining`).
+  std::map<std::string, uint64_t> rejected;
 };
 
 /// @relates monitor_stats
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
   return f(caf::meta::type_name("monitor_stats"), x.models, x.events,
-           x.triggers, x.breaches);
+           x.triggers, x.breaches, x.quarantined, x.accepted, x.rejected);
 }
 
 } // namespace retrain

@@ -1,6 +1,10 @@
 #define CAF_SUITE dispatcher
 #include "test_support.hpp"
 
+#include <numeric>
+
+#include "retrain/core/duration_histogram.hpp"
+
 #include "retrain/dispatcher.hpp"
 #include "retrain/job_store.hpp"
 #include "retrain/registry.hpp"
@@ -164,6 +168,15 @@ CAF_TEST(failed attempts are retried with backoff then marked failed) {
   drain();
   CAF_CHECK_EQUAL(jobs_a->size(), 3u);
   CAF_CHECK_EQUAL(versions("cv:a").size(), 0u);
+  // What /metrics shows: three attempts, one ended job in the histogram.
+  auto st = ask<coordinator_status>(disp, atom::status::value);
+  CAF_CHECK_EQUAL(st.attempts, 3u);
+  CAF_CHECK_EQUAL(st.failed, 1u);
+  CAF_REQUIRE_EQUAL(st.job_seconds.size(),
+                    core::duration_histogram::bounds.size() + 1);
+  CAF_CHECK_EQUAL(std::accumulate(st.job_seconds.begin(), st.job_seconds.end(),
+                                  uint64_t{0}),
+                  1u);
 }
 
 CAF_TEST(the job of a worker that dies is re - queued at once) {

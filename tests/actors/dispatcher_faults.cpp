@@ -232,6 +232,7 @@ CAF_TEST(a trigger the database refuses is not acknowledged) {
   CAF_CHECK_EQUAL(st.queued, 0u);
   CAF_CHECK(contains(st.storage, "degraded ("));
   CAF_CHECK(contains(st.storage, "database or disk is full"));
+  CAF_CHECK_GREATER_OR_EQUAL(st.storage_errors, 1u);
   space_back();
   // The monitor node sends it again: now it is stored, once.
   auto a = ack("cv:a:1.2.0", "n-1");

@@ -72,6 +72,16 @@ CAF_TEST(bad events are refused with the first reason and the rest applied) {
         .state;
   CAF_CHECK_EQUAL(st.accepted, 2u);
   CAF_CHECK_EQUAL(st.rejected, 6u);
+  // The node's totals (what /metrics shows) count them by kind and reason.
+  auto totals = ask<monitor_stats>(in, atom::stats::value);
+  std::vector<uint64_t> by_kind(metric_kind_count, 0);
+  by_kind[static_cast<std::size_t>(metric_kind::accuracy)] = 1;
+  by_kind[static_cast<std::size_t>(metric_kind::f1_score)] = 1;
+  CAF_CHECK_EQUAL(totals.accepted, by_kind);
+  CAF_CHECK_EQUAL(totals.rejected,
+                  (std::map<std::string, uint64_t>{{"invalid_metric_kind", 1},
+                                                   {"invalid_model_id", 2},
+                                                   {"invalid_value", 3}}));
 }
 
 CAF_TEST(explain reports the reason of every refused event) {
@@ -243,6 +253,10 @@ CAF_TEST(a draining node refuses new events whole) {
   CAF_CHECK_EQUAL(events_of("cv:d:1.0.0"), 1u);
   // Draining twice changes nothing.
   CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);
+  // Every refused event counts as refused for draining.
+  auto totals = ask<monitor_stats>(in, atom::stats::value);
+  CAF_CHECK_EQUAL(totals.rejected,
+                  (std::map<std::string, uint64_t>{{"draining", 4}}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -130,6 +130,16 @@ CAF_TEST(a monitor crashing too often is quarantined) {
   CAF_CHECK_EQUAL(status_of(model_a).state, "quarantined");
   // Other models are unaffected.
   CAF_CHECK_EQUAL(feed(model_b, {0.95}).accepted, 1u);
+  // The totals (what /metrics shows) name the quarantined monitor and the
+  // refused events, and count the taken ones by kind.
+  auto totals = ask<monitor_stats>(sup, atom::stats::value);
+  CAF_CHECK_EQUAL(totals.models, 2u);
+  CAF_CHECK_EQUAL(totals.quarantined, 1u);
+  std::vector<uint64_t> by_kind(metric_kind_count, 0);
+  by_kind[static_cast<std::size_t>(metric_kind::accuracy)] = 2;
+  CAF_CHECK_EQUAL(totals.accepted, by_kind);
+  CAF_CHECK_EQUAL(totals.rejected,
+                  (std::map<std::string, uint64_t>{{"quarantined", 2}}));
 }
 
 CAF_TEST(a monitor stopped on purpose restarts without nearing quarantine) {

@@ -199,8 +199,25 @@ CAF_TEST(internal messages) {
                         "ok",
                         "abc",
                         "0.1.0 (git a)",
-                        {{"node-b", "0.1.1 (git b)"}}};
+                        {{"node-b", "0.1.1 (git b)"}},
+                        5,
+                        6,
+                        {1, 0, 2},
+                        7500};
   auto cs2 = check_round_trip(cs);
+  CAF_CHECK_EQUAL(cs2.attempts, 5u);
+  CAF_CHECK_EQUAL(cs2.storage_errors, 6u);
+  CAF_CHECK_EQUAL(cs2.job_seconds, (std::vector<uint64_t>{1, 0, 2}));
+  CAF_CHECK_EQUAL(cs2.job_ms_sum, 7500u);
+  monitor_stats ms;
+  ms.models = 3;
+  ms.quarantined = 1;
+  ms.accepted = {10, 0, 0, 2, 0};
+  ms.rejected = {{"invalid_value", 4}, {"quarantined", 5}};
+  auto ms2 = check_round_trip(ms);
+  CAF_CHECK_EQUAL(ms2.quarantined, 1u);
+  CAF_CHECK_EQUAL(ms2.accepted, ms.accepted);
+  CAF_CHECK_EQUAL(ms2.rejected, ms.rejected);
   CAF_CHECK_EQUAL(cs2.storage, "ok");
   CAF_CHECK_EQUAL(cs2.registry, "abc");
   CAF_CHECK_EQUAL(cs2.version, "0.1.0 (git a)");
