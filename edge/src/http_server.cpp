@@ -1,7 +1,16 @@
 #include "retrain/edge/http_server.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <filesystem>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <boost/json.hpp>
 #include <civetweb.h>
@@ -45,7 +54,123 @@ void send(mg_connection* conn, const http_response& res, bool close) {
     mg_write(conn, res.body.data(), res.body.size());
 }
 
+// The text of the IP address in `addr`, as civetweb gives `remote_addr`.
+std::string address_text(const sockaddr_storage& addr, int& port) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto in = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in->sin6_addr, buf, sizeof(buf));
+    port = ntohs(in->sin6_port);
+  }
+  return buf;
+}
+
 } // namespace
+
+/// Civetweb bounds each wait for the next bytes of a body by
+/// `request_timeout_ms`, not the body as a whole: a client sending one byte
+/// a second would hold a thread forever. Each body read registers here with
+/// its deadline; once it passes, this thread finds the connection's socket
+/// (by its peer address, among the process's descriptors) and shuts its
+/// reading side, so that the blocked read returns. Only slow clients cost
+/// the search.
+class http_server::body_watchdog {
+public:
+  /// One body being read.
+  struct entry {
+    std::chrono::steady_clock::time_point deadline;
+    std::string peer;
+    int peer_port;
+    int local_port;
+    /// Whether its socket was shut already.
+    bool cut = false;
+  };
+
+  body_watchdog() : thread_([this] { run(); }) {
+    // nop
+  }
+
+  ~body_watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  /// Registers a read; `done` must follow once it returned.
+  std::list<entry>::iterator watch(entry x) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return entries_.insert(entries_.end(), std::move(x));
+  }
+
+  /// The read registered as `i` returned: its socket is left alone.
+  void done(std::list<entry>::iterator i) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    entries_.erase(i);
+  }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> guard{mtx_};
+    while (!stop_) {
+      cv_.wait_for(guard, std::chrono::milliseconds{100});
+      auto now = std::chrono::steady_clock::now();
+      // The reader waits for `mtx_` to deregister: its socket stays open
+      // while this looks for it.
+      for (auto& x : entries_)
+        if (!x.cut && x.deadline <= now) {
+          cut_off(x);
+          x.cut = true;
+        }
+    }
+  }
+
+  static void cut_off(const entry& x) {
+    std::error_code ec;
+    for (auto& fd_entry :
+         std::filesystem::directory_iterator{"/proc/self/fd", ec}) {
+      int fd = -1;
+      try {
+        fd = std::stoi(fd_entry.path().filename().string());
+      } catch (...) {
+        continue;
+      }
+      sockaddr_storage peer{};
+      socklen_t len = sizeof(peer);
+      if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0)
+        continue;
+      int peer_port = 0;
+      if (address_text(peer, peer_port) != x.peer || peer_port != x.peer_port)
+        continue;
+      sockaddr_storage local{};
+      len = sizeof(local);
+      int local_port = 0;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0)
+        continue;
+      address_text(local, local_port);
+      if (local_port != x.local_port)
+        continue;
+      ::shutdown(fd, SHUT_RD);
+      spdlog::default_logger_raw()->info(
+        "http: cut off {}:{}: its body took longer than "
+        "retrain.http-read-timeout",
+        x.peer, x.peer_port);
+      return;
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::list<entry> entries_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 std::optional<std::string> http_request::param(const char* name) const {
   if (query.empty())
@@ -130,6 +255,7 @@ caf::error http_server::start(const options& opts) {
   if (ctx_ == nullptr)
     return caf::make_error(ec::unreachable, "cannot serve HTTP on " + listen
                                               + ": " + error_text);
+  watchdog_ = std::make_unique<body_watchdog>();
   mg_set_request_handler(ctx_, "/", on_request, this);
   mg_server_port ports[4];
   auto n = mg_get_server_ports(ctx_, 4, ports);
@@ -142,10 +268,24 @@ void http_server::stop() {
     return;
   mg_stop(ctx_);
   ctx_ = nullptr;
+  watchdog_.reset();
 }
 
 std::optional<http_response> http_server::read_body(mg_connection* conn,
                                                     std::string& out) const {
+  auto info = mg_get_request_info(conn);
+  if (info->content_length == 0)
+    return std::nullopt;
+  auto watched = watchdog_->watch(
+    {std::chrono::steady_clock::now() + opts_.read_timeout, info->remote_addr,
+     info->remote_port, info->server_port});
+  auto result = read_body_until(conn, out);
+  watchdog_->done(watched);
+  return result;
+}
+
+std::optional<http_response>
+http_server::read_body_until(mg_connection* conn, std::string& out) const {
   auto info = mg_get_request_info(conn);
   auto too_large = [&] {
     return error_response(413, "too_large",
@@ -162,8 +302,6 @@ std::optional<http_response> http_server::read_body(mg_connection* conn,
     if (static_cast<uint64_t>(info->content_length) > opts_.max_body)
       return too_large();
     out.resize(static_cast<std::size_t>(info->content_length));
-    // One read: civetweb bounds it by request_timeout_ms as a whole, so a
-    // client trickling bytes is cut off.
     auto n = mg_read(conn, out.data(), out.size());
     if (n < 0 || static_cast<std::size_t>(n) != out.size())
       return too_slow();
@@ -171,15 +309,13 @@ std::optional<http_response> http_server::read_body(mg_connection* conn,
   }
   if (info->content_length == 0)
     return std::nullopt;
-  // Chunked (or unknown length): read up to the limit, with a deadline for
-  // the whole body.
-  auto deadline = std::chrono::steady_clock::now() + opts_.read_timeout;
+  // Chunked (or unknown length): read up to the limit.
   std::vector<char> buf(64 * 1024);
   for (;;) {
     auto n = mg_read(conn, buf.data(), buf.size());
     if (n == 0)
       return std::nullopt;
-    if (n < 0 || std::chrono::steady_clock::now() > deadline)
+    if (n < 0)
       return too_slow();
     if (out.size() + static_cast<std::size_t>(n) > opts_.max_body)
       return too_large();

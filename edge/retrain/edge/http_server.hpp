@@ -120,10 +120,19 @@ private:
   std::optional<http_response> read_body(mg_connection* conn,
                                          std::string& out) const;
 
+  // Same, without the watchdog.
+  std::optional<http_response> read_body_until(mg_connection* conn,
+                                               std::string& out) const;
+
   // The answer to `req` from the routes.
   http_response dispatch(const http_request& req) const;
 
+  // Cuts off bodies that take longer than `read_timeout` as a whole
+  // (civetweb bounds only the gaps between bytes).
+  class body_watchdog;
+
   std::vector<route> routes_;
+  std::unique_ptr<body_watchdog> watchdog_;
   options opts_;
   mg_context* ctx_ = nullptr;
   uint16_t port_ = 0;
