@@ -24,6 +24,8 @@
 #include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
+#include "retrain/edge/http_api.hpp"
+#include "retrain/edge/metrics.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/log.hpp"
 #include "retrain/process_runner.hpp"
@@ -276,12 +278,23 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
   }
+  edge::metric_sources metrics{targets.ingest, coordinator, targets.link,
+                               node_version(), cfg.edge.metrics_per_model};
+  auto http = edge::start_http(
+    sys, cfg, {targets.ingest, coordinator, targets.link},
+    [&](edge::http_server& server) {
+      edge::add_metrics_route(server, sys, metrics, cfg.request_timeout);
+    });
+  if (!http)
+    return std::move(http.error());
   if (!coordinator)
     log().info("retrain-node looking for the coordinator at {}:{}",
                cfg.coordinator.host, cfg.coordinator.port);
   log().info("retrain-node ready (role {}, data dir {}, {} malloc)",
              to_string(cfg.role), cfg.data_dir, allocator_name());
   auto sig = wait_for_signal();
+  if (*http)
+    (*http)->drain();
   if (targets.ingest || targets.link) {
     log().info("retrain-node stopping on signal {}: draining for up to {} "
                "ms (a second signal exits at once)",
@@ -290,6 +303,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   } else {
     log().info("retrain-node stopping on signal {}", sig);
   }
+  // HTTP stops before the actors it asks.
+  http->reset();
   for (auto& handle : actors)
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   // Running jobs stay `running` in the database and are re-queued at the

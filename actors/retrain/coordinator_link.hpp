@@ -108,24 +108,26 @@ struct coordinator_link_state {
   line_state state_of(const std::string& line) const;
 };
 
-/// The link as it addresses itself: its interface plus what it tells
-/// itself, which no other actor can send.
-using coordinator_link_self_actor = coordinator_link_actor::extend<
-  /// Timer: try reaching the coordinator again.
-  caf::reacts_to<atom::reconnect>,
-  /// The coordinator, reached (or reached again): in this process at once,
-  /// else when the middleman connected.
-  caf::reacts_to<atom::linkup, coordinator_actor>,
-  /// Timer: send the unacknowledged triggers again.
-  caf::reacts_to<atom::resend>,
-  /// Timer: renew the fence's lease while the coordinator is linked.
-  caf::reacts_to<atom::lease>,
-  /// A stopping node waits for every trigger to be acknowledged; the
-  /// answer (0, the triggers left) comes once the outbox is empty.
-  caf::replies_to<atom::drain>::with<uint64_t>,
-  /// A stopping node keeps what is still undelivered in `spill_file`;
-  /// the answer is how many triggers it wrote.
-  caf::replies_to<atom::spill>::with<uint64_t>>;
+/// The link as it addresses itself: its interface, how it stands
+/// (`link_status_actor`, which its node asks) plus what it tells itself,
+/// which no other actor can send.
+using coordinator_link_self_actor
+  = coordinator_link_actor::extend_with<link_status_actor>::extend<
+    /// Timer: try reaching the coordinator again.
+    caf::reacts_to<atom::reconnect>,
+    /// The coordinator, reached (or reached again): in this process at once,
+    /// else when the middleman connected.
+    caf::reacts_to<atom::linkup, coordinator_actor>,
+    /// Timer: send the unacknowledged triggers again.
+    caf::reacts_to<atom::resend>,
+    /// Timer: renew the fence's lease while the coordinator is linked.
+    caf::reacts_to<atom::lease>,
+    /// A stopping node waits for every trigger to be acknowledged; the
+    /// answer (0, the triggers left) comes once the outbox is empty.
+    caf::replies_to<atom::drain>::with<uint64_t>,
+    /// A stopping node keeps what is still undelivered in `spill_file`;
+    /// the answer is how many triggers it wrote.
+    caf::replies_to<atom::spill>::with<uint64_t>>;
 
 /// Spawns the link to the coordinator at `where`; `workers` may be empty
 /// (monitor nodes). `timeout` bounds connecting, subscribing and each send

@@ -584,6 +584,11 @@ coordinator_link_self_actor::behavior_type coordinator_link(
                     self->system().render(n.error()));
       return n;
     },
+    [=](atom::status) -> link_status {
+      auto& st = self->state;
+      return link_status{static_cast<bool>(st.coordinator), st.outbox.size(),
+                         st.results.size() + st.reporting.size()};
+    },
   };
 }
 

@@ -50,7 +50,8 @@ std::string full_name(const caf::config_option& opt) {
 bool is_scalar_type(caf::string_view type_name) {
   return caf::starts_with(type_name, "uint")
          || caf::starts_with(type_name, "int") || type_name == "real64"
-         || type_name == "timespan" || type_name == "number|off";
+         || type_name == "timespan" || type_name == "number|off"
+         || type_name == "boolean";
 }
 
 caf::expected<caf::config_value> read_option_value(const std::string& key,
@@ -64,6 +65,13 @@ caf::expected<caf::config_value> read_option_value(const std::string& key,
     if (*x > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       return config_error(value_error(key, std::string{str}, type_name));
     return caf::config_value{static_cast<caf::config_value::integer>(*x)};
+  }
+  // CAF takes a flag only as `--key`: `--key=false` turns one off.
+  if (type_name == "boolean") {
+    if (str == "true" || str == "false")
+      return caf::config_value{str == "true"};
+    return config_error(key + "=" + quote(std::string{str})
+                        + " is not one of true, false");
   }
   if (type_name == "timespan") {
     auto x = read_duration(str);

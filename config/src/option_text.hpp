@@ -19,15 +19,17 @@
 
 namespace retrain::detail {
 
-/// Whether options of the CAF type `type_name` take a number or a duration,
-/// which retrain reads itself (`read_option_value`) instead of CAF's
-/// parser, which reads `010` as octal, `0x10` as hex, rounds decimals
-/// inexactly and overflows on large durations.
+/// Whether options of the CAF type `type_name` take a number, a duration or
+/// a boolean, which retrain reads itself (`read_option_value`) instead of
+/// CAF's parser, which reads `010` as octal, `0x10` as hex, rounds decimals
+/// inexactly, overflows on large durations and takes a flag only without a
+/// value (`--key`, never `--key=false`).
 bool is_scalar_type(caf::string_view type_name);
 
 /// Reads `str` as a value of the option `key` of CAF type `type_name`, which
 /// `is_scalar_type`: a whole number within the type's range, a decimal
-/// number, a duration, or a threshold (a decimal number or `off`). Refused
+/// number, a duration, a threshold (a decimal number or `off`), or `true` or
+/// `false`. Refused
 /// with a message that names `key`.
 caf::expected<caf::config_value> read_option_value(const std::string& key,
                                                    caf::string_view type_name,

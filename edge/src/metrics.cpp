@@ -198,7 +198,21 @@ scrape collect(caf::actor_system& sys, const metric_sources& sources,
       .receive(
         [&](coordinator_status& st) { result.coordinator = std::move(st); },
         failed);
+  if (sources.link)
+    self->request(sources.link, timeout, atom::status::value)
+      .receive([&](link_status& st) { result.link = st; }, failed);
   return result;
+}
+
+void add_metrics_route(http_server& server, caf::actor_system& sys,
+                       metric_sources sources,
+                       std::chrono::milliseconds timeout) {
+  server.add("GET", "/metrics", [&sys, sources, timeout](const http_request&) {
+    http_response res;
+    res.content_type = metrics_content_type;
+    res.body = render(collect(sys, sources, timeout));
+    return res;
+  });
 }
 
 std::string render(const scrape& x) {
@@ -212,6 +226,19 @@ std::string render(const scrape& x) {
     add_monitors(out, *x.monitors);
   if (x.coordinator)
     add_coordinator(out, *x.coordinator);
+  if (x.link) {
+    out.gauge("retrain_coordinator_connected",
+              "1 while this node's link reaches the coordinator",
+              x.link->connected ? 1.0 : 0.0);
+    out.gauge("retrain_held_triggers",
+              "Triggers of this node's monitors not yet acknowledged by the "
+              "coordinator (kept in the outbox)",
+              num(x.link->held_triggers));
+    out.gauge("retrain_held_reports",
+              "Results of this node's workers not yet acknowledged by the "
+              "coordinator",
+              num(x.link->held_reports));
+  }
   if (!x.models.empty())
     add_models(out, x.models);
   return prometheus::TextSerializer{}.Serialize(out.take());

@@ -36,6 +36,7 @@ struct job_result;
 struct job_update;
 struct kind_status;
 struct line_state;
+struct link_status;
 struct metric_batch;
 struct metric_event;
 struct metric_run;
@@ -126,6 +127,11 @@ CAF_ADD_TYPE_ID(retrain, (retrain::supervisor_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::trigger_sink_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::versions_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
+
+// -- appended: the public edge ----------------------------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::link_status))
+CAF_ADD_TYPE_ID(retrain, (retrain::link_status_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

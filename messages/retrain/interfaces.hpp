@@ -186,6 +186,12 @@ using supervisor_actor = caf::typed_actor<
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
               monitor_parent_actor, line_news_actor>;
 
+/// Answers how a node's link to its coordinator stands (`/readyz`,
+/// `/metrics`); the coordinator link implements it.
+using link_status_actor = caf::typed_actor<
+  /// Returns whether the coordinator is linked and what is held meanwhile.
+  caf::replies_to<atom::status>::with<link_status>>;
+
 } // namespace retrain
 
 #endif

@@ -14,6 +14,7 @@
 #include "retrain/job_state.hpp"
 #include "retrain/job_update.hpp"
 #include "retrain/line_state.hpp"
+#include "retrain/link_status.hpp"
 #include "retrain/metric_batch.hpp"
 #include "retrain/metric_event.hpp"
 #include "retrain/metric_kind.hpp"

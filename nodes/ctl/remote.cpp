@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -31,6 +29,7 @@
 #include "retrain/core/line_splitter.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
+#include "retrain/edge/render_json.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain::ctl {
@@ -105,25 +104,6 @@ struct connection {
         });
   }
 };
-
-std::string iso_time(int64_t ns) {
-  if (ns <= 0)
-    return "";
-  auto secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3)
-      << std::setfill('0') << (ns / 1'000'000) % 1000 << 'Z';
-  return out.str();
-}
-
-// A JSON number, or null for values JSON cannot carry (NaN, infinities).
-json::value number(double x) {
-  if (!std::isfinite(x))
-    return nullptr;
-  return x;
-}
 
 template <class T, class Handle, class... Ts>
 std::optional<T> ask(connection<Handle>& conn, const remote_options& opts,
@@ -517,25 +497,7 @@ int run_status(const remote_options& opts, const std::vector<std::string>& args,
   std::sort(models->begin(), models->end(),
             [](auto& x, auto& y) { return x.model < y.model; });
   if (opts.json) {
-    json::array arr;
-    for (auto& m : *models) {
-      json::array kinds;
-      for (auto& k : m.kinds)
-        kinds.push_back(json::object{{"kind", to_string(k.kind)},
-                                     {"strategy", k.strategy},
-                                     {"statistic", number(k.statistic)},
-                                     {"threshold", number(k.threshold)},
-                                     {"samples", k.samples},
-                                     {"state", k.state}});
-      arr.push_back(json::object{{"model", m.model},
-                                 {"state", m.state},
-                                 {"events", m.events},
-                                 {"triggers", m.triggers},
-                                 {"restarts", m.restarts},
-                                 {"lost", m.lost},
-                                 {"kinds", std::move(kinds)}});
-    }
-    out << json::serialize(arr) << '\n';
+    out << json::serialize(edge::to_json_array(*models)) << '\n';
     return ok;
   }
   print_cluster(opts, out);
@@ -568,19 +530,7 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
   if (!jobs)
     return fail(err, "jobs failed: " + error, refused);
   if (opts.json) {
-    json::array arr;
-    for (auto& j : *jobs)
-      arr.push_back(json::object{{"id", j.id},
-                                 {"model", j.model},
-                                 {"state", to_string(j.state)},
-                                 {"attempts", j.attempts},
-                                 {"version", j.version},
-                                 {"merged", j.merged},
-                                 {"error", j.error},
-                                 {"reason", j.reason},
-                                 {"created", iso_time(j.created_at_ns)},
-                                 {"updated", iso_time(j.updated_at_ns)}});
-    out << json::serialize(arr) << '\n';
+    out << json::serialize(edge::to_json_array(*jobs)) << '\n';
     return ok;
   }
   table t{{"ID", "MODEL", "STATE", "ATTEMPTS", "VERSION"}};
@@ -612,15 +562,7 @@ int run_versions(const remote_options& opts,
   if (!versions)
     return fail(err, "versions failed: " + error, refused);
   if (opts.json) {
-    json::array arr;
-    for (auto& v : *versions)
-      arr.push_back(json::object{{"version", v.version},
-                                 {"parent", v.parent},
-                                 {"job_id", v.job_id},
-                                 {"created", iso_time(v.created_at_ns)},
-                                 {"reason", v.reason},
-                                 {"artifact", v.artifact}});
-    out << json::serialize(arr) << '\n';
+    out << json::serialize(edge::to_json_array(*versions)) << '\n';
     return ok;
   }
   table t{{"VERSION", "PARENT", "JOB", "CREATED", "REASON"}};
@@ -629,7 +571,7 @@ int run_versions(const remote_options& opts,
     if (!v.artifact.empty())
       reason += "  artifact=" + v.artifact;
     t.add({v.version, v.parent, std::to_string(v.job_id),
-           iso_time(v.created_at_ns), reason});
+           edge::iso_time(v.created_at_ns), reason});
   }
   t.print(out);
   return ok;

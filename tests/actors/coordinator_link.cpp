@@ -250,6 +250,30 @@ CAF_TEST(a result whose answer the dropped link took is reported again) {
   CAF_CHECK(state().results.empty());
 }
 
+CAF_TEST(the link says whether the coordinator is linked and what it holds) {
+  link_status_actor status = link;
+  auto st = ask<link_status>(status, atom::status::value);
+  CAF_CHECK(st.connected);
+  CAF_CHECK_EQUAL(st.held_triggers, 0u);
+  CAF_CHECK_EQUAL(st.held_reports, 0u);
+  lose(coordinator);
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  self->send(link, trigger_of("cv:b:1.0.0"));
+  job_result result;
+  result.job_id = 7;
+  self->send(link, result);
+  drain();
+  st = ask<link_status>(status, atom::status::value);
+  CAF_CHECK(!st.connected);
+  CAF_CHECK_EQUAL(st.held_triggers, 2u);
+  CAF_CHECK_EQUAL(st.held_reports, 1u);
+  reach_another();
+  st = ask<link_status>(status, atom::status::value);
+  CAF_CHECK(st.connected);
+  CAF_CHECK_EQUAL(st.held_triggers, 0u);
+  CAF_CHECK_EQUAL(st.held_reports, 0u);
+}
+
 CAF_TEST(a resync releases a line only the node still thought busy) {
   subscribe();
   self->send(link, trigger_of("cv:a:1.0.0"));

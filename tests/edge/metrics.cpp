@@ -118,3 +118,17 @@ CAF_TEST(per model gauges appear only for the models given) {
   CAF_CHECK(
     has_line(text, R"(retrain_model_events_total{model="cv:a:1.0.0"} 12)"));
 }
+
+CAF_TEST(a node with a coordinator link shows what it holds) {
+  auto x = sample();
+  CAF_CHECK(edge::render(x).find("retrain_held_triggers") == std::string::npos);
+  link_status ls;
+  ls.connected = false;
+  ls.held_triggers = 3;
+  ls.held_reports = 1;
+  x.link = ls;
+  auto text = edge::render(x);
+  CAF_CHECK(has_line(text, "retrain_coordinator_connected 0"));
+  CAF_CHECK(has_line(text, "retrain_held_triggers 3"));
+  CAF_CHECK(has_line(text, "retrain_held_reports 1"));
+}

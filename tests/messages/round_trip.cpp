@@ -223,6 +223,10 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(cs2.version, "0.1.0 (git a)");
   CAF_CHECK_EQUAL(cs2.node_versions.at("node-b"), "0.1.1 (git b)");
   check_round_trip(job_state::running);
+  auto ls = check_round_trip(link_status{true, 3, 2});
+  CAF_CHECK(ls.connected);
+  CAF_CHECK_EQUAL(ls.held_triggers, 3u);
+  CAF_CHECK_EQUAL(ls.held_reports, 2u);
   // A refusal keeps its code across the wire, not only its words.
   auto report2 = check_round_trip(
     batch_report{ingest_ack{3, 1, "event 2: why"},

@@ -8,6 +8,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "retrain/edge/http_server.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain::edge {
@@ -22,6 +23,8 @@ struct scrape {
   std::optional<monitor_stats> monitors;
   /// The coordinator's queue, workers and counters (coordinator role).
   std::optional<coordinator_status> coordinator;
+  /// What the node's coordinator link holds (monitor and worker roles).
+  std::optional<link_status> link;
   /// Every model's status, with `retrain.metrics.per-model` only.
   std::vector<model_status> models;
   /// Whether every actor asked answered.
@@ -32,6 +35,7 @@ struct scrape {
 struct metric_sources {
   monitor_node_actor ingest;
   dispatcher_actor coordinator;
+  link_status_actor link;
   std::string version;
   bool per_model = false;
 };
@@ -43,6 +47,12 @@ scrape collect(caf::actor_system& sys, const metric_sources& sources,
 
 /// Renders `x` in Prometheus' text format (version 0.0.4).
 std::string render(const scrape& x);
+
+/// Adds `GET /metrics` to `server`: each request collects (bounded by
+/// `timeout` per actor) and renders.
+void add_metrics_route(http_server& server, caf::actor_system& sys,
+                       metric_sources sources,
+                       std::chrono::milliseconds timeout);
 
 /// The content type of `render`'s text.
 inline constexpr const char* metrics_content_type

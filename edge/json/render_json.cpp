@@ -1,0 +1,72 @@
+#include "retrain/edge/render_json.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include <boost/json/value.hpp>
+
+namespace retrain::edge {
+
+namespace {
+
+namespace json = boost::json;
+
+// A JSON number, or null for values JSON cannot carry (NaN, infinities).
+json::value number(double x) {
+  if (!std::isfinite(x))
+    return nullptr;
+  return x;
+}
+
+} // namespace
+
+std::string iso_time(int64_t ns) {
+  if (ns <= 0)
+    return "";
+  auto secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3)
+      << std::setfill('0') << (ns / 1'000'000) % 1000 << 'Z';
+  return out.str();
+}
+
+json::object to_json(const model_status& m) {
+  json::array kinds;
+  for (auto& k : m.kinds)
+    kinds.push_back(json::object{{"kind", to_string(k.kind)},
+                                 {"strategy", k.strategy},
+                                 {"statistic", number(k.statistic)},
+                                 {"threshold", number(k.threshold)},
+                                 {"samples", k.samples},
+                                 {"state", k.state}});
+  return json::object{{"model", m.model},         {"state", m.state},
+                      {"events", m.events},       {"triggers", m.triggers},
+                      {"restarts", m.restarts},   {"lost", m.lost},
+                      {"kinds", std::move(kinds)}};
+}
+
+json::object to_json(const job_record& j) {
+  return json::object{{"id", j.id},
+                      {"model", j.model},
+                      {"state", to_string(j.state)},
+                      {"attempts", j.attempts},
+                      {"version", j.version},
+                      {"merged", j.merged},
+                      {"error", j.error},
+                      {"reason", j.reason},
+                      {"created", iso_time(j.created_at_ns)},
+                      {"updated", iso_time(j.updated_at_ns)}};
+}
+
+json::object to_json(const model_version& v) {
+  return json::object{
+    {"version", v.version}, {"parent", v.parent},
+    {"job_id", v.job_id},   {"created", iso_time(v.created_at_ns)},
+    {"reason", v.reason},   {"artifact", v.artifact}};
+}
+
+} // namespace retrain::edge

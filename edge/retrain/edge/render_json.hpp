@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "retrain/job_record.hpp"
+#include "retrain/model_status.hpp"
+#include "retrain/model_version.hpp"
+
+namespace retrain::edge {
+
+/// `ns` since the Unix epoch as ISO 8601 UTC with milliseconds
+/// (`2026-11-28T10:00:00.123Z`); empty for 0 or less.
+std::string iso_time(int64_t ns);
+
+/// One model as `retrain-ctl status --json` and `GET /v1/models` show it.
+boost::json::object to_json(const model_status& x);
+
+/// One job as `retrain-ctl jobs --json` and `GET /v1/jobs` show it.
+boost::json::object to_json(const job_record& x);
+
+/// One version as `retrain-ctl versions --json` and
+/// `GET /v1/lines/{line}/versions` show it.
+boost::json::object to_json(const model_version& x);
+
+/// Each element of [`first`, `last`) rendered with `to_json`.
+template <class Iterator>
+boost::json::array to_json_array(Iterator first, Iterator last) {
+  boost::json::array result;
+  result.reserve(static_cast<std::size_t>(last - first));
+  for (; first != last; ++first)
+    result.push_back(to_json(*first));
+  return result;
+}
+
+/// Each element of `xs` rendered with `to_json`.
+template <class T>
+boost::json::array to_json_array(const std::vector<T>& xs) {
+  return to_json_array(xs.begin(), xs.end());
+}
+
+} // namespace retrain::edge

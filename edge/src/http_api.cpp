@@ -1,0 +1,427 @@
+#include "retrain/edge/http_api.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+#include <spdlog/spdlog.h>
+
+#include "retrain/config_error.hpp"
+#include "retrain/core/model_id.hpp"
+#include "retrain/core/number.hpp"
+#include "retrain/edge/events_json.hpp"
+#include "retrain/edge/render_json.hpp"
+
+namespace retrain::edge {
+
+namespace {
+
+namespace json = boost::json;
+
+/// `limit` when a list request names none, and the most it may name.
+constexpr uint64_t default_limit = 100;
+constexpr uint64_t max_limit = 10'000;
+
+/// What `Retry-After` tells a producer that got 503.
+constexpr int retry_saturated_s = 1;
+constexpr int retry_draining_s = 5;
+constexpr int retry_unavailable_s = 2;
+
+http_response json_response(const json::value& body, int status = 200) {
+  http_response res;
+  res.status = status;
+  res.body = json::serialize(body);
+  return res;
+}
+
+http_response not_served(std::string_view what, std::string_view role) {
+  return error_response(404, "not_served_here",
+                        std::string{what} + " is served by nodes with role "
+                          + std::string{role}
+                          + "; ask the HTTP port of such a node");
+}
+
+// The stable code of an error from an actor: the `ec` name for ours.
+std::string code_of(const caf::error& err) {
+  if (err.category() == caf::atom("retrain"))
+    return to_string(static_cast<ec>(err.code()));
+  return "error";
+}
+
+// The answer to a request an actor did not answer.
+http_response unavailable(caf::actor_system& sys, const caf::error& err) {
+  if (err == ec::draining)
+    return error_response(503, "draining", error_text(err), retry_draining_s);
+  auto what = err == caf::sec::request_timeout
+                ? std::string{"the node did not answer within "
+                              "retrain.request-timeout"}
+                : "the node cannot answer now: " + sys.render(err);
+  return error_response(503, "unavailable", what, retry_unavailable_s);
+}
+
+// Asks `handle` and waits for the answer on this (non-CAF) thread; the
+// answer, or the error response to send instead.
+template <class T, class Handle, class... Ts>
+std::optional<T> ask(caf::actor_system& sys, std::chrono::milliseconds timeout,
+                     const Handle& handle, http_response& failed, Ts&&... xs) {
+  std::optional<T> result;
+  caf::scoped_actor self{sys};
+  self->request(handle, timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) {
+               if (err == ec::invalid_model_line || err == ec::invalid_model_id)
+                 failed = error_response(400, code_of(err), error_text(err));
+               else
+                 failed = unavailable(sys, err);
+             });
+  return result;
+}
+
+/// A page of a list: `offset` and `limit` from the query.
+struct page {
+  uint64_t offset = 0;
+  uint64_t limit = default_limit;
+};
+
+// Reads `offset` and `limit`; the 400 answer instead when they are bad.
+std::optional<page> read_page(const http_request& req, http_response& bad) {
+  page result;
+  if (auto limit = req.param("limit")) {
+    auto n = core::parse_whole(*limit, max_limit);
+    if (!n || *n == 0) {
+      bad = error_response(400, "invalid_parameter",
+                           "limit must be a whole number in [1, "
+                             + std::to_string(max_limit) + "]");
+      return std::nullopt;
+    }
+    result.limit = *n;
+  }
+  if (auto offset = req.param("offset")) {
+    auto n = core::parse_whole(*offset);
+    if (!n) {
+      bad = error_response(400, "invalid_parameter",
+                           "offset must be a whole number >= 0");
+      return std::nullopt;
+    }
+    result.offset = *n;
+  }
+  return result;
+}
+
+// `{"total": N, "offset": O, "limit": L, NAME: [the page of xs]}`.
+template <class T>
+http_response
+page_of(const std::vector<T>& xs, const page& p, std::string_view name) {
+  auto first = std::min<uint64_t>(p.offset, xs.size());
+  auto last = std::min<uint64_t>(first + p.limit, xs.size());
+  json::object doc{
+    {"total", xs.size()}, {"offset", p.offset}, {"limit", p.limit}};
+  doc[name] = to_json_array(xs.begin() + static_cast<std::ptrdiff_t>(first),
+                            xs.begin() + static_cast<std::ptrdiff_t>(last));
+  return json_response(doc);
+}
+
+bool is_model_state(std::string_view x) {
+  return x == "watching" || x == "job-active" || x == "standing-down"
+         || x == "restarting" || x == "quarantined";
+}
+
+// Whether a file can be created in `dir` (a monitor node's storage).
+std::string probe_dir(const std::string& dir) {
+  auto path = dir + "/.readyz-probe";
+  auto fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                   0600);
+  if (fd < 0)
+    return "cannot create a file in " + dir + ": " + std::strerror(errno);
+  auto ok = ::write(fd, "ok\n", 3) == 3;
+  auto err = errno;
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (!ok)
+    return "cannot write to " + dir + ": " + std::strerror(err);
+  return "";
+}
+
+} // namespace
+
+uint32_t http_api::default_max_in_flight() {
+  return std::max(4u, 2 * std::thread::hardware_concurrency());
+}
+
+http_api::http_api(caf::actor_system& sys, const node_settings& cfg,
+                   api_handles handles)
+  : sys_(sys),
+    timeout_(cfg.request_timeout),
+    data_dir_(cfg.data_dir),
+    handles_(std::move(handles)),
+    max_in_flight_(default_max_in_flight()) {
+  // nop
+}
+
+http_api::~http_api() {
+  // Requests being served use this object: they finish first.
+  server_.stop();
+}
+
+void http_api::add_routes(http_server& server) {
+  auto bind = [this](http_response (http_api::*fn)(const http_request&)) {
+    return [this, fn](const http_request& req) { return (this->*fn)(req); };
+  };
+  server.add("POST", "/v1/events", bind(&http_api::post_events));
+  server.add("GET", "/v1/models", bind(&http_api::get_models));
+  server.add("GET", "/v1/models/", bind(&http_api::get_models));
+  server.add("GET", "/v1/jobs", bind(&http_api::get_jobs));
+  server.add("GET", "/v1/lines/", bind(&http_api::get_versions));
+  server.add("GET", "/healthz", bind(&http_api::get_healthz));
+  server.add("GET", "/readyz", bind(&http_api::get_readyz));
+}
+
+http_response http_api::post_events(const http_request& req) {
+  if (!handles_.ingest)
+    return not_served("POST /v1/events", "all or monitor");
+  if (draining_)
+    return error_response(503, "draining",
+                          "the node is shutting down (draining): send to "
+                          "another monitor node, or again once it is back",
+                          retry_draining_s);
+  auto parsed = parse_events(req.body);
+  if (!parsed.malformed.empty())
+    return error_response(400, "malformed", parsed.malformed);
+  batch_report report;
+  if (!parsed.batch.events.empty()) {
+    // Bounded: beyond it producers back off rather than pile up requests
+    // (and memory) in front of ingest.
+    if (in_flight_.fetch_add(1) >= max_in_flight_) {
+      --in_flight_;
+      return error_response(503, "saturated",
+                            "too many batches in flight ("
+                              + std::to_string(max_in_flight_)
+                              + "): send again after Retry-After",
+                            retry_saturated_s);
+    }
+    http_response failed;
+    auto answer = ask<batch_report>(sys_, timeout_, handles_.ingest, failed,
+                                    atom::explain::value,
+                                    std::move(parsed.batch));
+    --in_flight_;
+    if (!answer)
+      return failed;
+    report = std::move(*answer);
+  }
+  // Both lists are in index order: merge them, with ingest's indices
+  // mapped back into the body.
+  json::array rejects;
+  rejects.reserve(parsed.rejects.size() + report.rejects.size());
+  auto& mine = parsed.rejects;
+  auto& theirs = report.rejects;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  auto body_index = [&](const event_reject& r) {
+    return r.index < parsed.index.size() ? parsed.index[r.index] : r.index;
+  };
+  while (i < mine.size() || j < theirs.size()) {
+    if (j == theirs.size()
+        || (i < mine.size() && mine[i].index < body_index(theirs[j]))) {
+      rejects.push_back(json::object{{"index", mine[i].index},
+                                     {"code", mine[i].code},
+                                     {"reason", mine[i].reason}});
+      ++i;
+    } else {
+      rejects.push_back(json::object{{"index", body_index(theirs[j])},
+                                     {"code", code_of(theirs[j].reason)},
+                                     {"reason", error_text(theirs[j].reason)}});
+      ++j;
+    }
+  }
+  return json_response(
+    json::object{{"accepted", report.ack.accepted},
+                 {"rejected", parsed.rejects.size() + report.ack.rejected},
+                 {"rejects", std::move(rejects)}});
+}
+
+http_response http_api::get_models(const http_request& req) {
+  if (!handles_.ingest)
+    return not_served("GET /v1/models", "all or monitor");
+  http_response failed;
+  std::string_view prefix = "/v1/models/";
+  if (req.path.size() > prefix.size()) {
+    auto model = std::string{req.path.substr(prefix.size())};
+    if (auto err = core::check_model_id(model))
+      return error_response(400, "invalid_model_id", err.message);
+    auto found = ask<std::vector<model_status>>(
+      sys_, timeout_, handles_.ingest, failed, atom::status::value, model);
+    if (!found)
+      return failed;
+    auto i = std::find_if(found->begin(), found->end(),
+                          [&](auto& m) { return m.model == model; });
+    if (i == found->end())
+      return error_response(404, "unknown_model",
+                            "no monitor of " + model + " on this node");
+    return json_response(to_json(*i));
+  }
+  auto p = read_page(req, failed);
+  if (!p)
+    return failed;
+  auto state = req.param("state");
+  if (state && !is_model_state(*state))
+    return error_response(400, "invalid_parameter",
+                          "state must be one of watching, job-active, "
+                          "standing-down, restarting, quarantined");
+  std::optional<std::vector<model_status>> models;
+  if (auto line = req.param("line")) {
+    if (auto parsed = core::parse_model_line(*line); !parsed)
+      return error_response(400, "invalid_model_line", parsed.error().message);
+    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
+                                            failed, atom::status::value, *line);
+  } else {
+    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
+                                            failed, atom::status::value);
+  }
+  if (!models)
+    return failed;
+  if (state)
+    models->erase(std::remove_if(models->begin(), models->end(),
+                                 [&](auto& m) { return m.state != *state; }),
+                  models->end());
+  std::sort(models->begin(), models->end(),
+            [](auto& x, auto& y) { return x.model < y.model; });
+  return page_of(*models, *p, "models");
+}
+
+http_response http_api::get_jobs(const http_request& req) {
+  if (!handles_.coordinator)
+    return not_served("GET /v1/jobs", "all or coordinator");
+  http_response failed;
+  auto p = read_page(req, failed);
+  if (!p)
+    return failed;
+  auto line = req.param("line");
+  if (line)
+    if (auto parsed = core::parse_model_line(*line); !parsed)
+      return error_response(400, "invalid_model_line", parsed.error().message);
+  std::optional<job_state> state;
+  if (auto text = req.param("state")) {
+    state = parse_job_state(*text);
+    if (!state)
+      return error_response(400, "invalid_parameter",
+                            "state must be one of queued, running, "
+                            "succeeded, failed");
+  }
+  auto jobs = ask<std::vector<job_record>>(sys_, timeout_, handles_.coordinator,
+                                           failed, atom::jobs::value);
+  if (!jobs)
+    return failed;
+  jobs->erase(std::remove_if(jobs->begin(), jobs->end(),
+                             [&](auto& j) {
+                               return (line && j.line != *line)
+                                      || (state && j.state != *state);
+                             }),
+              jobs->end());
+  return page_of(*jobs, *p, "jobs");
+}
+
+http_response http_api::get_versions(const http_request& req) {
+  std::string_view prefix = "/v1/lines/";
+  std::string_view suffix = "/versions";
+  auto rest = req.path.substr(prefix.size());
+  if (rest.size() <= suffix.size()
+      || rest.substr(rest.size() - suffix.size()) != suffix)
+    return error_response(404, "not_found",
+                          "no endpoint at " + std::string{req.path}
+                            + " (GET /v1/lines/{line}/versions)");
+  if (!handles_.coordinator)
+    return not_served("GET /v1/lines/{line}/versions", "all or coordinator");
+  auto line = std::string{rest.substr(0, rest.size() - suffix.size())};
+  if (auto parsed = core::parse_model_line(line); !parsed)
+    return error_response(400, "invalid_model_line", parsed.error().message);
+  http_response failed;
+  auto versions = ask<std::vector<model_version>>(
+    sys_, timeout_, handles_.coordinator, failed, atom::versions::value, line);
+  if (!versions)
+    return failed;
+  return json_response(
+    json::object{{"line", line}, {"versions", to_json_array(*versions)}});
+}
+
+http_response http_api::get_healthz(const http_request&) {
+  return json_response(json::object{{"status", "alive"}});
+}
+
+http_response http_api::get_readyz(const http_request&) {
+  auto check = [](bool ok, std::string detail) {
+    return json::object{{"ok", ok}, {"detail", std::move(detail)}};
+  };
+  bool coordinator_ok = false;
+  std::string coordinator_detail;
+  bool storage_ok = false;
+  std::string storage_detail;
+  if (handles_.coordinator) {
+    http_response failed;
+    auto st = ask<coordinator_status>(sys_, timeout_, handles_.coordinator,
+                                      failed, atom::status::value);
+    coordinator_ok = st.has_value();
+    coordinator_detail = st ? "the coordinator runs on this node"
+                            : "the coordinator does not answer";
+    storage_ok = st && st->storage == "ok";
+    storage_detail = st ? "registry " + st->storage
+                        : "unknown: the coordinator does not answer";
+  } else if (handles_.link) {
+    http_response failed;
+    auto st = ask<link_status>(sys_, timeout_, handles_.link, failed,
+                               atom::status::value);
+    coordinator_ok = st && st->connected;
+    coordinator_detail = !st ? "the coordinator link does not answer"
+                         : st->connected
+                           ? "linked"
+                           : "not linked (" + std::to_string(st->held_triggers)
+                               + " triggers held)";
+  }
+  if (!handles_.coordinator) {
+    storage_detail = probe_dir(data_dir_);
+    storage_ok = storage_detail.empty();
+    if (storage_ok)
+      storage_detail = "data dir " + data_dir_ + " writable";
+  }
+  bool draining = draining_;
+  bool ready = coordinator_ok && storage_ok && !draining;
+  json::object doc{
+    {"ready", ready},
+    {"checks",
+     json::object{{"coordinator", check(coordinator_ok, coordinator_detail)},
+                  {"storage", check(storage_ok, storage_detail)},
+                  {"draining",
+                   check(!draining, draining ? "draining" : "not draining")}}}};
+  return json_response(doc, ready ? 200 : 503);
+}
+
+caf::expected<std::unique_ptr<http_api>>
+start_http(caf::actor_system& sys, const node_settings& cfg,
+           api_handles handles,
+           const std::function<void(http_server&)>& more_routes) {
+  if (!cfg.edge.http || (!handles.ingest && !handles.coordinator))
+    return std::unique_ptr<http_api>{};
+  auto api = std::make_unique<http_api>(sys, cfg, std::move(handles));
+  api->add_routes(api->server());
+  if (more_routes)
+    more_routes(api->server());
+  http_server::options opts;
+  opts.host = cfg.host;
+  opts.port = cfg.edge.http_port;
+  opts.max_body = cfg.edge.http_max_body;
+  opts.read_timeout = cfg.edge.http_read_timeout;
+  opts.max_connections = cfg.edge.http_max_connections;
+  if (auto err = api->server().start(opts))
+    return err;
+  spdlog::default_logger_raw()->info("retrain-node http listening on {}:{}",
+                                     cfg.host, api->server().port());
+  return api;
+}
+
+} // namespace retrain::edge
