@@ -84,4 +84,8 @@ using hello = caf::atom_constant<caf::atom("hello")>;
 /// node) what happened: a drift, a job transition, a registered version.
 using news = caf::atom_constant<caf::atom("news")>;
 
+/// The webhook sender's note to itself (and its timer): send the next
+/// delivery that is due.
+using deliver = caf::atom_constant<caf::atom("deliver")>;
+
 } // namespace retrain::atom
