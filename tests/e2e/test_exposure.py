@@ -8,7 +8,6 @@ ports and the open-file limit it raises at start, with real processes.
 import os
 import re
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_cluster  # noqa: E402  (the private CA of the TLS scenario)
@@ -132,13 +131,5 @@ class OpenFilesTest(NodeTestCase):
         self.assertEqual(node.stop(), 0)
 
 
-def main():
-    parser = test_node.argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    args, rest = parser.parse_known_args()
-    test_node.BIN_DIR = os.path.abspath(args.bin)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    test_node.main()  # --bin, then the tests of this file

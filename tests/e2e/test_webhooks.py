@@ -12,10 +12,8 @@ import hmac
 import http.server
 import json
 import os
-import re
 import sys
 import threading
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_node  # noqa: E402  (shared helpers: Node, ctl, wait_for, ...)
@@ -277,13 +275,5 @@ class UnsignedTest(WebhookTestCase):
         self.assertIn("retrain.webhooks is ignored", node.log_text())
 
 
-def main():
-    parser = test_node.argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    args, rest = parser.parse_known_args()
-    test_node.BIN_DIR = os.path.abspath(args.bin)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    test_node.main()  # --bin, then the tests of this file
