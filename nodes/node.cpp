@@ -26,6 +26,7 @@
 #include "retrain/ec.hpp"
 #include "retrain/edge/http_api.hpp"
 #include "retrain/edge/metrics.hpp"
+#include "retrain/edge/webhook.hpp"
 #include "retrain/ingest.hpp"
 #include "retrain/log.hpp"
 #include "retrain/process_runner.hpp"
@@ -206,8 +207,20 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     actors.push_back(caf::actor_cast<caf::actor>(handle));
   };
   dispatcher_actor coordinator;
+  // Webhooks leave from the coordinator, which sees every trigger and job.
+  auto webhook_counters = std::make_shared<edge::webhook_counters>();
+  news_actor webhooks;
   if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
-    auto coord = spawn_coordinator(sys, cfg.job, cfg.request_timeout);
+    if (!cfg.edge.webhooks.empty()) {
+      webhooks = edge::spawn_webhook(sys, cfg.edge, webhook_counters);
+      keep(webhooks);
+    }
+  } else if (!cfg.edge.webhooks.empty()) {
+    log().warn("retrain-node retrain.webhooks is ignored: webhooks are sent "
+               "by the node with the coordinator");
+  }
+  if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
+    auto coord = spawn_coordinator(sys, cfg.job, cfg.request_timeout, webhooks);
     if (!coord)
       return std::move(coord.error());
     keep(coord->registry);
@@ -278,8 +291,10 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
   }
-  edge::metric_sources metrics{targets.ingest, coordinator, targets.link,
-                               node_version(), cfg.edge.metrics_per_model};
+  edge::metric_sources metrics{
+    targets.ingest, coordinator,
+    targets.link,   webhooks ? webhook_counters : nullptr,
+    node_version(), cfg.edge.metrics_per_model};
   auto http = edge::start_http(
     sys, cfg, {targets.ingest, coordinator, targets.link},
     [&](edge::http_server& server) {

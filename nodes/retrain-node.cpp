@@ -1,10 +1,15 @@
 // retrain-node: runs the actors of one role (by default all of them).
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <string>
 #include <string_view>
+
+#include <sys/resource.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -16,9 +21,60 @@
 #include "node.hpp"
 #include "retrain/command_template.hpp"
 #include "retrain/ec.hpp"
+#include "retrain/exposure.hpp"
 #include "retrain/json_log.hpp"
 #include "retrain/node_config.hpp"
 #include "version.hpp"
+
+namespace {
+
+// Below this many descriptors a node with many producers or nodes runs out.
+constexpr rlim_t low_open_file_limit = 4096;
+
+// Raises the soft limit of open files to the hard limit: every producer
+// connection, node link and job log is a descriptor, and 1,100 idle
+// connections took both binary ports of a node at the usual soft 1,024.
+void raise_open_file_limit(spdlog::logger& logger) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    logger.warn("open-file limit unknown: {}", std::strerror(errno));
+    return;
+  }
+  auto before = lim.rlim_cur;
+  auto target = lim.rlim_max;
+  // An unlimited hard limit cannot be the soft one: the kernel caps open
+  // files at fs.nr_open.
+  if (target == RLIM_INFINITY) {
+    target = 1024 * 1024;
+    if (auto f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+      unsigned long long n = 0;
+      if (std::fscanf(f, "%llu", &n) == 1 && n > 0)
+        target = static_cast<rlim_t>(n);
+      std::fclose(f);
+    }
+  }
+  if (before < target) {
+    lim.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+      logger.warn("open-file limit stays {}: cannot raise it to {}: {}", before,
+                  target, std::strerror(errno));
+      return;
+    }
+    logger.info("open-file limit raised from {} to {}", before, target);
+  } else {
+    logger.info("open-file limit {} (the hard limit is {})", before,
+                lim.rlim_max == RLIM_INFINITY ? std::string{"unlimited"}
+                                              : std::to_string(lim.rlim_max));
+  }
+  if (target < low_open_file_limit)
+    logger.warn("open-file limit {} is low: every connection and job log "
+                "takes a descriptor; raise the hard limit to at least {} "
+                "(LimitNOFILE= in the systemd unit, ulimit -Hn, "
+                "/etc/security/limits.conf)",
+                target, low_open_file_limit);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   // The fence of a worker node is this program run again (`start_fence`).
@@ -81,6 +137,20 @@ int main(int argc, char** argv) {
                  "openssl.key and openssl.cafile\n";
     return 2;
   }
+  // The binary ports stay on loopback or behind mutual TLS unless told.
+  auto exposure = retrain::plaintext_exposure(*settings, tls_keys == 3);
+  if (!exposure.empty() && !settings->edge.allow_plaintext) {
+    logger->flush();
+    std::cerr << "retrain-node: " << exposure << ". "
+              << retrain::plaintext_advice << ".\n";
+    return 2;
+  }
+  if (!exposure.empty())
+    logger->warn("retrain-node {} (retrain.allow-plaintext): anyone "
+                 "who reaches these ports can make the node allocate "
+                 "without limit; keep them inside a trusted network",
+                 exposure);
+  raise_open_file_limit(*logger);
   try {
     caf::actor_system sys{cfg};
     if (auto err = retrain::run_node(sys, *settings)) {

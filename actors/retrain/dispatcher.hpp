@@ -117,6 +117,9 @@ struct dispatcher_state {
   bool recover_scheduled = false;
   /// The identity of the registry database.
   std::string identity;
+  /// Who hears of drifts, job transitions and versions (the webhook
+  /// sender), or none.
+  news_actor news;
 
   /// Triggers stored per transaction at most.
   static constexpr size_t max_group = 1000;
@@ -137,12 +140,14 @@ using dispatcher_self_actor = dispatcher_actor::extend<
   caf::reacts_to<atom::recover>>;
 
 /// Spawns work on enlisted workers. `store` holds the jobs; versions are
-/// registered through `registry`. Spawn it `detached`: it writes to
-/// SQLite on every transition.
+/// registered through `registry`; `news`, when set, hears of each drift,
+/// job transition and version once, fire-and-forget. Spawn it `detached`:
+/// it writes to SQLite on every transition.
 dispatcher_self_actor::behavior_type
 dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
            std::unique_ptr<job_store> store, registry_actor registry,
-           job_config config, std::chrono::milliseconds timeout);
+           job_config config, std::chrono::milliseconds timeout,
+           news_actor news);
 
 /// The actors of a coordinator.
 struct coordinator_actors {
@@ -155,8 +160,9 @@ struct coordinator_actors {
 /// detached with its own SQLite connection, so that disk waits never stall
 /// the scheduler. `timeout` bounds the dispatcher's requests. Fails with
 /// the store's error (e.g. `ec::storage_failure`) and spawns nothing.
+/// `news`, when set, hears what the dispatcher did (see `dispatcher`).
 caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
-                  std::chrono::milliseconds timeout);
+                  std::chrono::milliseconds timeout, news_actor news = {});
 
 } // namespace retrain

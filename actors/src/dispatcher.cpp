@@ -104,6 +104,14 @@ void announce(self_ptr self, const job_record& rec) {
     self->send(sub, update);
 }
 
+// Tells the observer, if any, what happened (never waits for it). Callers
+// send each event once: after the write that made it true.
+template <class... Ts>
+void tell(self_ptr self, const Ts&... xs) {
+  if (self->state.news)
+    self->send(self->state.news, atom::news::value, xs...);
+}
+
 // -- job transitions ----------------------------------------------------------
 
 // Hands ready jobs to idle workers.
@@ -136,6 +144,7 @@ void assign(self_ptr self) {
                job.record.attempts, to_string(addr));
     self->send(slot.handle, std::move(msg));
     announce(self, job.record);
+    tell(self, job.record);
   }
 }
 
@@ -161,6 +170,7 @@ bool finish(self_ptr self, uint64_t id, job_state state, std::string version,
   st.durations.observe(std::chrono::nanoseconds{job.record.updated_at_ns
                                                 - job.record.created_at_ns});
   announce(self, job.record);
+  tell(self, job.record);
   st.by_line.erase(job.record.line);
   st.jobs.erase(i);
   return true;
@@ -249,6 +259,7 @@ void on_registered(self_ptr self, uint64_t id, model_version& v) {
   log().info("{}#{} job {} {}: succeeded, registered {} {}",
              dispatcher_state::name, self->id(), id, st.jobs[id].record.model,
              v.line, v.version);
+  tell(self, v);
   finish_or_defer(self, id, job_state::succeeded, v.version, "");
   assign(self);
 }
@@ -596,6 +607,8 @@ void store_triggers(self_ptr self) {
         st.ready.push_back(rec.id);
         st.jobs[rec.id].record = rec;
         announce(self, rec);
+        tell(self, t, rec);
+        tell(self, rec);
         break;
       }
       case trigger_outcome::merged: {
@@ -607,6 +620,7 @@ void store_triggers(self_ptr self) {
         log().info("{}#{} trigger from {} merged into job {} ({} merged)",
                    dispatcher_state::name, self->id(), t.model, rec.id,
                    job.record.merged);
+        tell(self, t, job.record);
         break;
       }
       case trigger_outcome::repeated:
@@ -715,8 +729,10 @@ std::vector<line_state> resync(self_ptr self,
 dispatcher_self_actor::behavior_type
 dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
            std::unique_ptr<job_store> store, registry_actor registry,
-           job_config config, std::chrono::milliseconds timeout) {
+           job_config config, std::chrono::milliseconds timeout,
+           news_actor news) {
   auto& st = self->state;
+  st.news = std::move(news);
   st.store = std::move(store);
   st.registry = std::move(registry);
   st.retry_backoff = core::backoff{config.retry_delay, config.retry_cap};
@@ -804,7 +820,7 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
 
 caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
-                  std::chrono::milliseconds timeout) {
+                  std::chrono::milliseconds timeout, news_actor news) {
   auto versions = version_store::open(config.data_dir);
   if (!versions)
     return std::move(versions.error());
@@ -813,8 +829,9 @@ spawn_coordinator(caf::actor_system& sys, job_config config,
     return std::move(jobs.error());
   coordinator_actors result;
   result.registry = sys.spawn<caf::detached>(registry, std::move(*versions));
-  result.dispatcher = sys.spawn<caf::detached>(
-    dispatcher, std::move(*jobs), result.registry, std::move(config), timeout);
+  result.dispatcher
+    = sys.spawn<caf::detached>(dispatcher, std::move(*jobs), result.registry,
+                               std::move(config), timeout, std::move(news));
   return result;
 }
 

@@ -238,7 +238,8 @@ void node_config::declare_options() {
          "HTTP connections served at once; more wait to be accepted")
     .add(s.edge.webhooks, "webhooks",
          "URLs that get a JSON POST for each drift, job change and version, "
-         "e.g. [\"http://alerts:9000/retrain\"]")
+         "e.g. [\"http://alerts:9000/retrain\"]; sent by a node with the "
+         "coordinator")
     .add(s.edge.webhook_secret, "webhook-secret",
          "key of the X-Retrain-Signature HMAC-SHA256 of each webhook body; "
          "empty: unsigned")

@@ -198,6 +198,10 @@ scrape collect(caf::actor_system& sys, const metric_sources& sources,
       .receive(
         [&](coordinator_status& st) { result.coordinator = std::move(st); },
         failed);
+  if (auto& w = sources.webhooks)
+    result.webhooks = webhook_totals{w->queued.load(), w->delivered.load(),
+                                     w->retried.load(), w->failed.load(),
+                                     w->dropped.load()};
   if (sources.link)
     self->request(sources.link, timeout, atom::status::value)
       .receive([&](link_status& st) { result.link = st; }, failed);
@@ -238,6 +242,23 @@ std::string render(const scrape& x) {
               "Results of this node's workers not yet acknowledged by the "
               "coordinator",
               num(x.link->held_reports));
+  }
+  if (auto& w = x.webhooks) {
+    auto& f = out.add("retrain_webhook_deliveries_total",
+                      "Webhook deliveries (one per event and URL) that "
+                      "ended: delivered (2xx), failed (attempts used up) or "
+                      "dropped (the queue was full)",
+                      MetricType::Counter);
+    family_list::sample(f, num(w->delivered), {{"result", "delivered"}});
+    family_list::sample(f, num(w->failed), {{"result", "failed"}});
+    family_list::sample(f, num(w->dropped), {{"result", "dropped"}});
+    out.counter("retrain_webhook_retries_total",
+                "Webhook attempts that failed and are tried again",
+                num(w->retried));
+    auto ended = w->delivered + w->failed;
+    out.gauge("retrain_webhook_queue",
+              "Webhook deliveries waiting or being tried",
+              num(w->queued > ended ? w->queued - ended : 0));
   }
   if (!x.models.empty())
     add_models(out, x.models);

@@ -80,4 +80,12 @@ using lease = caf::atom_constant<caf::atom("lease")>;
 /// A node tells the coordinator which version of retrain it runs.
 using hello = caf::atom_constant<caf::atom("hello")>;
 
+/// The dispatcher tells its observer (the webhook sender of a coordinator
+/// node) what happened: a drift, a job transition, a registered version.
+using news = caf::atom_constant<caf::atom("news")>;
+
+/// The webhook sender's note to itself (and its timer): send the next
+/// delivery that is due.
+using deliver = caf::atom_constant<caf::atom("deliver")>;
+
 } // namespace retrain::atom

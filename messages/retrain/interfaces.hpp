@@ -49,6 +49,18 @@ using job_news_actor = caf::typed_actor<
   /// A job of a model line changed its state.
   caf::reacts_to<job_update>>;
 
+/// Takes what a coordinator did, for the world outside the cluster
+/// (webhooks). The dispatcher sends each fire-and-forget, once per event.
+using news_actor = caf::typed_actor<
+  /// A drift: a trigger the dispatcher took, with the job it made (state
+  /// `queued`) or merged into (`merged` counts it).
+  caf::reacts_to<atom::news, retrain_trigger, job_record>,
+  /// A job changed its state: queued (made), running (an attempt handed to
+  /// a worker), succeeded or failed (no attempts left).
+  caf::reacts_to<atom::news, job_record>,
+  /// A version was registered for a succeeded job.
+  caf::reacts_to<atom::news, model_version>>;
+
 /// Takes the state of model lines.
 using line_news_actor = caf::typed_actor<
   /// Whether a line has a job queued or running, and its latest registered

@@ -40,7 +40,8 @@ struct fixture : actor_fixture {
     auto jobs = job_store::open(dir.str());
     CAF_REQUIRE(versions && jobs);
     reg = sys.spawn(registry, std::move(*versions));
-    disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms);
+    disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms,
+                     news_actor{});
     worker_a = sys.spawn(fake_worker, jobs_a);
     drain();
   }
@@ -255,7 +256,8 @@ CAF_TEST(a restarted dispatcher resumes its jobs from the store) {
   cfg.data_dir = dir.str();
   auto store = job_store::open(dir.str());
   CAF_REQUIRE(store);
-  disp = sys.spawn(dispatcher, std::move(*store), reg, cfg, 10000ms);
+  disp = sys.spawn(dispatcher, std::move(*store), reg, cfg, 10000ms,
+                   news_actor{});
   drain();
   // The running job is queued again, and says so in the store.
   auto js = jobs();

@@ -39,7 +39,8 @@ struct fixture : actor_fixture {
     CAF_REQUIRE(versions && jobs);
     db_path = (*jobs)->path();
     reg = sys.spawn(registry, std::move(*versions));
-    disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms);
+    disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms,
+                     news_actor{});
     worker_a = sys.spawn(fake_worker, jobs_a);
     drain();
   }

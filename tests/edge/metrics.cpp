@@ -132,3 +132,17 @@ CAF_TEST(a node with a coordinator link shows what it holds) {
   CAF_CHECK(has_line(text, "retrain_held_triggers 3"));
   CAF_CHECK(has_line(text, "retrain_held_reports 1"));
 }
+
+CAF_TEST(webhook deliveries are counted by how they ended) {
+  auto x = sample();
+  x.webhooks = edge::webhook_totals{10, 6, 4, 1, 2};
+  auto text = edge::render(x);
+  CAF_CHECK(has_line(
+    text, R"(retrain_webhook_deliveries_total{result="delivered"} 6)"));
+  CAF_CHECK(
+    has_line(text, R"(retrain_webhook_deliveries_total{result="failed"} 1)"));
+  CAF_CHECK(
+    has_line(text, R"(retrain_webhook_deliveries_total{result="dropped"} 2)"));
+  CAF_CHECK(has_line(text, "retrain_webhook_retries_total 4"));
+  CAF_CHECK(has_line(text, "retrain_webhook_queue 3"));
+}

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,9 +10,19 @@
 #include <caf/actor_system.hpp>
 
 #include "retrain/edge/http_server.hpp"
+#include "retrain/edge/webhook.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain::edge {
+
+/// The webhook counters at one moment.
+struct webhook_totals {
+  uint64_t queued = 0;
+  uint64_t delivered = 0;
+  uint64_t retried = 0;
+  uint64_t failed = 0;
+  uint64_t dropped = 0;
+};
 
 /// What one scrape of `/metrics` read from the node's actors. A part is
 /// absent when the node does not run that role or its actor did not answer
@@ -25,6 +36,8 @@ struct scrape {
   std::optional<coordinator_status> coordinator;
   /// What the node's coordinator link holds (monitor and worker roles).
   std::optional<link_status> link;
+  /// Webhook deliveries, on a node that sends webhooks.
+  std::optional<webhook_totals> webhooks;
   /// Every model's status, with `retrain.metrics.per-model` only.
   std::vector<model_status> models;
   /// Whether every actor asked answered.
@@ -36,6 +49,8 @@ struct metric_sources {
   monitor_node_actor ingest;
   dispatcher_actor coordinator;
   link_status_actor link;
+  /// The counters of the webhook sender, or null without webhooks.
+  std::shared_ptr<const webhook_counters> webhooks;
   std::string version;
   bool per_model = false;
 };
