@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
     caf::error err;
     if (opt.mode == "local")
       err = run_local(sys, opt);
+    else if (opt.mode == "http")
+      err = run_http(opt);
     else if (opt.mode == "remote")
       err = run_remote(sys, opt);
     else

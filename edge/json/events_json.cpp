@@ -133,7 +133,10 @@ std::string describe(const json::error_code& ec, std::size_t at) {
 void parse_array(std::string_view body, parsed_events& out) {
   // Everything the document allocates comes from one arena, freed at once.
   json::monotonic_resource arena(body.size() * 2 + 1024);
+  // The constructor's resource is the parser's scratch space; the
+  // document's comes with reset().
   json::parser p{json::storage_ptr{&arena}};
+  p.reset(json::storage_ptr{&arena});
   json::error_code ec;
   // Parses one complete value (an incomplete one is an error) and says
   // where it ended.

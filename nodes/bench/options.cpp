@@ -12,13 +12,19 @@ const char* usage() {
          "                            [--batch B] [--in-flight W] [--rate R]\n"
          "       retrain-bench remote --node=HOST:PORT --models M --events N\n"
          "                            --kinds K [--batch B] [--in-flight W]\n"
+         "       retrain-bench http --url=http://HOST:PORT --models M --events "
+         "N\n"
+         "                          --kinds K [--batch B] [--clients C]\n"
          "       retrain-bench memory --models M\n"
          "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
          "        [--log-level LEVEL]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
-         "(memory: models=M rss_bytes=B bytes_per_model=P); with --rate,\n"
-         "local also appends p50_ms= and p99_ms=, how long events waited\n"
+         "(memory: models=M rss_bytes=B bytes_per_model=P; http: clients=C\n"
+         "batch=B instead of jobs and breaches; its clients send JSON bodies\n"
+         "built before the clock starts, on keep-alive connections); with\n"
+         "--rate, local also appends p50_ms= and p99_ms=, how long events "
+         "waited\n"
          "from their batch being made to being applied. breaches counts\n"
          "evaluations on the wrong side of the seed's thresholds; jobs counts\n"
          "retrain jobs the coordinator created (remote: triggers the monitors\n"
@@ -32,7 +38,8 @@ caf::error parse(int argc, char** argv, options& out) {
   if (argc < 2)
     return refuse("missing mode");
   out.mode = argv[1];
-  if (out.mode != "local" && out.mode != "remote" && out.mode != "memory")
+  if (out.mode != "local" && out.mode != "remote" && out.mode != "http"
+      && out.mode != "memory")
     return refuse("unknown mode '" + out.mode + "'");
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
@@ -79,6 +86,10 @@ caf::error parse(int argc, char** argv, options& out) {
       out.scheduler = value;
     else if (key == "node")
       out.node = value;
+    else if (key == "url")
+      out.url = value;
+    else if (key == "clients")
+      err = number(out.clients, 1);
     else if (key == "log-level")
       out.log_level = value;
     else
@@ -93,6 +104,8 @@ caf::error parse(int argc, char** argv, options& out) {
                   + out.scheduler + "'");
   if (out.mode == "remote" && out.node.empty())
     return refuse("remote needs --node=HOST:PORT");
+  if (out.mode == "http" && out.url.empty())
+    return refuse("http needs --url=http://HOST:PORT");
   return caf::none;
 }
 

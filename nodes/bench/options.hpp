@@ -11,7 +11,7 @@ namespace retrain::bench {
 
 /// What `retrain-bench` was asked to do.
 struct options {
-  /// `local`, `remote` or `memory`.
+  /// `local`, `remote`, `http` or `memory`.
   std::string mode;
   uint64_t models = 1000;
   uint64_t events = 5'000'000;
@@ -30,6 +30,10 @@ struct options {
   std::string scheduler = defaults::caf_settings::scheduler_policy;
   /// `HOST:PORT` of a monitor node's ingest actor (remote mode).
   std::string node;
+  /// `http://HOST:PORT` of a node's HTTP API (http mode).
+  std::string url;
+  /// Concurrent clients, one keep-alive connection each (http mode).
+  uint64_t clients = 1;
   /// spdlog level of the node's actors.
   std::string log_level = "warn";
 };

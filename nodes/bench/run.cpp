@@ -250,8 +250,8 @@ outcome produce(caf::actor_system& sys, const options& opt,
     ids = make_ids(opt.models);
   auto out = std::make_shared<outcome>();
   auto prod = sys.spawn(producer, opt, std::move(target),
-                        std::move(coordinator), std::move(link),
-                        std::move(ids), out);
+                        std::move(coordinator), std::move(link), std::move(ids),
+                        out);
   caf::scoped_actor self{sys};
   self->request(prod, caf::infinite, go_atom::value)
     .receive([](bool) {},

@@ -13,6 +13,10 @@ caf::error run_local(caf::actor_system& sys, const options& opt);
 /// `retrain-bench remote`: batches to a running monitor node.
 caf::error run_remote(caf::actor_system& sys, const options& opt);
 
+/// `retrain-bench http`: JSON batches to a running node's
+/// `POST /v1/events`.
+caf::error run_http(const options& opt);
+
 /// `retrain-bench memory`: RSS per monitored model.
 caf::error run_memory(caf::actor_system& sys, const options& opt);
 

@@ -27,7 +27,7 @@ class RoleNode(test_node.Node):
 
     def command(self):
         cmd = [binary("retrain-node"), f"--retrain.role={self.role}",
-               f"--retrain.data-dir={self.data_dir}"] + self.args
+               f"--retrain.data-dir={self.data_dir}", "--retrain.http-port=0"] + self.args
         if self.role == "monitor" and not any("ingest-port" in a for a in self.args):
             cmd.append("--retrain.ingest-port=0")
         return cmd

@@ -142,7 +142,8 @@ class Node:
         return [binary("retrain-node"),
                 f"--retrain.data-dir={self.data_dir}",
                 "--retrain.ingest-port=0",
-                "--retrain.coordinator-port=0"] + self.args
+                "--retrain.coordinator-port=0",
+                "--retrain.http-port=0"] + self.args
 
     def start(self):
         """Starts the node and waits until it says it is ready; the ports it
@@ -710,7 +711,7 @@ class PortInUseTest(NodeTestCase):
                 [binary("retrain-node"),
                  f"--retrain.data-dir={os.path.join(self.tmp, 'data')}",
                  f"--retrain.ingest-port={port}",
-                 "--retrain.coordinator-port=0"],
+                 "--retrain.coordinator-port=0", "--retrain.http-port=0"],
                 stdin=subprocess.DEVNULL, capture_output=True, text=True,
                 timeout=DEADLINE_S, start_new_session=True)
         self.assertEqual(res.returncode, 1, res.stderr)
@@ -1276,7 +1277,8 @@ class NodeConfigTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="retrain-e2e-")
         try:
             cmd = [binary("retrain-node"), f"--retrain.data-dir={tmp}/data",
-                   "--retrain.ingest-port=0", "--retrain.coordinator-port=0"] + list(args)
+                   "--retrain.ingest-port=0", "--retrain.coordinator-port=0",
+                   "--retrain.http-port=0"] + list(args)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True,
                                     start_new_session=True)
@@ -1354,7 +1356,8 @@ class NodeConfigTest(unittest.TestCase):
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = taken.getsockname()[1]
-            for key in ("retrain.ingest-port", "retrain.coordinator-port"):
+            for key in ("retrain.ingest-port", "retrain.coordinator-port",
+                        "retrain.http-port"):
                 code, text = self.run_node(f"--{key}={port}")
                 self.assertEqual(code, 1, f"{key}={port}: exit {code}\n{text}")
                 self.assertIn(str(port), text, key)

@@ -68,7 +68,7 @@ echo "built $client against $prefix"
 cd "$tmp"
 mkdir data
 "$node" --retrain.data-dir="$tmp/data" --retrain.ingest-port=0 \
-  --retrain.coordinator-port=0 2>"$tmp/node.log" &
+  --retrain.coordinator-port=0 --retrain.http-port=0 2>"$tmp/node.log" &
 node_pid=$!
 port=
 for _ in $(seq 300); do

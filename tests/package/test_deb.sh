@@ -106,7 +106,7 @@ fi
 # 5. A node from the packaged example configuration answers status.
 "$node" --config="$root/etc/retrain/all.ini" \
   --retrain.data-dir="$root/var/lib/retrain/all" \
-  --retrain.ingest-port=0 --retrain.coordinator-port=0 \
+  --retrain.ingest-port=0 --retrain.coordinator-port=0 --retrain.http-port=0 \
   >"$tmp/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 300); do
@@ -130,7 +130,7 @@ node_pid=
 for role in coordinator monitor worker; do
   "$node" --config="$root/etc/retrain/$role.ini" \
     --retrain.data-dir="$root/var/lib/retrain/$role" \
-    --retrain.ingest-port=0 --retrain.coordinator-port=0 \
+    --retrain.ingest-port=0 --retrain.coordinator-port=0 --retrain.http-port=0 \
     >"$tmp/$role.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 300); do
