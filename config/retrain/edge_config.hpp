@@ -18,7 +18,11 @@ namespace retrain {
 struct edge_config {
   /// Whether a node with ingest or the coordinator serves HTTP.
   bool http = true;
-  /// Port of the HTTP server, bound to `retrain.host`; 0 picks a free one.
+  /// Address of the HTTP server; empty: `retrain.host`. The HTTP port may
+  /// face producers outside the cluster while the binary ports stay on
+  /// loopback or a private network.
+  std::string http_host;
+  /// Port of the HTTP server; 0 picks a free one.
   uint16_t http_port = defaults::edge::http_port;
   /// Largest request body taken; larger ones get 413.
   uint64_t http_max_body = defaults::edge::http_max_body;

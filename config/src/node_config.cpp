@@ -228,6 +228,8 @@ void node_config::declare_options() {
     .add(s.edge.http, "http",
          "serve HTTP (events, API, /metrics, health) on a node with ingest "
          "or the coordinator")
+    .add(s.edge.http_host, "http-host",
+         "address of the HTTP server; empty: retrain.host")
     .add(s.edge.http_port, "http-port",
          "port of the HTTP server; 0 picks a free one")
     .add(s.edge.http_max_body, "http-max-body",

@@ -1,9 +1,8 @@
 #include "retrain/edge/render_json.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <ctime>
-#include <iomanip>
-#include <sstream>
 
 #include <boost/json/value.hpp>
 
@@ -22,16 +21,25 @@ json::value number(double x) {
 
 } // namespace
 
-std::string iso_time(int64_t ns) {
-  if (ns <= 0)
-    return "";
-  auto secs = static_cast<std::time_t>(ns / 1'000'000'000);
+std::string iso8601_utc(int64_t ns) {
+  auto secs = ns / 1'000'000'000;
+  auto ms = (ns % 1'000'000'000) / 1'000'000;
+  // Before 1970: round towards the past, as the seconds do.
+  if (ms < 0) {
+    ms += 1000;
+    --secs;
+  }
+  auto t = static_cast<std::time_t>(secs);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3)
-      << std::setfill('0') << (ns / 1'000'000) % 1000 << 'Z';
-  return out.str();
+  gmtime_r(&t, &tm);
+  char buf[40];
+  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+std::string iso_time(int64_t ns) {
+  return ns > 0 ? iso8601_utc(ns) : std::string{};
 }
 
 json::object to_json(const model_status& m) {

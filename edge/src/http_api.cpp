@@ -412,7 +412,7 @@ start_http(caf::actor_system& sys, const node_settings& cfg,
   if (more_routes)
     more_routes(api->server());
   http_server::options opts;
-  opts.host = cfg.host;
+  opts.host = cfg.edge.http_host.empty() ? cfg.host : cfg.edge.http_host;
   opts.port = cfg.edge.http_port;
   opts.max_body = cfg.edge.http_max_body;
   opts.read_timeout = cfg.edge.http_read_timeout;
@@ -420,7 +420,7 @@ start_http(caf::actor_system& sys, const node_settings& cfg,
   if (auto err = api->server().start(opts))
     return err;
   spdlog::default_logger_raw()->info("retrain-node http listening on {}:{}",
-                                     cfg.host, api->server().port());
+                                     opts.host, api->server().port());
   return api;
 }
 

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -116,23 +115,6 @@ std::string webhook_body(const webhook_notice& notice, std::string_view id) {
   for (auto& [key, value] : notice.fields)
     body[key] = value;
   return json::serialize(body);
-}
-
-std::string iso8601_utc(int64_t ns) {
-  auto secs = ns / 1'000'000'000;
-  auto ms = (ns % 1'000'000'000) / 1'000'000;
-  // Before 1970: round towards the past, as the seconds do.
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
 }
 
 std::string delivery_id(uint64_t hi, uint64_t lo) {

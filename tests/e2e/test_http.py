@@ -54,6 +54,15 @@ class Client:
     def get(self, path):
         return self.request("GET", path)
 
+    def get_text(self, path):
+        """Returns (status, headers, body text) of a GET that is no JSON."""
+        self.conn.request("GET", path)
+        res = self.conn.getresponse()
+        data = res.read()
+        if res.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+        return res.status, res, data.decode()
+
     def post(self, path, body):
         if not isinstance(body, (bytes, str)):
             body = json.dumps(body)
@@ -300,6 +309,18 @@ class ConcurrentClientsTest(HttpTestCase):
         wait_for("the node's counts", lambda: counts() == accepted_per_model)
         by_ctl = {m: s["events"] for m, s in self.status(node).items()}
         self.assertEqual(by_ctl, accepted_per_model)
+        # And /metrics counts the same events.
+        status, _, text = self.client(node).get_text("/metrics")
+        self.assertEqual(status, 200)
+        samples = {}
+        for line in text.splitlines():
+            m = re.match(r'^retrain_events_total\{(.*)\} (\S+)$', line)
+            if m:
+                samples[m.group(1)] = float(m.group(2))
+        accepted = sum(v for k, v in samples.items() if 'result="accepted"' in k)
+        self.assertEqual(accepted, totals["accepted"], text)
+        self.assertEqual(samples.get('reason="invalid_value",result="rejected"'),
+                         totals["rejected"], text)
 
 
 class ApiTest(HttpTestCase):
@@ -437,13 +458,22 @@ class PortTest(HttpTestCase):
     port."""
 
     def test_http_off(self):
-        port = free_closed_port()
-        # A boolean flag takes no value on the command line: off in a file.
         ini = self.write("node.ini", "[retrain]\nhttp=false\n")
-        node = self.start_node(f"--config-file={ini}", f"--retrain.http-port={port}")
-        self.assertNotIn("http listening", node.log_text())
-        with self.assertRaises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        for args in ([f"--config-file={ini}"], ["--retrain.http=false"]):
+            port = free_closed_port()
+            node = self.start_node(*args, f"--retrain.http-port={port}",
+                                   data_dir=os.path.join(self.tmp, args[0][2:8]))
+            self.assertNotIn("http listening", node.log_text())
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+    def test_http_host_apart_from_the_binary_ports(self):
+        # HTTP for producers on other machines, the binary ports on
+        # loopback: no TLS needed, the plaintext rule is about those.
+        node = self.start_http_node("--retrain.http-host=0.0.0.0")
+        self.assertIn(f"http listening on 0.0.0.0:{node.http_port}", node.log_text())
+        self.assertIn("ingest listening on 127.0.0.1:", node.log_text())
+        self.assertEqual(self.client(node).get("/healthz")[0], 200)
 
     def test_port_zero_is_logged(self):
         node = self.start_http_node()

@@ -12,8 +12,11 @@
 
 namespace retrain::edge {
 
-/// `ns` since the Unix epoch as ISO 8601 UTC with milliseconds
-/// (`2026-11-28T10:00:00.123Z`); empty for 0 or less.
+/// `ns` (Unix time) as ISO 8601 UTC with milliseconds
+/// (`2026-11-28T09:30:00.125Z`); times before 1970 round to the past.
+std::string iso8601_utc(int64_t ns);
+
+/// `iso8601_utc(ns)`, or empty for 0 or less (a time not set).
 std::string iso_time(int64_t ns);
 
 /// One model as `retrain-ctl status --json` and `GET /v1/models` show it.

@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "retrain/edge/render_json.hpp"
 #include "retrain/job_record.hpp"
 #include "retrain/model_version.hpp"
 #include "retrain/retrain_trigger.hpp"
@@ -43,9 +44,6 @@ webhook_notice version_notice(const model_version& version);
 /// The JSON body of delivery `id` of `notice`: `schema`, `event`, `id`,
 /// `time` (ISO 8601, UTC, milliseconds) and the notice's fields.
 std::string webhook_body(const webhook_notice& notice, std::string_view id);
-
-/// `ns` (Unix time) as `2026-11-28T09:30:00.125Z`.
-std::string iso8601_utc(int64_t ns);
 
 /// A random delivery id in the form of a version 4 UUID, from 128 random
 /// bits (`hi`, `lo`).
