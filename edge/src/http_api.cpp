@@ -206,14 +206,28 @@ http_response http_api::post_events(const http_request& req) {
                               + "): send again after Retry-After",
                             retry_saturated_s);
     }
-    http_response failed;
-    auto answer = ask<batch_report>(sys_, timeout_, handles_.ingest, failed,
-                                    atom::explain::value,
-                                    std::move(parsed.batch));
+    caf::error err;
+    {
+      caf::scoped_actor self{sys_};
+      self
+        ->request(handles_.ingest, timeout_, atom::explain::value,
+                  std::move(parsed.batch))
+        .receive([&](batch_report& x) { report = std::move(x); },
+                 [&](caf::error& x) { err = std::move(x); });
+    }
     --in_flight_;
-    if (!answer)
-      return failed;
-    report = std::move(*answer);
+    // A draining node took nothing: send again elsewhere or later. Any
+    // other failure (a timeout, a lost actor) may come after ingest took
+    // the batch: events travel at most once per hop, so the client must
+    // not take it for a refusal and send it blindly again.
+    if (err == ec::draining)
+      return unavailable(sys_, err);
+    if (err)
+      return error_response(504, "outcome_unknown",
+                            "the node did not confirm the batch ("
+                              + sys_.render(err)
+                              + "): it may or may not have been applied, "
+                                "and sending it again may apply it twice");
   }
   // Both lists are in index order: merge them, with ingest's indices
   // mapped back into the body.

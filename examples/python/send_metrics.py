@@ -16,7 +16,10 @@ format `retrain-ctl replay` reads):
 Events go in batches (a JSON array per `POST /v1/events`) over one
 keep-alive connection. A node that answers 503 (`saturated`, `draining`,
 `unavailable`) or cannot be reached is asked again after its `Retry-After`,
-with exponential backoff and jitter, up to `max_attempts` times. Every event
+with exponential backoff and jitter, up to `max_attempts` times. A batch
+whose outcome is unknown (504 `outcome_unknown`, or a connection that broke
+after the batch was sent) is not sent again: the node may have applied it,
+and events travel at most once. Every event
 the node refuses is reported with its index (and, for a CSV file, its line)
 and the reason; it is never retried, since it would be refused again.
 """
@@ -103,10 +106,13 @@ class MetricsSender:
         delay = 0.5
         for attempt in range(1, self.max_attempts + 1):
             wait = None
+            reused = self._conn is not None
+            sent = False
             try:
                 conn = self._connection()
                 conn.request("POST", self._path, body=body,
                              headers={"Content-Type": "application/json"})
+                sent = True
                 res = conn.getresponse()
                 data = res.read()
                 if res.getheader("Connection", "").lower() == "close":
@@ -114,6 +120,10 @@ class MetricsSender:
                 if res.status == 200:
                     return json.loads(data)
                 answer = _json_or_text(data)
+                if res.status == 504:
+                    # outcome_unknown: the node may have applied the batch;
+                    # events travel at most once, so it is not sent again.
+                    raise SendError(f"HTTP 504: {answer}")
                 if res.status != 503:
                     # 400 malformed, 413 too large, 404: sending it again
                     # changes nothing.
@@ -124,6 +134,17 @@ class MetricsSender:
             except (OSError, http.client.HTTPException) as e:
                 self.close()
                 why = f"{type(e).__name__}: {e}"
+                # A kept-alive connection the node closed while idle fails
+                # at once, before the node read anything: safe to send
+                # again. Any other break after the batch went out may come
+                # after the node took it.
+                stale = reused and isinstance(e, (http.client.RemoteDisconnected,
+                                                  ConnectionResetError,
+                                                  BrokenPipeError))
+                if sent and not stale:
+                    raise SendError(f"the connection broke after the batch was sent "
+                                    f"({why}): it may or may not have been applied, "
+                                    f"so it is not sent again")
             if attempt == self.max_attempts:
                 break
             # The node's Retry-After at least, growing with each attempt,

@@ -160,6 +160,24 @@ class EventsTest(HttpTestCase):
         self.assert_error(c.get("/v2/nothing"), 404, "not_found")
         self.assertEqual(c.get("/healthz")[0], 200)
 
+    def test_unconfirmed_batch_is_no_refusal(self):
+        # Ingest cannot confirm a large batch within 1 ms: the answer says
+        # the outcome is unknown (it may have been applied), never 503
+        # "send again", which could apply it twice.
+        node = self.start_http_node("--retrain.request-timeout=1ms")
+        c = self.client(node)
+        batch = [event(f"cv:m{i % 100}:1.0.0", 0.95) for i in range(20000)]
+        seen = set()
+        for _ in range(20):
+            status, _, doc = c.post("/v1/events", batch)
+            seen.add(status)
+            if status != 200:
+                self.assertEqual((status, doc["code"]), (504, "outcome_unknown"), doc)
+                self.assertIn("may or may not have been applied", doc["message"])
+            if 504 in seen:
+                break
+        self.assertIn(504, seen)
+
 
 class BodyLimitTest(HttpTestCase):
     """A body over retrain.http-max-body gets 413 and the node goes on."""
