@@ -6,14 +6,11 @@
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
 namespace {
-
-using detail::echo_limit;
-using detail::quoted;
 
 std::string_view trim(std::string_view str) {
   auto first = str.find_first_not_of(" \t");

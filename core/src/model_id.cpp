@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
@@ -14,8 +14,6 @@ bool is_part_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
          || c == '.' || c == '-';
 }
-
-using detail::quoted;
 
 // Checks project or name `part`, which starts at `offset` in the whole id.
 std::optional<std::string>

@@ -3,14 +3,11 @@
 #include <charconv>
 #include <system_error>
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
 namespace {
-
-using detail::echo_limit;
-using detail::quoted;
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
@@ -46,7 +46,7 @@ parse_number(std::string_view str, std::size_t& pos, std::string_view field,
     ++pos;
   }
   if (pos == first) {
-    auto found = pos < str.size() ? detail::quoted(str.substr(pos, 1))
+    auto found = pos < str.size() ? quoted(str.substr(pos, 1))
                                   : std::string{"end of input"};
     return refuse(
       at("expected " + std::string{field} + " number, found " + found, pos,
@@ -79,7 +79,7 @@ check_identifiers(std::string_view str, std::size_t first, std::size_t last,
       }
       begin = i + 1;
     } else if (!is_ident_char(str[i])) {
-      return at("invalid character " + detail::quoted(str.substr(i, 1)) + " in "
+      return at("invalid character " + quoted(str.substr(i, 1)) + " in "
                   + std::string{what} + " (allowed: [0-9A-Za-z-.])",
                 i, offset);
     }
@@ -178,7 +178,7 @@ expected<semver> parse_semver(std::string_view str, std::size_t offset) {
     result.build = std::string{str.substr(first, pos - first)};
   }
   if (pos != str.size())
-    return refuse(at("unexpected " + detail::quoted(str.substr(pos, 1))
+    return refuse(at("unexpected " + quoted(str.substr(pos, 1))
                        + " after patch (expected '-', '+' or end)",
                      pos, offset));
   return result;

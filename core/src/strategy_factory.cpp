@@ -12,7 +12,7 @@
 #include "retrain/core/number.hpp"
 #include "retrain/core/page_hinkley.hpp"
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
@@ -33,9 +33,6 @@ std::string join(const Range& xs, Name name) {
 } // namespace
 
 namespace {
-
-using detail::echo_limit;
-using detail::quoted;
 
 std::string show(double x) {
   std::ostringstream out;

@@ -1,13 +1,10 @@
 #include "retrain/core/strategy_spec.hpp"
 
-#include "quoted.hpp"
+#include "retrain/core/quoted.hpp"
 
 namespace retrain::core {
 
 namespace {
-
-using detail::echo_limit;
-using detail::quoted;
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'

@@ -7,6 +7,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 
+#include "retrain/core/quoted.hpp"
 #include "retrain/metric_kind.hpp"
 
 namespace retrain::edge {
@@ -14,15 +15,6 @@ namespace retrain::edge {
 namespace {
 
 namespace json = boost::json;
-
-/// Characters of a refused text quoted back at most.
-constexpr std::size_t echo_limit = 64;
-
-std::string echo(std::string_view text) {
-  if (text.size() <= echo_limit)
-    return "'" + std::string{text} + "'";
-  return "'" + std::string{text.substr(0, echo_limit)} + "...'";
-}
 
 std::string_view kind_of(const json::value& x) {
   switch (x.kind()) {
@@ -89,7 +81,8 @@ void take(const json::value& x, uint64_t index, parsed_events& out) {
   if (!parsed_kind)
     return refuse("invalid_metric_kind",
                   "unknown metric kind "
-                    + echo({kind_text.data(), kind_text.size()})
+                    + core::quoted({kind_text.data(), kind_text.size()},
+                                   core::echo_limit)
                     + " (known: " + std::string{metric_kind_names()} + ")");
   double number = 0;
   if (value->is_double())

@@ -16,6 +16,7 @@
 #include "retrain/config_error.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
+#include "retrain/core/quoted.hpp"
 #include "retrain/edge/events_json.hpp"
 #include "retrain/edge/render_json.hpp"
 
@@ -348,7 +349,8 @@ http_response http_api::get_versions(const http_request& req) {
   if (rest.size() <= suffix.size()
       || rest.substr(rest.size() - suffix.size()) != suffix)
     return error_response(404, "not_found",
-                          "no endpoint at " + std::string{req.path}
+                          "no endpoint at "
+                            + core::quoted(req.path, core::echo_limit)
                             + " (GET /v1/lines/{line}/versions)");
   if (!handles_.coordinator)
     return not_served("GET /v1/lines/{line}/versions", "all or coordinator");

@@ -16,6 +16,7 @@
 #include <civetweb.h>
 #include <spdlog/spdlog.h>
 
+#include "retrain/core/quoted.hpp"
 #include "retrain/ec.hpp"
 
 namespace retrain::edge {
@@ -346,7 +347,8 @@ http_response http_server::dispatch(const http_request& req) const {
                           std::string{req.method} + " is not allowed on "
                             + std::string{req.path});
   return error_response(404, "not_found",
-                        "no endpoint at " + std::string{req.path});
+                        "no endpoint at "
+                          + core::quoted(req.path, core::echo_limit));
 }
 
 int http_server::serve(mg_connection* conn) {

@@ -86,6 +86,24 @@ CAF_TEST(each malformed element is refused by its index with a code) {
   CAF_CHECK_NOT_EQUAL(x.rejects[7].reason.find("a string"), std::string::npos);
 }
 
+CAF_TEST(an unknown kind is echoed escaped and cut short) {
+  // A control byte (DEL) in the kind, as JSON may carry it raw: the reason
+  // goes to logs and terminals, so it is escaped.
+  auto x = parse_events("[{\"model\":\"cv:a:1.0.0\",\"kind\":\"f1_sc\x7fre\","
+                        "\"value\":0.9}]");
+  CAF_REQUIRE_EQUAL(x.rejects.size(), 1u);
+  CAF_CHECK_EQUAL(x.rejects[0].code, "invalid_metric_kind");
+  CAF_CHECK_NOT_EQUAL(x.rejects[0].reason.find("'f1_sc\\x7fre'"),
+                      std::string::npos);
+  auto long_kind = std::string(1000, 'k');
+  x = parse_events(R"([{"model":"cv:a:1.0.0","kind":")" + long_kind
+                   + R"(","value":0.9}])");
+  CAF_REQUIRE_EQUAL(x.rejects.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(x.rejects[0].reason.find("... (1000 bytes)"),
+                      std::string::npos);
+  CAF_CHECK_LESS(x.rejects[0].reason.size(), 200u);
+}
+
 CAF_TEST(a body that is not JSON at all is malformed as a whole) {
   CAF_CHECK_NOT_EQUAL(parse_events("").malformed, "");
   CAF_CHECK_NOT_EQUAL(parse_events(" \n ").malformed, "");

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace retrain::core::detail {
+namespace retrain::core {
 
 /// How many bytes of a refused field an error message shows: enough to
 /// recognize it, little enough that a reason about a 1 MiB field stays
@@ -40,4 +40,4 @@ inline std::string quoted(std::string_view str, std::size_t limit) {
          + " bytes)";
 }
 
-} // namespace retrain::core::detail
+} // namespace retrain::core
