@@ -58,17 +58,7 @@ void schedule_retry(self_ptr self) {
 // Raises the latest version of `line` this node knows to `version`.
 void note_latest(self_ptr self, const std::string& line,
                  const std::string& version) {
-  if (version.empty())
-    return;
-  auto v = core::parse_semver(version);
-  if (!v)
-    return;
-  auto& latest = self->state.latest;
-  auto i = latest.find(line);
-  if (i == latest.end())
-    latest.emplace(line, std::move(*v));
-  else if (core::compare(i->second, *v) < 0)
-    i->second = std::move(*v);
+  core::raise_version(self->state.latest, line, version);
 }
 
 // Tells the subscriber the state of `line`.

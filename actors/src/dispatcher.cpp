@@ -417,17 +417,7 @@ void hello(self_ptr self, std::string version) {
 // Raises the version of `line` that monitor nodes know to `version`.
 void note_floor(self_ptr self, const std::string& line,
                 const std::string& version) {
-  if (version.empty())
-    return;
-  auto v = core::parse_semver(version);
-  if (!v)
-    return;
-  auto& floor = self->state.floor;
-  auto i = floor.find(line);
-  if (i == floor.end())
-    floor.emplace(line, std::move(*v));
-  else if (core::compare(i->second, *v) < 0)
-    i->second = std::move(*v);
+  core::raise_version(self->state.floor, line, version);
 }
 
 caf::result<trigger_ack> on_trigger(self_ptr self, retrain_trigger& trigger) {

@@ -222,6 +222,24 @@ semver retrain_base(const std::optional<semver>& latest,
   return trigger;
 }
 
+bool raise_version(std::unordered_map<std::string, semver>& highest,
+                   const std::string& line, std::string_view version) {
+  if (version.empty())
+    return false;
+  auto v = parse_semver(version);
+  if (!v)
+    return false;
+  auto i = highest.find(line);
+  if (i == highest.end()) {
+    highest.emplace(line, std::move(*v));
+    return true;
+  }
+  if (compare(i->second, *v) >= 0)
+    return false;
+  i->second = std::move(*v);
+  return true;
+}
+
 semver next_version(const semver& x) {
   return semver{x.major, x.minor, x.patch + 1, {}, {}};
 }

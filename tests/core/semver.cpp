@@ -72,6 +72,21 @@ CAF_TEST(a retrain starts from the newer of registered and deployed) {
                   "1.2.1+b.1");
 }
 
+CAF_TEST(the version of a line is only ever raised) {
+  std::unordered_map<std::string, semver> highest;
+  CAF_CHECK(raise_version(highest, "cv:a", "1.2.0"));
+  CAF_CHECK(!raise_version(highest, "cv:a", "1.1.9"));
+  CAF_CHECK(!raise_version(highest, "cv:a", "1.2.0"));
+  CAF_CHECK(!raise_version(highest, "cv:a", ""));
+  CAF_CHECK(!raise_version(highest, "cv:a", "not a version"));
+  CAF_CHECK_EQUAL(to_string(highest.at("cv:a")), "1.2.0");
+  CAF_CHECK(raise_version(highest, "cv:a", "1.10.0"));
+  CAF_CHECK_EQUAL(to_string(highest.at("cv:a")), "1.10.0");
+  CAF_CHECK(raise_version(highest, "cv:b", "0.1.0-rc.1"));
+  CAF_CHECK(raise_version(highest, "cv:b", "0.1.0"));
+  CAF_CHECK_EQUAL(highest.size(), 2u);
+}
+
 CAF_TEST(errors name the field and column) {
   CAF_CHECK_EQUAL(error_of(""),
                   "empty version (expected MAJOR.MINOR.PATCH, e.g. 1.2.0)");

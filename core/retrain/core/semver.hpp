@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "retrain/core/expected.hpp"
 
@@ -47,6 +48,12 @@ semver next_version(const semver& x);
 /// deployed at a newer version than any registered (`latest` 1.0.1 and
 /// trigger 2.0.0 give 2.0.0, so the retrain registers 2.0.1).
 semver retrain_base(const std::optional<semver>& latest, const semver& trigger);
+
+/// Keeps in `highest` the higher of what it holds for `line` and
+/// `version`; an empty or malformed `version` changes nothing. Returns
+/// whether it raised the line (or added it).
+bool raise_version(std::unordered_map<std::string, semver>& highest,
+                   const std::string& line, std::string_view version);
 
 inline bool operator<(const semver& x, const semver& y) noexcept {
   return compare(x, y) < 0;
