@@ -28,6 +28,10 @@ commands:
                              monitored models (or only MODEL, or every
                              version of LINE): per kind statistic, samples,
                              state
+  forget MODEL|LINE          forget a model (or every version of LINE) on
+                             the node at once: its monitor stops and its
+                             state goes; a later event starts it fresh;
+                             prints how many models were forgotten
   jobs                       retrain jobs: id, model, state, attempts, version
   versions LINE              registered versions of <project>:<name>
   backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
@@ -117,6 +121,8 @@ int main(int argc, char** argv) {
     return run_replay(opts, args, std::cout, std::cerr);
   if (command == "status")
     return run_status(opts, args, std::cout, std::cerr);
+  if (command == "forget")
+    return run_forget(opts, args, std::cout, std::cerr);
   if (command == "jobs")
     return run_jobs(opts, args, std::cout, std::cerr);
   if (command == "versions")

@@ -40,6 +40,10 @@ struct monitor_start {
   std::optional<core::semver> latest;
   /// Whether the line has a job queued or running.
   bool line_busy = false;
+  /// Whether the snapshot's line state is current (the monitor was
+  /// passivated and the supervisor kept its snapshot up to date with line
+  /// news): then it counts, not only `line_busy`.
+  bool resume = false;
 };
 
 /// State of one monitor: one strategy per watched metric kind of one model.

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
@@ -42,11 +43,18 @@ struct model_trouble {
   uint32_t restarts = 0;
 };
 
-/// One model id the supervisor knows. Kept small (112 bytes with
+/// One model id the supervisor knows. Kept small (120 bytes with
 /// libstdc++): a node holds one per model, for good.
+///
+/// ```
+///   running --idle-timeout--> passivating --final snapshot, down--> passivated
+///      ^                          | (events meanwhile wait)             |
+///      +------ next event: started again from the snapshot -------------+
+///   running --too many crashes--> quarantined
+/// ```
 struct monitored_model {
   std::string model;
-  /// The running monitor; null while quarantined.
+  /// The running monitor; null while quarantined or passivated.
   monitor_actor handle;
   /// Its last snapshot, serialized (a few dozen bytes), to restart from.
   std::vector<char> snapshot;
@@ -58,9 +66,22 @@ struct monitored_model {
   std::unique_ptr<model_trouble> trouble;
   /// Where this model's held events are in the run batcher.
   run_batcher::position run;
+  /// When the model's last event came (the actor clock).
+  caf::actor_clock::time_point last_event;
   /// The next model of the same line, a slot in `supervisor_state::models`.
   uint32_t next_in_line = core::slot_index::npos;
   bool quarantined = false;
+  /// Stopped while idle, waiting for its final snapshot and exit.
+  bool passivating = false;
+  /// Stopped while idle: only its snapshot is kept until its next event.
+  bool passivated = false;
+  /// Line news came while passivating: the final snapshot may predate it.
+  bool news_while_stopping = false;
+
+  /// Whether a monitor runs that takes events and questions.
+  bool running() const noexcept {
+    return handle && !passivating;
+  }
 
   /// The trouble record, created on first use.
   model_trouble& troubles(const monitor_config& config) {
@@ -92,8 +113,10 @@ struct supervisor_state {
 
   monitor_config config;
   std::shared_ptr<const monitor_setup> setup;
-  /// Every model seen, by slot; entries never go away.
+  /// Every model seen, by slot; a forgotten model leaves an empty entry
+  /// (no `model`) whose slot the next new model takes.
   std::deque<monitored_model> models;
+  std::vector<uint32_t> free_slots;
   /// Slots by model id, by line (the first model of each line; the others
   /// chain through `next_in_line`) and by the actor id of the running
   /// monitor.
@@ -114,6 +137,24 @@ struct supervisor_state {
 
   /// Which monitors to ask for snapshots next.
   snapshot_sweep sweep;
+
+  /// Runs that came for models while their monitor was passivating: they
+  /// go to the monitor started again once the old one is down.
+  std::unordered_map<uint32_t, std::vector<metric_run>> waking;
+  /// Whether the idle scan's timer runs.
+  bool idle_scan_scheduled = false;
+  /// Monitors running now, and models passivated now.
+  uint64_t running = 0;
+  uint64_t passivated = 0;
+  /// Events refused for the model cap, and models forgotten, since the
+  /// start.
+  uint64_t refused_too_many = 0;
+  uint64_t forgotten = 0;
+
+  /// Models known now.
+  std::size_t model_count() const noexcept {
+    return models.size() - free_slots.size();
+  }
 
   /// Events routed to monitors, by metric kind, and events refused, since
   /// the start (for `/metrics`).
@@ -138,7 +179,10 @@ using supervisor_self_actor = supervisor_actor::extend<
   /// Timer: send the runs of events held for `flush-interval`.
   caf::reacts_to<atom::tick>,
   /// Timer: ask the monitors that changed for snapshots.
-  caf::reacts_to<atom::sweep>>;
+  caf::reacts_to<atom::sweep>,
+  /// Timer: stop the monitors idle for `idle-timeout` and forget the models
+  /// idle for `expire-after`.
+  caf::reacts_to<atom::passivate>>;
 
 /// Spawns and supervises monitors; sends triggers to `link` and subscribes
 /// there to line news.

@@ -92,6 +92,10 @@ monitor_snapshot monitor_state::snapshot() const {
   result.breaches = breaches;
   result.standing_down = standing_down;
   result.line_busy = gate.busy();
+  result.fired = gate.has_fired();
+  result.fired_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         gate.fired_at().time_since_epoch())
+                         .count();
   // Sized once: a snapshot goes out every interval for every busy model.
   auto watched = static_cast<std::size_t>(
     std::count_if(strategies.begin(), strategies.end(),
@@ -145,6 +149,11 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     st.triggers = snap.triggers;
     st.breaches = snap.breaches;
     st.standing_down = snap.standing_down;
+    if (snap.fired)
+      st.gate.restore_fired(core::trigger_gate::time_point{
+        std::chrono::nanoseconds{snap.fired_at_ns}});
+    if (start.resume && snap.line_busy)
+      start.line_busy = true;
     // Kinds and strategies pair up by position; a snapshot that does not
     // (it came off the wire or from an older build) restores nothing.
     auto pairs = snap.kinds.size() == snap.strategies.size() ? snap.kinds.size()
@@ -162,6 +171,14 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
   if (start.latest)
     st.stand_down_for(*start.latest);
   st.gate.line_busy(start.line_busy);
+  // Asked to stop (passivation, or on purpose): the supervisor gets the
+  // final state first, so nothing applied is lost.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    st.dirty = false;
+    st.tell_supervisor(self, st.snapshot());
+    self->quit(std::move(msg.reason));
+  });
   return {
     [=](metric_run& run) {
       auto& st = self->state;

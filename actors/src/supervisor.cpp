@@ -116,14 +116,18 @@ void keep_snapshot(self_ptr self, monitor_snapshot& snap) {
 
 // -- monitors -----------------------------------------------------------------
 
-// Spawns the monitor of `slot`, from its snapshot if it has one.
-void spawn_monitor(self_ptr self, uint32_t slot) {
+void schedule_idle_scan(self_ptr self);
+
+// Spawns the monitor of `slot`, from its snapshot if it has one. With
+// `resume`, the snapshot is a passivated monitor's, line state included.
+void spawn_monitor(self_ptr self, uint32_t slot, bool resume = false) {
   auto& st = self->state;
   auto& entry = st.models[slot];
   monitor_start start;
   start.model = entry.model;
   start.setup = st.setup;
   start.snapshot = deserialize(self, entry);
+  start.resume = resume;
   if (!st.latest.empty() || !st.busy_lines.empty()) {
     auto line = std::string{core::model_line_of(entry.model)};
     if (auto i = st.latest.find(line); i != st.latest.end())
@@ -135,19 +139,41 @@ void spawn_monitor(self_ptr self, uint32_t slot) {
   self->monitor(entry.handle);
   st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
   entry.sent = entry.snapshot_events;
+  ++st.running;
+  schedule_idle_scan(self);
 }
 
+// Starts the monitor of a passivated model again from its snapshot.
+void wake(self_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  st.models[slot].passivated = false;
+  --st.passivated;
+  spawn_monitor(self, slot, true);
+}
+
+// What `find_or_spawn` returns for a new id past `max-models`.
+constexpr uint32_t over_cap = core::slot_index::npos - 1;
+
 // Finds or creates the entry of `model`; `npos` if the id is malformed
-// (ingest checks ids, so this only guards against direct senders).
+// (ingest checks ids, so this only guards against direct senders),
+// `over_cap` if the node has `max-models` models already.
 uint32_t find_or_spawn(self_ptr self, const std::string& model) {
   auto& st = self->state;
   if (auto slot = st.find(model); slot != core::slot_index::npos)
     return slot;
   if (core::check_model_id(model))
     return core::slot_index::npos;
-  auto slot = static_cast<uint32_t>(st.models.size());
-  st.models.emplace_back();
-  auto& entry = st.models.back();
+  if (st.model_count() >= st.config.max_models)
+    return over_cap;
+  uint32_t slot;
+  if (st.free_slots.empty()) {
+    slot = static_cast<uint32_t>(st.models.size());
+    st.models.emplace_back();
+  } else {
+    slot = st.free_slots.back();
+    st.free_slots.pop_back();
+  }
+  auto& entry = st.models[slot];
   entry.model = model;
   st.by_model.insert(core::hash_key(model), slot);
   auto line = core::model_line_of(model);
@@ -160,6 +186,17 @@ uint32_t find_or_spawn(self_ptr self, const std::string& model) {
   }
   spawn_monitor(self, slot);
   return slot;
+}
+
+// Sets the line state a passivated model starts again with (its standing
+// down follows from the latest version when it starts).
+void set_line_busy(self_ptr self, monitored_model& entry, bool busy) {
+  auto snap = deserialize(self, entry);
+  if (!snap || snap->line_busy == busy)
+    return;
+  snap->line_busy = busy;
+  snap->model.clear(); // the entry has it
+  entry.snapshot = serialize(self, *snap);
 }
 
 // Records the state of a line and tells the monitors of that line.
@@ -178,28 +215,33 @@ void apply_line_state(self_ptr self, line_state& x) {
   }
   for (auto slot = st.first_of_line(x.line); slot != core::slot_index::npos;
        slot = st.models[slot].next_in_line) {
-    if (st.models[slot].handle) {
-      self->send(st.models[slot].handle, x);
+    auto& entry = st.models[slot];
+    if (entry.running()) {
+      self->send(entry.handle, x);
       mark_changed(self, slot);
+    } else if (entry.passivating) {
+      entry.news_while_stopping = true;
+    } else if (entry.passivated) {
+      set_line_busy(self, entry, x.busy);
     }
   }
 }
 
 // -- questions to every monitor -----------------------------------------------
 
-// How each question is put, answered and summed up. A quarantined model
-// answers from its last snapshot.
+// How each question is put, answered and summed up. A quarantined or
+// passivated model answers from its last snapshot.
 struct stats_query {
   using result_type = monitor_stats;
   using atom_type = atom::stats;
   static monitor_rounds<monitor_stats>& rounds(supervisor_state& st) {
     return st.stats;
   }
-  static monitor_stats of_quarantined(self_ptr self,
-                                      const monitored_model& entry) {
+  static monitor_stats of_stored(self_ptr self, const monitored_model& entry) {
     monitor_stats result;
     result.models = 1;
-    result.quarantined = 1;
+    result.quarantined = entry.quarantined ? 1 : 0;
+    result.passivated = entry.passivated ? 1 : 0;
     if (auto snap = deserialize(self, entry)) {
       result.events = snap->events;
       result.triggers = snap->triggers;
@@ -214,15 +256,19 @@ struct stats_query {
     totals.triggers += ms.triggers;
     totals.breaches += ms.breaches;
     totals.quarantined += ms.quarantined;
+    totals.passivated += ms.passivated;
   }
   // What the supervisor itself counts.
   static void complete(const supervisor_state& st, monitor_stats& totals) {
+    totals.forgotten = st.forgotten;
     totals.accepted.assign(st.accepted.begin(), st.accepted.end());
     totals.rejected.clear();
     if (st.refused_quarantined > 0)
       totals.rejected[to_string(ec::quarantined)] = st.refused_quarantined;
     if (st.refused_invalid_id > 0)
       totals.rejected[to_string(ec::invalid_model_id)] = st.refused_invalid_id;
+    if (st.refused_too_many > 0)
+      totals.rejected[to_string(ec::too_many_models)] = st.refused_too_many;
   }
 };
 
@@ -232,11 +278,10 @@ struct status_query {
   static monitor_rounds<result_type>& rounds(supervisor_state& st) {
     return st.status;
   }
-  static model_status of_quarantined(self_ptr self,
-                                     const monitored_model& entry) {
+  static model_status of_stored(self_ptr self, const monitored_model& entry) {
     model_status result;
     result.model = entry.model;
-    result.state = "quarantined";
+    result.state = entry.quarantined ? "quarantined" : "passivated";
     if (auto snap = deserialize(self, entry)) {
       result.events = snap->events;
       result.triggers = snap->triggers;
@@ -273,17 +318,23 @@ void finish_round(self_ptr self) {
 }
 
 // Puts the question of the round under way to the monitor of `slot`, or
-// answers it from the snapshot of a quarantined model.
+// answers it from the snapshot of a quarantined or passivated model. A
+// passivating monitor answers nothing more: the round waits for it to go
+// down (`on_replaced`).
 template <class Query>
 void ask(self_ptr self, uint32_t slot) {
   auto& entry = self->state.models[slot];
   auto& rounds = Query::rounds(self->state);
-  if (entry.handle) {
+  if (entry.running()) {
     rounds.await(slot);
     self->send(entry.handle, typename Query::atom_type{});
+  } else if (entry.passivating) {
+    rounds.await(slot);
+  } else if (entry.model.empty()) {
+    rounds.settle(slot); // forgotten
   } else {
     rounds.settle(slot);
-    Query::add(entry, Query::of_quarantined(self, entry), rounds.result());
+    Query::add(entry, Query::of_stored(self, entry), rounds.result());
   }
 }
 
@@ -335,9 +386,10 @@ void on_replaced(self_ptr self, uint32_t slot) {
   finish_round<Query>(self);
 }
 
-// The status of one model or of every model of one line.
-caf::result<std::vector<model_status>> status_of(self_ptr self,
-                                                 const std::string& which) {
+// The slots of one model (a model id) or of every model of one line;
+// `invalid_model_line` if `which` is neither.
+caf::expected<std::vector<uint32_t>> slots_of(self_ptr self,
+                                              const std::string& which) {
   auto& st = self->state;
   std::vector<uint32_t> slots;
   if (!core::check_model_id(which)) {
@@ -354,10 +406,173 @@ caf::result<std::vector<model_status>> status_of(self_ptr self,
                                "(<project>:<name>:<semver>) nor a model line "
                                "(<project>:<name>)");
   }
-  return ask_monitors<status_query>(self, std::move(slots));
+  return slots;
+}
+
+// The status of one model or of every model of one line.
+caf::result<std::vector<model_status>> status_of(self_ptr self,
+                                                 const std::string& which) {
+  auto slots = slots_of(self, which);
+  if (!slots)
+    return std::move(slots.error());
+  return ask_monitors<status_query>(self, std::move(*slots));
 }
 
 // -- crashes ------------------------------------------------------------------
+
+void send_run(self_ptr self, uint32_t slot, metric_run&& run);
+
+// The monitor of `slot` stopped after its final snapshot: the model stays
+// passivated, or starts again at once if events came meanwhile.
+void on_passivated(self_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  auto& entry = st.models[slot];
+  entry.passivating = false;
+  if (entry.news_while_stopping) {
+    entry.news_while_stopping = false;
+    auto line = std::string{core::model_line_of(entry.model)};
+    set_line_busy(self, entry, st.busy_lines.count(line) > 0);
+  }
+  if (auto i = st.waking.find(slot); i != st.waking.end()) {
+    auto runs = std::move(i->second);
+    st.waking.erase(i);
+    spawn_monitor(self, slot, true);
+    for (auto& run : runs)
+      send_run(self, slot, std::move(run));
+  } else {
+    entry.passivated = true;
+    ++st.passivated;
+    log().debug("{}#{} {}: passivated after {} ms without events",
+                supervisor_state::name, self->id(), entry.model,
+                st.config.idle_timeout.count());
+  }
+  on_replaced<stats_query>(self, slot);
+  on_replaced<status_query>(self, slot);
+}
+
+// Forgets the model of `slot`: its monitor (if any) stops, its snapshot
+// and entry go, a round waiting for it no longer does. A later event
+// starts it fresh.
+template <class Query>
+void unwait(self_ptr self, uint32_t slot) {
+  if (Query::rounds(self->state).settle(slot))
+    finish_round<Query>(self);
+}
+
+void forget(self_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  auto& entry = st.models[slot];
+  if (entry.handle) {
+    st.by_actor.erase(core::hash_key(entry.handle.id()), slot);
+    self->demonitor(entry.handle.address());
+    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+    --st.running;
+  }
+  if (entry.passivated)
+    --st.passivated;
+  st.by_model.erase(core::hash_key(entry.model), slot);
+  auto line = core::model_line_of(entry.model);
+  auto head = st.first_of_line(line);
+  if (head == slot) {
+    st.by_line.erase(core::hash_key(line), slot);
+    if (entry.next_in_line != core::slot_index::npos)
+      st.by_line.insert(core::hash_key(line), entry.next_in_line);
+  } else {
+    for (auto i = head; i != core::slot_index::npos;
+         i = st.models[i].next_in_line) {
+      if (st.models[i].next_in_line == slot) {
+        st.models[i].next_in_line = entry.next_in_line;
+        break;
+      }
+    }
+  }
+  st.waking.erase(slot);
+  log().debug("{}#{} {}: forgotten", supervisor_state::name, self->id(),
+              entry.model);
+  entry = monitored_model{};
+  st.free_slots.push_back(slot);
+  ++st.forgotten;
+  unwait<stats_query>(self, slot);
+  unwait<status_query>(self, slot);
+}
+
+// Forgets one model or every model of a line, on request.
+caf::result<uint64_t> forget_now(self_ptr self, const std::string& which) {
+  auto slots = slots_of(self, which);
+  if (!slots)
+    return std::move(slots.error());
+  // Held events of a forgotten model must not reach a later one in its slot.
+  flush(self);
+  for (auto slot : *slots)
+    forget(self, slot);
+  log().info("{}#{} forgot {} models of {} on request", supervisor_state::name,
+             self->id(), slots->size(), which);
+  return static_cast<uint64_t>(slots->size());
+}
+
+// Stops the monitors without events for `idle-timeout`; each sends its
+// final snapshot before it goes down (`on_passivated`). Forgets the models
+// without events for `expire-after`. One timer per node, over every model,
+// as the snapshot sweep.
+void scan_idle(self_ptr self) {
+  auto& st = self->state;
+  st.idle_scan_scheduled = false;
+  // What is held goes out first, so a passivated monitor misses nothing.
+  flush(self);
+  auto now = self->clock().now();
+  uint64_t stopped = 0;
+  uint64_t forgotten = 0;
+  auto expire = st.config.expire_after;
+  for (uint32_t slot = 0; slot < st.models.size(); ++slot) {
+    auto& entry = st.models[slot];
+    if (entry.model.empty() || entry.passivating)
+      continue;
+    auto idle = now - entry.last_event;
+    if (expire.count() > 0 && idle >= expire) {
+      forget(self, slot);
+      ++forgotten;
+      continue;
+    }
+    if (!entry.running() || st.config.idle_timeout.count() <= 0
+        || idle < st.config.idle_timeout)
+      continue;
+    entry.passivating = true;
+    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+    ++stopped;
+  }
+  if (stopped > 0)
+    log().info("{}#{} passivating {} idle monitors", supervisor_state::name,
+               self->id(), stopped);
+  if (forgotten > 0)
+    log().info("{}#{} forgot {} models without events for {} ms ({} in all)",
+               supervisor_state::name, self->id(), forgotten, expire.count(),
+               st.forgotten);
+  schedule_idle_scan(self);
+}
+
+// Starts the idle scan's timer unless it runs or has nothing to do:
+// passivation is off or no monitor runs, and expiry is off or no model is
+// known.
+void schedule_idle_scan(self_ptr self) {
+  auto& st = self->state;
+  using std::chrono::milliseconds;
+  // Scanning every model costs a few ms per million: not more often than
+  // snapshots, and a model idles at most a quarter longer than asked.
+  auto period_of = [&](milliseconds x) {
+    return std::max(st.config.snapshot_interval, milliseconds{x / 4});
+  };
+  std::optional<milliseconds> period;
+  if (st.config.idle_timeout.count() > 0 && st.running > 0)
+    period = period_of(st.config.idle_timeout);
+  if (st.config.expire_after.count() > 0 && st.model_count() > 0) {
+    auto x = period_of(st.config.expire_after);
+    period = period ? std::min(*period, x) : x;
+  }
+  if (st.idle_scan_scheduled || !period)
+    return;
+  st.idle_scan_scheduled = true;
+  self->delayed_send(self, *period, atom::passivate::value);
+}
 
 void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
@@ -367,6 +582,11 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   st.by_actor.erase(core::hash_key(msg.source.id()), slot);
   auto& entry = st.models[slot];
   entry.handle = nullptr;
+  --st.running;
+  if (entry.passivating) {
+    on_passivated(self, slot);
+    return;
+  }
   // Everything sent after the last snapshot is gone with the monitor.
   auto& trouble = entry.troubles(st.config);
   auto kept = entry.snapshot_events;
@@ -408,6 +628,12 @@ void send_run(self_ptr self, uint32_t slot, metric_run&& run) {
   auto& st = self->state;
   auto& entry = st.models[slot];
   auto n = run.events.size();
+  if (entry.passivating) {
+    st.waking[slot].push_back(std::move(run));
+    return;
+  }
+  if (entry.passivated)
+    wake(self, slot);
   if (entry.handle) {
     entry.sent += n;
     self->send(entry.handle, std::move(run));
@@ -429,6 +655,21 @@ void flush(self_ptr self) {
                    });
 }
 
+// Why an event of `model` is refused with `code`.
+std::string refusal(self_ptr self, const std::string& model, ec code) {
+  switch (code) {
+    case ec::quarantined:
+      return "model " + model
+             + " is quarantined after repeated monitor crashes";
+    case ec::too_many_models:
+      return "model " + model + " is new and this node watches "
+             + std::to_string(self->state.config.max_models)
+             + " models already (retrain.monitor.max-models)";
+    default:
+      return "model " + model + " is not a valid model id";
+  }
+}
+
 // Hands the events of `batch` to the batcher, which holds them per model:
 // each event costs one lookup of its model id, as the entry remembers its
 // run. With `rejects`, every refused event is recorded with its position.
@@ -436,39 +677,42 @@ ingest_ack route(self_ptr self, metric_batch& batch,
                  std::vector<event_reject>* rejects = nullptr) {
   auto& st = self->state;
   ingest_ack ack;
+  auto now = self->clock().now();
   auto send = [self](uint32_t slot, metric_run&& run) {
     send_run(self, slot, std::move(run));
   };
   for (size_t i = 0; i < batch.events.size(); ++i) {
     auto& ev = batch.events[i];
     auto slot = find_or_spawn(self, ev.model);
-    auto entry = slot == core::slot_index::npos ? nullptr : &st.models[slot];
+    auto entry = slot < over_cap ? &st.models[slot] : nullptr;
     if (!entry || entry->quarantined) {
-      auto reason = "model " + ev.model
-                    + (entry ? " is quarantined after repeated monitor "
-                               "crashes"
-                             : " is not a valid model id");
+      auto code = entry              ? ec::quarantined
+                  : slot == over_cap ? ec::too_many_models
+                                     : ec::invalid_model_id;
+      auto reason = refusal(self, ev.model, code);
       if (ack.rejected++ == 0)
         ack.first_error = reason;
       if (rejects)
-        rejects->push_back(event_reject{
-          i, caf::make_error(entry ? ec::quarantined : ec::invalid_model_id,
-                             std::move(reason))});
+        rejects->push_back(
+          event_reject{i, caf::make_error(code, std::move(reason))});
       if (entry) {
         ++entry->troubles(st.config).refused;
         ++st.refused_quarantined;
+      } else if (code == ec::too_many_models) {
+        ++st.refused_too_many;
       } else {
         ++st.refused_invalid_id;
       }
       continue;
     }
+    entry->last_event = now;
     ++ack.accepted;
     if (auto kind = static_cast<std::size_t>(ev.kind); kind < metric_kind_count)
       ++st.accepted[kind];
     st.batcher.add(slot, entry->run,
                    run_event{ev.kind, ev.value, ev.observed_at_ns}, send);
   }
-  switch (st.batcher.after_batch(self->clock().now())) {
+  switch (st.batcher.after_batch(now)) {
     case run_batcher::action::flush:
       flush(self);
       break;
@@ -510,6 +754,10 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
       flush(self);
     },
     [=](atom::sweep) { sweep(self); },
+    [=](atom::passivate) { scan_idle(self); },
+    [=](atom::forget, std::string& which) -> caf::result<uint64_t> {
+      return forget_now(self, which);
+    },
     [=](retrain_trigger& trigger) {
       // The link holds it while the coordinator is unreachable.
       self->send(self->state.link, std::move(trigger));

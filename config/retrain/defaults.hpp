@@ -76,6 +76,19 @@ inline constexpr uint32_t max_restarts = 5;
 inline constexpr std::chrono::milliseconds restart_window
   = std::chrono::minutes{1};
 
+/// `retrain.monitor.idle-timeout`: a monitor with no event this long is
+/// stopped and kept as its snapshot (0 = never).
+inline constexpr std::chrono::milliseconds idle_timeout
+  = std::chrono::minutes{5};
+
+/// `retrain.monitor.max-models`: events of new model ids past this many
+/// models on one node are refused.
+inline constexpr uint64_t max_models = 2'000'000;
+
+/// `retrain.monitor.expire-after`: a model with no event this long is
+/// forgotten (0 = never).
+inline constexpr std::chrono::milliseconds expire_after{0};
+
 /// A kind watched by default with `ewma_threshold`.
 struct kind_threshold {
   metric_kind kind;

@@ -50,6 +50,15 @@ struct monitor_config {
   uint32_t max_restarts = retrain::defaults::monitor::max_restarts;
   std::chrono::milliseconds restart_window
     = retrain::defaults::monitor::restart_window;
+  /// A monitor with no event this long is stopped and kept as its snapshot
+  /// until its next event; 0 = never.
+  std::chrono::milliseconds idle_timeout
+    = retrain::defaults::monitor::idle_timeout;
+  /// Events of new model ids past this many models are refused.
+  uint64_t max_models = retrain::defaults::monitor::max_models;
+  /// A model with no event this long is forgotten; 0 = never.
+  std::chrono::milliseconds expire_after
+    = retrain::defaults::monitor::expire_after;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
   std::chrono::milliseconds request_timeout

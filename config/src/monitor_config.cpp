@@ -14,6 +14,9 @@ std::string show(double x) {
   return detail::format_decimal(x);
 }
 
+// Slots are 32-bit; far above what one node's memory holds.
+constexpr uint64_t max_model_limit = 1'000'000'000;
+
 } // namespace
 
 monitor_config monitor_config::defaults() {
@@ -76,6 +79,13 @@ caf::error monitor_config::validate() const {
   if (restart_window <= 0ms)
     return config_error(
       "retrain.monitor.restart-window must be greater than 0");
+  if (idle_timeout < 0ms)
+    return config_error("retrain.monitor.idle-timeout must not be negative");
+  if (max_models == 0 || max_models > max_model_limit)
+    return config_error("retrain.monitor.max-models must be in [1, "
+                        + std::to_string(max_model_limit) + "]");
+  if (expire_after < 0ms)
+    return config_error("retrain.monitor.expire-after must not be negative");
   bool any = false;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     if (!kinds[i])

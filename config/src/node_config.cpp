@@ -268,7 +268,14 @@ void node_config::declare_options() {
          "runs; 0ms = at once")
     .add(mon.max_restarts, "max-restarts",
          "monitor restarts within restart-window before quarantine")
-    .add(mon.restart_window, "restart-window", "window of max-restarts");
+    .add(mon.restart_window, "restart-window", "window of max-restarts")
+    .add(mon.idle_timeout, "idle-timeout",
+         "a monitor with no event this long is stopped and kept as its "
+         "snapshot until its next event; 0ms = never")
+    .add(mon.max_models, "max-models",
+         "events of new model ids past this many models are refused")
+    .add(mon.expire_after, "expire-after",
+         "a model with no event this long is forgotten; 0ms = never");
   for (std::size_t i = 0; i < metric_kind_count; ++i) {
     auto kind = to_string(static_cast<metric_kind>(i));
     binder{*this, "retrain.threshold"}.add(

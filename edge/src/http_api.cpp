@@ -131,7 +131,7 @@ page_of(const std::vector<T>& xs, const page& p, std::string_view name) {
 
 bool is_model_state(std::string_view x) {
   return x == "watching" || x == "job-active" || x == "standing-down"
-         || x == "restarting" || x == "quarantined";
+         || x == "restarting" || x == "quarantined" || x == "passivated";
 }
 
 // Whether a file can be created in `dir` (a monitor node's storage).

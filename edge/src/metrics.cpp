@@ -83,10 +83,15 @@ void add_monitors(family_list& out, const monitor_stats& ms) {
   auto& monitors = out.add("retrain_monitors",
                            "Monitors (one per model id) on this node",
                            MetricType::Gauge);
-  family_list::sample(monitors, num(ms.models - ms.quarantined),
+  family_list::sample(monitors, num(ms.models - ms.quarantined - ms.passivated),
                       {{"state", "active"}});
   family_list::sample(monitors, num(ms.quarantined),
                       {{"state", "quarantined"}});
+  family_list::sample(monitors, num(ms.passivated), {{"state", "passivated"}});
+  out.counter("retrain_models_forgotten_total",
+              "Models forgotten after retrain.monitor.expire-after without "
+              "events, since the node started",
+              num(ms.forgotten));
   out.counter("retrain_triggers_total",
               "Retrain decisions (triggers) of this node's monitors",
               num(ms.triggers));

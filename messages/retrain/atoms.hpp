@@ -88,4 +88,11 @@ using news = caf::atom_constant<caf::atom("news")>;
 /// delivery that is due.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
 
+/// The supervisor's timer to stop the monitors idle for
+/// `retrain.monitor.idle-timeout`.
+using passivate = caf::atom_constant<caf::atom("passivate")>;
+
+/// A request to forget a model (or every model of a line) at once.
+using forget = caf::atom_constant<caf::atom("forget")>;
+
 } // namespace retrain::atom

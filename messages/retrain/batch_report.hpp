@@ -15,7 +15,8 @@ struct event_reject {
   /// 0-based position in the batch.
   uint64_t index = 0;
   /// The code (`ec::invalid_model_id`, `invalid_metric_kind`,
-  /// `invalid_value`, `quarantined`) and, as the context, the reason.
+  /// `invalid_value`, `quarantined`, `too_many_models`) and, as the
+  /// context, the reason.
   caf::error reason;
 };
 

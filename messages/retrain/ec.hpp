@@ -40,6 +40,9 @@ enum class ec : uint8_t {
   /// The node is shutting down and takes nothing new; send elsewhere or
   /// again later.
   draining,
+  /// The node watches as many models as `retrain.monitor.max-models`
+  /// allows: events of new model ids are refused.
+  too_many_models,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

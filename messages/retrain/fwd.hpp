@@ -132,6 +132,7 @@ CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
 
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status_actor))
+CAF_ADD_TYPE_ID(retrain, (retrain::monitor_forget_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

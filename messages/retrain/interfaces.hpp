@@ -33,6 +33,14 @@ using monitor_stats_actor = caf::typed_actor<
   /// are applied.
   caf::replies_to<atom::stats>::with<monitor_stats>>;
 
+/// Forgets models on request.
+using monitor_forget_actor = caf::typed_actor<
+  /// Forgets one model (a model id) or every model of a line
+  /// (`<project>:<name>`): its monitor stops and its state goes; a later
+  /// event starts it fresh. Returns how many models were forgotten; an
+  /// `invalid_model_line` error when it is neither.
+  caf::replies_to<atom::forget, std::string>::with<uint64_t>>;
+
 /// Applies batches and names every refused event.
 using explain_actor = caf::typed_actor<
   /// Applies a batch like `metric_batch` and reports why each refused event
@@ -99,11 +107,11 @@ using ingest_actor = caf::typed_actor<
   caf::replies_to<metric_batch>::with<ingest_ack>>;
 
 /// What a monitor node publishes: the ingest contract plus explained
-/// batches, status (`monitor_status_actor`) and totals
-/// (`monitor_stats_actor`).
+/// batches, status (`monitor_status_actor`), totals
+/// (`monitor_stats_actor`) and forgetting (`monitor_forget_actor`).
 using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
-                              monitor_stats_actor>;
+                              monitor_stats_actor, monitor_forget_actor>;
 
 /// Where a worker belongs: it enlists there (as the sender) and reports
 /// its attempts there (`job_result_sink_actor`).
@@ -196,7 +204,7 @@ using supervisor_actor = caf::typed_actor<
   /// those of quarantined models.
   caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
-              monitor_parent_actor, line_news_actor>;
+              monitor_parent_actor, line_news_actor, monitor_forget_actor>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

@@ -35,7 +35,8 @@ typename Inspector::result_type inspect(Inspector& f, kind_status& x) {
 /// One monitored model, as `retrain-ctl status` shows it.
 struct model_status {
   std::string model;
-  /// `watching`, `job-active`, `standing-down`, `restarting` or `quarantined`.
+  /// `watching`, `job-active`, `standing-down`, `restarting`, `quarantined`
+  /// or `passivated` (stopped while idle, kept as its snapshot).
   std::string state;
   uint64_t events = 0;
   uint64_t triggers = 0;

@@ -35,6 +35,10 @@ struct monitor_snapshot {
   uint64_t breaches = 0;
   bool standing_down = false;
   bool line_busy = false;
+  /// Whether the monitor ever triggered, and when (the actor clock's time
+  /// since its epoch), so a monitor started again keeps its cooldown.
+  bool fired = false;
+  int64_t fired_at_ns = 0;
   std::vector<metric_kind> kinds;
   std::vector<core::strategy_snapshot> strategies;
 };
@@ -43,8 +47,8 @@ struct monitor_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
-           x.triggers, x.breaches, x.standing_down, x.line_busy, x.kinds,
-           x.strategies);
+           x.triggers, x.breaches, x.standing_down, x.line_busy, x.fired,
+           x.fired_at_ns, x.kinds, x.strategies);
 }
 
 } // namespace retrain

@@ -23,12 +23,18 @@ struct monitor_stats {
   uint64_t breaches = 0;
   /// Monitors quarantined after repeated crashes (counted in `models` too).
   uint64_t quarantined = 0;
+  /// Monitors stopped after `retrain.monitor.idle-timeout` without events,
+  /// kept as their snapshot until their next event (counted in `models`
+  /// too).
+  uint64_t passivated = 0;
+  /// Models forgotten since the node started (`retrain.monitor.expire-after`).
+  uint64_t forgotten = 0;
   /// Events taken for monitors since the node started, by metric kind
   /// (indexed by `metric_kind`; empty in a single monitor's answer).
   std::vector<uint64_t> accepted;
   /// Events refused since the node started, by the name of the reason's
   /// code (`invalid_model_id`, `invalid_metric_kind`, `invalid_value`,
-  /// `quarantined`, `draining`).
+  /// `quarantined`, `draining`, `too_many_models`).
   std::map<std::string, uint64_t> rejected;
 };
 
@@ -36,7 +42,8 @@ struct monitor_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
   return f(caf::meta::type_name("monitor_stats"), x.models, x.events,
-           x.triggers, x.breaches, x.quarantined, x.accepted, x.rejected);
+           x.triggers, x.breaches, x.quarantined, x.passivated, x.forgotten,
+           x.accepted, x.rejected);
 }
 
 } // namespace retrain

@@ -31,6 +31,8 @@ std::string to_string(ec x) {
       return "unreachable";
     case ec::draining:
       return "draining";
+    case ec::too_many_models:
+      return "too_many_models";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -46,6 +46,10 @@ int run_replay(const remote_options& opts, const std::vector<std::string>& args,
 int run_status(const remote_options& opts, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err);
 
+/// `forget MODEL|LINE`
+int run_forget(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
 /// `jobs`
 int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
              std::ostream& out, std::ostream& err);

@@ -468,6 +468,17 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
   }
 }
 
+// Whether `x` is a model id or a model line.
+bool is_model_or_line(const std::string& x) {
+  return !core::check_model_id(x) || core::parse_model_line(x);
+}
+
+std::string not_model_or_line(const std::string& x) {
+  return "'" + x
+         + "' is neither a model id (<project>:<name>:<semver>) nor a model "
+           "line (<project>:<name>)";
+}
+
 } // namespace
 
 int run_status(const remote_options& opts, const std::vector<std::string>& args,
@@ -476,13 +487,8 @@ int run_status(const remote_options& opts, const std::vector<std::string>& args,
     return fail(err, "usage: retrain-ctl status [MODEL|LINE]", usage);
   // One model or one line: checked here, so a typo is a bad argument
   // rather than an empty answer.
-  if (args.size() == 1 && core::check_model_id(args[0])
-      && !core::parse_model_line(args[0]))
-    return fail(err,
-                "'" + args[0]
-                  + "' is neither a model id (<project>:<name>:<semver>) "
-                    "nor a model line (<project>:<name>)",
-                usage);
+  if (args.size() == 1 && !is_model_or_line(args[0]))
+    return fail(err, not_model_or_line(args[0]), usage);
   connection<monitor_node_actor> conn{opts, opts.node, "node"};
   if (!conn.error.empty())
     return fail(err, conn.error, conn.code);
@@ -542,6 +548,26 @@ int run_jobs(const remote_options& opts, const std::vector<std::string>& args,
            std::to_string(j.attempts), version});
   }
   t.print(out);
+  return ok;
+}
+
+int run_forget(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  if (args.size() != 1)
+    return fail(err, "usage: retrain-ctl forget MODEL|LINE", usage);
+  if (!is_model_or_line(args[0]))
+    return fail(err, not_model_or_line(args[0]), usage);
+  connection<monitor_node_actor> conn{opts, opts.node, "node"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, conn.code);
+  std::string error;
+  auto n = ask<uint64_t>(conn, opts, error, atom::forget::value, args[0]);
+  if (!n)
+    return fail(err, "forget failed: " + error, refused);
+  if (opts.json)
+    out << json::serialize(json::object{{"forgotten", *n}}) << '\n';
+  else
+    out << "forgot " << *n << (*n == 1 ? " model\n" : " models\n");
   return ok;
 }
 

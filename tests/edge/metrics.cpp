@@ -19,6 +19,8 @@ edge::scrape sample() {
   monitor_stats ms;
   ms.models = 5;
   ms.quarantined = 1;
+  ms.passivated = 2;
+  ms.forgotten = 6;
   ms.events = 40;
   ms.triggers = 2;
   ms.breaches = 7;
@@ -56,7 +58,9 @@ CAF_TEST(events are counted by kind and by reason) {
     R"(retrain_events_total{reason="invalid_value",result="rejected"} 3)"));
   CAF_CHECK(has_line(
     text, R"(retrain_events_total{reason="quarantined",result="rejected"} 1)"));
-  CAF_CHECK(has_line(text, R"(retrain_monitors{state="active"} 4)"));
+  CAF_CHECK(has_line(text, R"(retrain_monitors{state="active"} 2)"));
+  CAF_CHECK(has_line(text, R"(retrain_monitors{state="passivated"} 2)"));
+  CAF_CHECK(has_line(text, "retrain_models_forgotten_total 6"));
   CAF_CHECK(has_line(text, R"(retrain_monitors{state="quarantined"} 1)"));
   CAF_CHECK(has_line(text, "retrain_triggers_total 2"));
 }

@@ -35,6 +35,22 @@ public:
     busy_ = value;
   }
 
+  /// Whether a trigger was ever recorded, and when (`fired_at`).
+  bool has_fired() const noexcept {
+    return fired_;
+  }
+
+  time_point fired_at() const noexcept {
+    return fired_at_;
+  }
+
+  /// Restores a trigger recorded at `at` by an earlier gate, without
+  /// touching the busy flag.
+  void restore_fired(time_point at) noexcept {
+    fired_ = true;
+    fired_at_ = at;
+  }
+
   bool busy() const noexcept {
     return busy_;
   }
