@@ -99,13 +99,5 @@ class PassivationTest(ScaleTestCase):
         self.assertEqual(m["lost"], 0)
 
 
-def main():
-    parser = test_node.argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    args, rest = parser.parse_known_args()
-    test_node.BIN_DIR = os.path.abspath(args.bin)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    test_node.main()
