@@ -10,28 +10,29 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "retrain/database.hpp"
 #include "retrain/job_record.hpp"
-#include "retrain/sqlite_db.hpp"
 
 namespace retrain {
 
 /// The retrain jobs: the `jobs` table of the registry database, on a
 /// connection of its own. The dispatcher owns one.
 ///
-/// Blocks on disk I/O like its `sqlite_db`; failures come back as
-/// `ec::storage_failure` errors naming the database file, and change
+/// Blocks on I/O like its `database`; failures come back as
+/// `ec::storage_failure` errors naming the database, and change
 /// nothing, so the caller may keep its memory as it was and retry.
 class job_store {
 public:
-  /// Opens the registry database in `data_dir` (see `open_registry_db`).
+  /// Opens the registry database: SQLite in `data_dir`, or PostgreSQL at
+  /// `url` (see `open_registry_db`).
   static caf::expected<std::unique_ptr<job_store>>
-  open(const std::string& data_dir);
+  open(const std::string& data_dir, const std::string& url = {});
 
   /// Builds the store on `db`, which must hold the registry schema.
   static caf::expected<std::unique_ptr<job_store>>
-  make(std::unique_ptr<sqlite_db> db);
+  make(std::unique_ptr<database> db);
 
-  /// The path of the database file.
+  /// Where the database is: its file, or its URL without the password.
   const std::string& path() const noexcept {
     return db_->path();
   }
@@ -68,7 +69,7 @@ public:
 
   /// Starts a write transaction: the calls until its commit are stored
   /// together, or not at all (group commits of many triggers).
-  caf::expected<sqlite_transaction> begin_write(std::string what) {
+  caf::expected<db_transaction> begin_write(std::string what) {
     return db_->begin_write(std::move(what));
   }
 
@@ -76,12 +77,12 @@ public:
   caf::expected<std::string> identity();
 
 private:
-  explicit job_store(std::unique_ptr<sqlite_db> db);
+  explicit job_store(std::unique_ptr<database> db);
 
   caf::expected<std::vector<job_record>> read_jobs(const std::string& sql,
                                                    std::string what);
 
-  std::unique_ptr<sqlite_db> db_;
+  std::unique_ptr<database> db_;
 };
 
 } // namespace retrain

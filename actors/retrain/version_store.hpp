@@ -11,27 +11,28 @@
 #include <caf/expected.hpp>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/database.hpp"
 #include "retrain/model_version.hpp"
-#include "retrain/sqlite_db.hpp"
 
 namespace retrain {
 
 /// The registered model versions: the `versions` table of the registry
 /// database, on a connection of its own. The registry actor owns one.
 ///
-/// Blocks on disk I/O like its `sqlite_db`; failures come back as
-/// `ec::storage_failure` errors naming the database file.
+/// Blocks on I/O like its `database`; failures come back as
+/// `ec::storage_failure` errors naming the database.
 class version_store {
 public:
-  /// Opens the registry database in `data_dir` (see `open_registry_db`).
+  /// Opens the registry database: SQLite in `data_dir`, or PostgreSQL at
+  /// `url` (see `open_registry_db`).
   static caf::expected<std::unique_ptr<version_store>>
-  open(const std::string& data_dir);
+  open(const std::string& data_dir, const std::string& url = {});
 
   /// Builds the store on `db`, which must hold the registry schema.
   static caf::expected<std::unique_ptr<version_store>>
-  make(std::unique_ptr<sqlite_db> db);
+  make(std::unique_ptr<database> db);
 
-  /// The path of the database file.
+  /// Where the database is: its file, or its URL without the password.
   const std::string& path() const noexcept {
     return db_->path();
   }
@@ -66,12 +67,13 @@ public:
   /// Returns the latest version of every line (line -> version) that `db`,
   /// a registry database, holds: what the job store reads of versions.
   static caf::expected<std::map<std::string, std::string>>
-  latest_versions(sqlite_db& db);
+  latest_versions(database& db);
 
 private:
-  explicit version_store(std::unique_ptr<sqlite_db> db);
+  explicit version_store(std::unique_ptr<database> db);
 
-  std::unique_ptr<sqlite_db> db_;
+  std::unique_ptr<database> db_;
+  std::string of_line_sql_;
 };
 
 } // namespace retrain

@@ -811,10 +811,10 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
 caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
                   std::chrono::milliseconds timeout, news_actor news) {
-  auto versions = version_store::open(config.data_dir);
+  auto versions = version_store::open(config.data_dir, config.registry_url);
   if (!versions)
     return std::move(versions.error());
-  auto jobs = job_store::open(config.data_dir);
+  auto jobs = job_store::open(config.data_dir, config.registry_url);
   if (!jobs)
     return std::move(jobs.error());
   coordinator_actors result;

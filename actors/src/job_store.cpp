@@ -38,12 +38,12 @@ const std::string record_trigger_sql
 
 } // namespace
 
-job_store::job_store(std::unique_ptr<sqlite_db> db) : db_(std::move(db)) {
+job_store::job_store(std::unique_ptr<database> db) : db_(std::move(db)) {
   // nop
 }
 
 caf::expected<std::unique_ptr<job_store>>
-job_store::make(std::unique_ptr<sqlite_db> db) {
+job_store::make(std::unique_ptr<database> db) {
   if (auto err = db->prepare({&insert_sql, &update_sql, &all_sql, &active_sql,
                               &one_sql, &trigger_sql, &record_trigger_sql}))
     return err;
@@ -51,8 +51,8 @@ job_store::make(std::unique_ptr<sqlite_db> db) {
 }
 
 caf::expected<std::unique_ptr<job_store>>
-job_store::open(const std::string& data_dir) {
-  auto db = open_registry_db(data_dir);
+job_store::open(const std::string& data_dir, const std::string& url) {
+  auto db = open_registry_db(data_dir, url);
   if (!db)
     return std::move(db.error());
   return make(std::move(*db));

@@ -5,7 +5,9 @@
 #include <random>
 #include <utility>
 
+#include "retrain/pg_db.hpp"
 #include "retrain/sql_dialect.hpp"
+#include "retrain/sqlite_db.hpp"
 #include "retrain/unix_time.hpp"
 
 namespace retrain {
@@ -65,8 +67,6 @@ const std::string insert_meta_sql
 
 const std::string count_jobs_sql = "SELECT COUNT(*) FROM jobs";
 
-const std::string seed_job_ids_sql = sql_dialect::seed_ids("jobs");
-
 // 128 random bits in hex.
 std::string random_identity() {
   std::random_device rd;
@@ -79,7 +79,7 @@ std::string random_identity() {
   return result;
 }
 
-caf::expected<std::optional<std::string>> read_identity(sqlite_db& db) {
+caf::expected<std::optional<std::string>> read_identity(database& db) {
   auto stmt = db.statement(identity_sql, "cannot read the registry identity");
   if (!stmt)
     return std::move(stmt.error());
@@ -95,7 +95,7 @@ caf::expected<std::optional<std::string>> read_identity(sqlite_db& db) {
 // time in microseconds: a database created after another one was lost
 // never issues an id the lost one did (that would take more than a million
 // jobs a second).
-caf::error init_registry(sqlite_db& db) {
+caf::error init_registry(database& db) {
   auto tx = db.begin_write("cannot set up the registry identity");
   if (!tx)
     return std::move(tx.error());
@@ -129,7 +129,8 @@ caf::error init_registry(sqlite_db& db) {
   }
   // A database that had jobs before it got an identity keeps counting.
   if (jobs == 0) {
-    auto stmt = db.statement(seed_job_ids_sql, "cannot seed the job ids");
+    auto stmt = db.statement(db.dialect().seed_ids("jobs"),
+                             "cannot seed the job ids");
     if (!stmt)
       return std::move(stmt.error());
     stmt->bind(1, now / 1000 - 1);
@@ -141,7 +142,7 @@ caf::error init_registry(sqlite_db& db) {
 
 } // namespace
 
-caf::expected<std::string> registry_identity(sqlite_db& db) {
+caf::expected<std::string> registry_identity(database& db) {
   auto identity = read_identity(db);
   if (!identity)
     return std::move(identity.error());
@@ -150,15 +151,34 @@ caf::expected<std::string> registry_identity(sqlite_db& db) {
   return std::move(**identity);
 }
 
-caf::expected<std::unique_ptr<sqlite_db>>
-open_registry_db(const std::string& data_dir) {
-  auto db = sqlite_db::open("registry db", data_dir, "registry.db",
-                            registry_schema());
-  if (!db)
-    return db;
-  if (auto err = init_registry(**db))
+caf::expected<std::unique_ptr<database>>
+open_registry_db(const std::string& data_dir, const std::string& url) {
+  std::unique_ptr<database> result;
+  if (url.empty()) {
+    auto db = sqlite_db::open("registry db", data_dir, "registry.db",
+                              registry_schema());
+    if (!db)
+      return std::move(db.error());
+    result = std::move(*db);
+  } else if (is_postgresql_url(url)) {
+    auto db = pg_db::open("registry db", url, registry_schema());
+    if (!db)
+      return std::move(db.error());
+    result = std::move(*db);
+  } else {
+    return caf::make_error(ec::invalid_config,
+                           "retrain.registry.url=\"" + redacted_url(url)
+                             + "\" is no postgresql:// URL (empty: SQLite in "
+                               "the data dir)");
+  }
+  if (auto err = init_registry(*result))
     return err;
-  return db;
+  return result;
+}
+
+caf::expected<std::unique_ptr<database>>
+open_registry_db(const std::string& data_dir) {
+  return open_registry_db(data_dir, {});
 }
 
 } // namespace retrain

@@ -5,163 +5,126 @@
 #include <system_error>
 #include <utility>
 
-#include <caf/message.hpp>
 #include <sqlite3.h>
 
 #include "retrain/sql_dialect.hpp"
 
 namespace retrain {
 
-std::string storage_error_text(const caf::error& err) {
-  auto& ctx = err.context();
-  if (ctx.match_elements<std::string>())
-    return ctx.get_as<std::string>(0);
-  return caf::to_string(err);
-}
-
 // -- sqlite_statement ---------------------------------------------------------
 
-sqlite_statement::sqlite_statement(const sqlite_db* db, sqlite3_stmt* stmt,
-                                   bool* in_use, std::string what)
-  : db_(db),
-    stmt_(stmt),
-    in_use_(in_use),
-    bind_rc_(SQLITE_OK),
-    done_(false),
-    what_(std::move(what)) {
-  // nop
-}
+/// A prepared statement of a `sqlite_db`: cached (reset at the end of each
+/// use) or owned by one use (freed at its end).
+class sqlite_statement : public statement_backend {
+public:
+  sqlite_statement(const sqlite_db* db, sqlite3_stmt* stmt, bool cached)
+    : db_(db), stmt_(stmt), cached_(cached) {
+    // nop
+  }
 
-sqlite_statement::sqlite_statement(sqlite_statement&& other) noexcept
-  : db_(other.db_),
-    stmt_(std::exchange(other.stmt_, nullptr)),
-    in_use_(other.in_use_),
-    bind_rc_(other.bind_rc_),
-    done_(other.done_),
-    what_(std::move(other.what_)) {
-  // nop
-}
-
-sqlite_statement::~sqlite_statement() {
-  if (stmt_ == nullptr)
-    return;
-  if (in_use_ == nullptr) {
+  ~sqlite_statement() override {
     sqlite3_finalize(stmt_);
-    return;
   }
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-  *in_use_ = false;
-}
 
-void sqlite_statement::bind(int index, int64_t x) {
-  if (bind_rc_ == SQLITE_OK)
-    bind_rc_ = sqlite3_bind_int64(stmt_, index, x);
-}
-
-void sqlite_statement::bind(int index, std::string_view x) {
-  if (bind_rc_ == SQLITE_OK)
-    bind_rc_ = sqlite3_bind_text(stmt_, index, x.data(),
-                                 static_cast<int>(x.size()), SQLITE_TRANSIENT);
-}
-
-caf::expected<bool> sqlite_statement::step() {
-  if (bind_rc_ != SQLITE_OK)
-    return failure(std::string{"cannot bind a parameter: "}
-                   + sqlite3_errstr(bind_rc_));
-  // Stepping a finished statement would run it again.
-  if (done_)
-    return false;
-  switch (sqlite3_step(stmt_)) {
-    case SQLITE_ROW:
-      return true;
-    case SQLITE_DONE:
-      done_ = true;
+  // Readies this cached statement for a use that `what` describes; false
+  // when it is in use further up the stack.
+  bool start(std::string what) {
+    if (in_use_)
       return false;
-    default:
-      return failure();
+    in_use_ = true;
+    bind_rc_ = SQLITE_OK;
+    done_ = false;
+    what_ = std::move(what);
+    return true;
   }
-}
 
-caf::error sqlite_statement::run() {
-  return for_each_row([] { return caf::error{}; });
-}
+  void bind(int index, int64_t x) override {
+    if (bind_rc_ == SQLITE_OK)
+      bind_rc_ = sqlite3_bind_int64(stmt_, index, x);
+  }
 
-int64_t sqlite_statement::int64_column(int index) const {
-  return sqlite3_column_int64(stmt_, index);
-}
+  void bind(int index, std::string_view x) override {
+    if (bind_rc_ == SQLITE_OK)
+      bind_rc_ = sqlite3_bind_text(
+        stmt_, index, x.data(), static_cast<int>(x.size()), SQLITE_TRANSIENT);
+  }
 
-std::string sqlite_statement::text_column(int index) const {
-  auto ptr = sqlite3_column_text(stmt_, index);
-  if (ptr == nullptr)
-    return {};
-  return std::string{reinterpret_cast<const char*>(ptr),
-                     static_cast<size_t>(sqlite3_column_bytes(stmt_, index))};
-}
+  caf::expected<bool> step() override {
+    if (bind_rc_ != SQLITE_OK)
+      return failure(std::string{"cannot bind a parameter: "}
+                     + sqlite3_errstr(bind_rc_));
+    // Stepping a finished statement would run it again.
+    if (done_)
+      return false;
+    switch (sqlite3_step(stmt_)) {
+      case SQLITE_ROW:
+        return true;
+      case SQLITE_DONE:
+        done_ = true;
+        return false;
+      default:
+        return failure();
+    }
+  }
 
-caf::error sqlite_statement::failure() const {
-  return db_->failure(what_);
-}
+  int64_t int64_column(int index) const override {
+    return sqlite3_column_int64(stmt_, index);
+  }
 
-caf::error sqlite_statement::failure(const std::string& detail) const {
-  return db_->failure(what_, detail);
-}
+  std::string text_column(int index) const override {
+    auto ptr = sqlite3_column_text(stmt_, index);
+    if (ptr == nullptr)
+      return {};
+    return std::string{reinterpret_cast<const char*>(ptr),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, index))};
+  }
 
-// -- sqlite_transaction -------------------------------------------------------
+  caf::error failure() const override {
+    return db_->failure(what_);
+  }
 
-sqlite_transaction::sqlite_transaction(sqlite_db* db, std::string what)
-  : db_(db), what_(std::move(what)) {
-  // nop
-}
+  caf::error failure(const std::string& detail) const override {
+    return db_->failure(what_, detail);
+  }
 
-sqlite_transaction::sqlite_transaction(sqlite_transaction&& other) noexcept
-  : db_(std::exchange(other.db_, nullptr)), what_(std::move(other.what_)) {
-  // nop
-}
+  void release() noexcept override {
+    if (!cached_) {
+      delete this;
+      return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    in_use_ = false;
+  }
 
-sqlite_transaction::~sqlite_transaction() {
-  if (db_ != nullptr)
-    db_->rollback();
-}
-
-caf::error sqlite_transaction::commit() {
-  if (db_ == nullptr)
-    return caf::make_error(ec::storage_failure,
-                           what_ + ": the transaction is over");
-  auto stmt = db_->statement(sql_dialect::commit, what_);
-  if (!stmt)
-    return std::move(stmt.error());
-  if (auto err = stmt->run())
-    return err;
-  db_ = nullptr;
-  return caf::none;
-}
+private:
+  const sqlite_db* db_;
+  sqlite3_stmt* stmt_;
+  bool cached_;
+  bool in_use_ = false;
+  // The first failed bind, or SQLITE_OK.
+  int bind_rc_ = SQLITE_OK;
+  // Whether a step reached the end.
+  bool done_ = false;
+  std::string what_;
+};
 
 // -- sqlite_db ----------------------------------------------------------------
 
 sqlite_db::sqlite_db(std::string label, std::string path, sqlite3* db)
-  : label_(std::move(label)), path_(std::move(path)), db_(db) {
+  : database(std::move(label), std::move(path), sql_dialect::sqlite()),
+    db_(db) {
   // nop
 }
 
 sqlite_db::~sqlite_db() {
-  // Statements first: sqlite3_close refuses a connection with live ones.
-  for (auto& [sql, entry] : cache_)
-    sqlite3_finalize(entry.stmt);
+  // Statements first: a connection with statements left does not close.
+  cache_.clear();
   sqlite3_close(db_);
 }
 
 caf::error sqlite_db::failure(const std::string& what) const {
   return failure(what, sqlite3_errmsg(db_));
-}
-
-std::string sqlite_db::describe(const std::string& what) const {
-  return label_ + " " + path_ + ": " + what;
-}
-
-caf::error sqlite_db::failure(const std::string& what,
-                              const std::string& detail, ec code) const {
-  return caf::make_error(code, describe(what) + ": " + detail);
 }
 
 caf::error sqlite_db::exec(const std::string& sql, const std::string& what) {
@@ -181,110 +144,42 @@ caf::error sqlite_db::prepare(const std::string& sql) {
                          nullptr)
       != SQLITE_OK)
     return failure("cannot prepare '" + sql + "'");
-  cache_[sql].stmt = stmt;
+  cache_.emplace(sql, std::make_unique<sqlite_statement>(this, stmt, true));
   return caf::none;
 }
 
-caf::error sqlite_db::prepare(std::initializer_list<const std::string*> sqls) {
-  for (auto sql : sqls)
-    if (auto err = prepare(*sql))
-      return err;
-  return caf::none;
-}
-
-caf::expected<sqlite_statement> sqlite_db::statement(const std::string& sql,
-                                                     std::string what) {
+caf::expected<db_statement> sqlite_db::statement(const std::string& sql,
+                                                 std::string what) {
   auto i = cache_.find(sql);
   if (i == cache_.end()) {
     if (auto err = prepare(sql))
       return err;
     i = cache_.find(sql);
   }
-  auto& entry = i->second;
-  if (!entry.in_use) {
-    entry.in_use = true;
-    return sqlite_statement{this, entry.stmt, &entry.in_use, std::move(what)};
-  }
+  auto& cached = *i->second;
+  if (cached.start(what))
+    return db_statement{&cached};
   // The cached one is stepping through rows further up the stack: this use
   // gets a statement of its own.
-  return uncached(sql, std::move(what));
-}
-
-caf::expected<sqlite_statement> sqlite_db::uncached(const std::string& sql,
-                                                    std::string what) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
     return failure("cannot prepare '" + sql + "'");
-  return sqlite_statement{this, stmt, nullptr, std::move(what)};
+  auto own = new sqlite_statement{this, stmt, false};
+  own->start(std::move(what));
+  return db_statement{own};
 }
 
-caf::expected<sqlite_transaction> sqlite_db::begin_write(std::string what) {
-  if (sqlite3_get_autocommit(db_) == 0)
-    return failure(what, "a transaction is already open");
-  auto stmt = statement(sql_dialect::begin_write, what);
-  if (!stmt)
-    return std::move(stmt.error());
-  if (auto err = stmt->run())
-    return err;
-  return sqlite_transaction{this, std::move(what)};
+bool sqlite_db::in_transaction() const noexcept {
+  return sqlite3_get_autocommit(db_) == 0;
 }
 
 void sqlite_db::rollback() noexcept {
   // Some failures (e.g. a full disk) roll back on their own.
-  if (sqlite3_get_autocommit(db_) != 0)
+  if (!in_transaction())
     return;
-  auto stmt = statement(sql_dialect::rollback, "cannot roll back");
+  auto stmt = statement(dialect().rollback, "cannot roll back");
   if (stmt)
     static_cast<void>(stmt->run());
-}
-
-caf::error sqlite_db::migrate(const std::vector<schema_migration>& schema) {
-  for (size_t i = 0; i < schema.size(); ++i)
-    if (schema[i].version != static_cast<int>(i) + 1)
-      return failure("cannot check the schema",
-                     "migration " + std::to_string(i + 1) + " has the number "
-                       + std::to_string(schema[i].version));
-  int latest = static_cast<int>(schema.size());
-  // One write transaction, so that two processes opening a new file at
-  // once do not both create the schema, and a failed step leaves the file
-  // as it was.
-  auto tx = begin_write("cannot start the schema check");
-  if (!tx)
-    return std::move(tx.error());
-  int version = -1;
-  if (auto stmt = uncached(sql_dialect::read_schema_version,
-                           "cannot read the schema version")) {
-    auto row = stmt->step();
-    if (!row)
-      return std::move(row.error());
-    if (*row)
-      version = static_cast<int>(stmt->int64_column(0));
-  } else {
-    return std::move(stmt.error());
-  }
-  if (version < 0)
-    return caf::make_error(ec::storage_failure,
-                           describe("schema version " + std::to_string(version)
-                                    + " is none this build knows"));
-  if (version > latest)
-    return caf::make_error(ec::storage_failure,
-                           describe("schema version " + std::to_string(version)
-                                    + " is newer than " + std::to_string(latest)
-                                    + ", the one this build knows"));
-  for (auto& step : schema) {
-    if (step.version <= version)
-      continue;
-    auto what = "cannot apply schema migration " + std::to_string(step.version)
-                + " (" + step.description + ")";
-    if (auto err = exec(sql_dialect::schema_sql(step.sql), what))
-      return err;
-    if (auto err = exec(sql_dialect::write_schema_version(step.version), what))
-      return err;
-  }
-  if (auto err = tx->commit())
-    return err;
-  schema_version_ = latest;
-  return caf::none;
 }
 
 caf::expected<std::unique_ptr<sqlite_db>>
@@ -319,14 +214,19 @@ sqlite_db::open(std::string label, const std::string& data_dir,
   // journal_mode answers with the mode in effect, which stays "delete" where
   // WAL is impossible (e.g. some network file systems): refuse that.
   {
-    auto stmt = self->uncached(sql_dialect::journal_wal,
-                               "cannot switch to WAL mode");
-    if (!stmt)
-      return std::move(stmt.error());
-    auto row = stmt->step();
-    if (!row)
-      return std::move(row.error());
-    auto mode = *row ? stmt->text_column(0) : std::string{};
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql_dialect::journal_wal, -1, &stmt, nullptr)
+        != SQLITE_OK)
+      return self->failure("cannot switch to WAL mode");
+    std::string mode;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      auto text = sqlite3_column_text(stmt, 0);
+      mode = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return self->failure("cannot switch to WAL mode");
     if (mode != sql_dialect::wal_mode)
       return self->failure("cannot switch to WAL mode",
                            "journal mode is still '" + mode + "'");
@@ -343,6 +243,88 @@ sqlite_db::open(std::string label, const std::string& data_dir,
   if (auto err = self->migrate(schema))
     return err;
   return self;
+}
+
+namespace {
+
+// Closes a connection at the end of a scope.
+struct connection_closer {
+  void operator()(sqlite3* db) const noexcept {
+    sqlite3_close(db);
+  }
+};
+
+using connection_ptr = std::unique_ptr<sqlite3, connection_closer>;
+
+} // namespace
+
+caf::error sqlite_backup(const std::string& source, const std::string& dest) {
+  auto fail = [&](const std::string& detail) {
+    return caf::make_error(ec::storage_failure, "cannot back up " + source
+                                                  + " to " + dest + ": "
+                                                  + detail);
+  };
+  std::error_code fs_err;
+  if (std::filesystem::exists(dest, fs_err))
+    return fail("the file exists");
+  if (!std::filesystem::exists(source, fs_err))
+    return fail("no such file");
+  sqlite3* raw = nullptr;
+  auto rc = sqlite3_open_v2(source.c_str(), &raw, SQLITE_OPEN_READONLY,
+                            nullptr);
+  connection_ptr src{raw};
+  if (rc != SQLITE_OK)
+    return fail(raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+  sqlite3_busy_timeout(src.get(), sql_dialect::busy_timeout_ms);
+  raw = nullptr;
+  rc = sqlite3_open_v2(dest.c_str(), &raw,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  connection_ptr out{raw};
+  auto drop = [&](const std::string& detail) {
+    out.reset();
+    std::filesystem::remove(dest, fs_err);
+    return fail(detail);
+  };
+  if (rc != SQLITE_OK)
+    return drop(raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+  auto backup = sqlite3_backup_init(out.get(), "main", src.get(), "main");
+  if (backup == nullptr)
+    return drop(sqlite3_errmsg(out.get()));
+  // All pages in one step, under one read transaction of the source: the
+  // copy is of one moment. Writers go on beside it (WAL); a step that
+  // meets a lock is tried again for up to the busy timeout.
+  for (int waited = 0;; waited += 10) {
+    rc = sqlite3_backup_step(backup, -1);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        || waited >= sql_dialect::busy_timeout_ms)
+      break;
+    sqlite3_sleep(10);
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE)
+    return drop(sqlite3_errstr(rc));
+  // The copy keeps the source's WAL mode in its header: make it one plain
+  // file, then check it.
+  char* msg = nullptr;
+  if (sqlite3_exec(out.get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr,
+                   &msg)
+      != SQLITE_OK) {
+    std::string text = msg != nullptr ? msg : "cannot leave WAL mode";
+    sqlite3_free(msg);
+    return drop(text);
+  }
+  sqlite3_stmt* check = nullptr;
+  std::string verdict;
+  if (sqlite3_prepare_v2(out.get(), "PRAGMA quick_check", -1, &check, nullptr)
+        == SQLITE_OK
+      && sqlite3_step(check) == SQLITE_ROW) {
+    auto text = sqlite3_column_text(check, 0);
+    verdict = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(check);
+  if (verdict != "ok")
+    return drop("the copy fails its check: " + verdict);
+  return caf::none;
 }
 
 } // namespace retrain

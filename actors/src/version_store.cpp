@@ -18,9 +18,11 @@ const auto versions_table = make_sql_table<model_version>("versions",
 const std::string by_job_sql
   = versions_table.select_sql("WHERE job_id = " + sql_dialect::param(1));
 
-const std::string of_line_sql
-  = versions_table.select_sql("WHERE line = " + sql_dialect::param(1)
-                              + " ORDER BY " + sql_dialect::insertion_order);
+// Oldest first; the order of insertion is a dialect's.
+std::string of_line_sql(const sql_dialect::dialect& dialect) {
+  return versions_table.select_sql("WHERE line = " + sql_dialect::param(1)
+                                   + " ORDER BY " + dialect.insertion_order);
+}
 
 const std::string texts_of_line_sql
   = "SELECT version FROM versions WHERE line = " + sql_dialect::param(1);
@@ -33,7 +35,7 @@ using latest_entry = std::optional<std::pair<core::semver, std::string>>;
 
 // Keeps the greater of `latest` and `candidate`, a version read from `stmt`,
 // by semver precedence.
-caf::error keep_latest(const sqlite_statement& stmt, latest_entry& latest,
+caf::error keep_latest(const db_statement& stmt, latest_entry& latest,
                        const std::string& line, std::string candidate) {
   auto parsed = core::parse_semver(candidate);
   if (!parsed)
@@ -46,22 +48,23 @@ caf::error keep_latest(const sqlite_statement& stmt, latest_entry& latest,
 
 } // namespace
 
-version_store::version_store(std::unique_ptr<sqlite_db> db)
-  : db_(std::move(db)) {
+version_store::version_store(std::unique_ptr<database> db)
+  : db_(std::move(db)), of_line_sql_(of_line_sql(db_->dialect())) {
   // nop
 }
 
 caf::expected<std::unique_ptr<version_store>>
-version_store::make(std::unique_ptr<sqlite_db> db) {
-  if (auto err = db->prepare({&by_job_sql, &of_line_sql, &texts_of_line_sql,
+version_store::make(std::unique_ptr<database> db) {
+  auto of_line = of_line_sql(db->dialect());
+  if (auto err = db->prepare({&by_job_sql, &of_line, &texts_of_line_sql,
                               &all_texts_sql, &insert_sql}))
     return err;
   return std::unique_ptr<version_store>{new version_store(std::move(db))};
 }
 
 caf::expected<std::unique_ptr<version_store>>
-version_store::open(const std::string& data_dir) {
-  auto db = open_registry_db(data_dir);
+version_store::open(const std::string& data_dir, const std::string& url) {
+  auto db = open_registry_db(data_dir, url);
   if (!db)
     return std::move(db.error());
   return make(std::move(*db));
@@ -84,7 +87,7 @@ version_store::version_of_job(uint64_t job_id) {
 
 caf::expected<std::vector<model_version>>
 version_store::versions(const std::string& line) {
-  auto stmt = db_->statement(of_line_sql,
+  auto stmt = db_->statement(of_line_sql_,
                              "cannot read the versions of " + line);
   if (!stmt)
     return std::move(stmt.error());
@@ -115,7 +118,7 @@ version_store::latest_versions() {
 }
 
 caf::expected<std::map<std::string, std::string>>
-version_store::latest_versions(sqlite_db& db) {
+version_store::latest_versions(database& db) {
   auto stmt = db.statement(all_texts_sql, "cannot read the versions");
   if (!stmt)
     return std::move(stmt.error());

@@ -29,6 +29,10 @@ struct job_config {
   std::chrono::milliseconds retry_cap = defaults::job::retry_cap;
   /// Where job logs go: `<data_dir>/jobs/`.
   std::string data_dir;
+  /// `retrain.registry.url`: the coordinator's database, a PostgreSQL URL
+  /// (`postgresql://user:password@host:port/dbname`); empty: SQLite,
+  /// `<data_dir>/registry.db`.
+  std::string registry_url;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed range), or nothing.

@@ -19,6 +19,22 @@ caf::error job_config::validate() const {
                         "retrain.job.retry-delay");
   if (!command.empty() && command.front().empty())
     return config_error("retrain.job.command: the program name is empty");
+  if (!registry_url.empty()) {
+    // Only the scheme is quoted: the rest may hold a password.
+    auto scheme = registry_url.substr(0, registry_url.find("://"));
+    if (scheme.size() > 20)
+      scheme = scheme.substr(0, 20) + "...";
+    if (scheme != "postgresql" && scheme != "postgres")
+      return config_error("retrain.registry.url must be a PostgreSQL URL, "
+                          "postgresql://user:password@host:port/dbname (or "
+                          "empty for SQLite in the data dir), not one "
+                          "starting with '"
+                          + scheme + "'");
+    for (auto c : registry_url)
+      if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+        return config_error("retrain.registry.url contains a space or a "
+                            "control character; percent-encode it");
+  }
   return caf::none;
 }
 

@@ -301,6 +301,11 @@ void node_config::declare_options() {
     .add(job.retry_delay, "retry-delay",
          "backoff base: delay * 2^(attempt-1) with jitter")
     .add(job.retry_cap, "retry-cap", "longest retry delay");
+  binder{*this, "retrain.registry"}.add(
+    job.registry_url, "url",
+    "the coordinator's database: postgresql://user:password@host:port/dbname "
+    "(several coordinators may share one); empty: SQLite, "
+    "<data-dir>/registry.db");
 }
 
 node_config::node_config() {

@@ -9,6 +9,7 @@
 
 #include "retrain/job_store.hpp"
 #include "retrain/registry_schema.hpp"
+#include "retrain/sqlite_db.hpp"
 #include "retrain/version_store.hpp"
 
 #include "store_support.hpp"
@@ -94,9 +95,9 @@ DELETE FROM jobs WHERE id = 4;
   auto after = schema();
   for (auto& entry : before)
     CAF_CHECK(std::find(after.begin(), after.end(), entry) != after.end());
-  CAF_CHECK_EQUAL(rows("PRAGMA user_version"),
-                  std::vector<std::string>{
-                    std::to_string(registry_schema().size())});
+  CAF_CHECK_EQUAL(
+    rows("PRAGMA user_version"),
+    std::vector<std::string>{std::to_string(registry_schema().size())});
   // It got an identity, but its job ids go on from where they were.
   auto identity = (*jobs)->identity();
   CAF_REQUIRE(identity);

@@ -92,16 +92,42 @@ CAF_TEST(schema_sql replaces the type words only) {
   struct row {
     const char* portable;
     const char* sqlite;
+    const char* postgresql;
   };
   for (auto& x : {
-         row{"", ""},
-         row{"x {int}", "x INTEGER"},
+         row{"", "", ""},
+         row{"x {int}", "x INTEGER", "x BIGINT"},
          row{"id {id}, t {text}",
-             "id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT"},
-         row{"{text}{int}", "TEXTINTEGER"},
-         row{"{ int} {other} {tex", "{ int} {other} {tex"},
-       })
-    CAF_CHECK_EQUAL(sql_dialect::schema_sql(x.portable), x.sqlite);
+             "id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT",
+             "id BIGSERIAL PRIMARY KEY, t TEXT"},
+         row{"{text}{int}", "TEXTINTEGER", "TEXTBIGINT"},
+         row{"{ int} {other} {tex", "{ int} {other} {tex",
+             "{ int} {other} {tex"},
+       }) {
+    CAF_CHECK_EQUAL(sql_dialect::sqlite().schema_sql(x.portable), x.sqlite);
+    CAF_CHECK_EQUAL(sql_dialect::postgresql().schema_sql(x.portable),
+                    x.postgresql);
+  }
+}
+
+CAF_TEST(statement_sql spells parameters as the database does) {
+  struct row {
+    const char* portable;
+    const char* postgresql;
+  };
+  for (auto& x : {
+         row{"SELECT 1", "SELECT 1"},
+         row{"WHERE a = ?1 AND b = ?12", "WHERE a = $1 AND b = $12"},
+         row{"WHERE a = '?1' AND b = ?2", "WHERE a = '?1' AND b = $2"},
+         row{"WHERE \"q?1\" = ?1", "WHERE \"q?1\" = $1"},
+         row{"a ? b ?", "a ? b ?"},
+         row{"?3", "$3"},
+       }) {
+    CAF_CHECK_EQUAL(sql_dialect::sqlite().statement_sql(x.portable),
+                    x.portable);
+    CAF_CHECK_EQUAL(sql_dialect::postgresql().statement_sql(x.portable),
+                    x.postgresql);
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE(sqlite_db_tests, fixture)
