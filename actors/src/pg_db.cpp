@@ -21,16 +21,13 @@ std::string trimmed(const char* msg) {
   return result;
 }
 
-// The message of a failed result, with its SQLSTATE.
+// The message of a failed result, as the server words it ("disk on fire"
+// for `RAISE EXCEPTION 'disk on fire'`), else libpq's.
 std::string result_error(const PGresult* res, const PGconn* conn) {
-  auto msg = trimmed(res != nullptr ? PQresultErrorMessage(res)
-                                    : PQerrorMessage(conn));
-  if (msg.empty())
-    msg = trimmed(PQerrorMessage(conn));
   if (res != nullptr)
-    if (auto state = PQresultErrorField(res, PG_DIAG_SQLSTATE))
-      msg += std::string{" (SQLSTATE "} + state + ")";
-  return msg;
+    if (auto primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+      return trimmed(primary);
+  return trimmed(PQerrorMessage(conn));
 }
 
 bool succeeded(const PGresult* res) {

@@ -36,8 +36,10 @@ struct fixture : actor_fixture {
     cfg.retry_delay = 10000ms;
     cfg.retry_cap = 600000ms;
     cfg.data_dir = dir.str();
-    auto versions = version_store::open(dir.str());
-    auto jobs = job_store::open(dir.str());
+    auto versions = version_store::open(dir.str(),
+                                        retrain::test::registry_url(dir.str()));
+    auto jobs = job_store::open(dir.str(),
+                                retrain::test::registry_url(dir.str()));
     CAF_REQUIRE(versions && jobs);
     reg = sys.spawn(registry, std::move(*versions));
     disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms,
@@ -254,7 +256,8 @@ CAF_TEST(a restarted dispatcher resumes its jobs from the store) {
   job_config cfg;
   cfg.max_attempts = 3;
   cfg.data_dir = dir.str();
-  auto store = job_store::open(dir.str());
+  auto store = job_store::open(dir.str(),
+                               retrain::test::registry_url(dir.str()));
   CAF_REQUIRE(store);
   disp = sys.spawn(dispatcher, std::move(*store), reg, cfg, 10000ms,
                    news_actor{});
@@ -283,7 +286,9 @@ CAF_TEST(a restarted dispatcher resumes its jobs from the store) {
 
 CAF_TEST(the jobs query reports a storage failure) {
   trigger("cv:a:1.2.0");
-  auto path = (std::filesystem::path{dir.str()} / "registry.db").string();
+  auto path = retrain::test::on_postgresql()
+                ? retrain::test::registry_url(dir.str())
+                : (std::filesystem::path{dir.str()} / "registry.db").string();
   raw_exec(path, "DROP TABLE jobs");
   auto rp = self->request(disp, caf::infinite, atom::jobs::value);
   drain();

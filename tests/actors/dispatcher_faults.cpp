@@ -34,8 +34,10 @@ struct fixture : actor_fixture {
     cfg.retry_delay = 10000ms;
     cfg.retry_cap = 600000ms;
     cfg.data_dir = dir.str();
-    auto versions = version_store::open(dir.str());
-    auto jobs = job_store::open(dir.str());
+    auto versions = version_store::open(dir.str(),
+                                        retrain::test::registry_url(dir.str()));
+    auto jobs = job_store::open(dir.str(),
+                                retrain::test::registry_url(dir.str()));
     CAF_REQUIRE(versions && jobs);
     db_path = (*jobs)->path();
     reg = sys.spawn(registry, std::move(*versions));
@@ -106,14 +108,16 @@ struct fixture : actor_fixture {
   /// Makes the database refuse `what` (e.g. `INSERT ON jobs`), as a full
   /// disk would.
   void refuse(const std::string& what) {
-    raw_exec(db_path, "CREATE TRIGGER refuse BEFORE " + what
-                        + " BEGIN SELECT RAISE(FAIL, 'database or disk is "
-                          "full'); END");
+    refused = what;
+    retrain::test::refuse_writes(db_path, what, "database or disk is full");
   }
 
   void space_back() {
-    raw_exec(db_path, "DROP TRIGGER refuse");
+    retrain::test::allow_writes(db_path, refused);
   }
+
+  /// What `refuse` made the database refuse.
+  std::string refused;
 
   /// Lets the dispatcher's recovery timer fire.
   void wait_recovery() {
@@ -393,7 +397,26 @@ struct commit_faults {
 };
 
 // The hook is installed before the fixture opens the stores.
-struct commit_fixture : commit_faults, fixture {};
+struct commit_fixture : commit_faults, fixture {
+  /// Makes commits fail, or go through again. On PostgreSQL a deferred
+  /// constraint trigger fails the commit: every statement before it goes
+  /// through.
+  void fail_commits(bool on) {
+    if (!retrain::test::is_pg(db_path)) {
+      fail = on;
+      return;
+    }
+    if (on)
+      raw_exec(db_path, "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger "
+                        "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION "
+                        "'database or disk is full'; END$$; CREATE "
+                        "CONSTRAINT TRIGGER refuse AFTER INSERT ON triggers "
+                        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE "
+                        "FUNCTION refuse()");
+    else
+      raw_exec(db_path, "DROP TRIGGER refuse ON triggers");
+  }
+};
 
 } // namespace
 
@@ -401,9 +424,9 @@ CAF_TEST_FIXTURE_SCOPE(dispatcher_commit_tests, commit_fixture)
 
 CAF_TEST(a trigger whose commit fails is not acknowledged) {
   CAF_CHECK_EQUAL(ack("cv:a:1.2.0", "n-1").outcome, trigger_outcome::created);
-  fail = true;
+  fail_commits(true);
   auto refused = send(make_trigger("cv:b:1.0.0", "n-2"));
-  fail = false;
+  fail_commits(false);
   CAF_REQUIRE(!refused);
   CAF_CHECK(has_code(refused.error(), ec::storage_failure));
   CAF_CHECK(contains(status().storage, "degraded"));

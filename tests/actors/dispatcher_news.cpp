@@ -6,6 +6,8 @@
 #include "retrain/registry.hpp"
 #include "retrain/version_store.hpp"
 
+#include "store_support.hpp"
+
 using namespace retrain;
 using namespace retrain::test;
 using namespace std::chrono_literals;
@@ -51,7 +53,8 @@ struct fixture : actor_fixture {
     cfg.retry_delay = 10000ms;
     cfg.retry_cap = 600000ms;
     cfg.data_dir = dir.str();
-    auto versions = version_store::open(dir.str());
+    auto versions = version_store::open(dir.str(),
+                                        retrain::test::registry_url(dir.str()));
     CAF_REQUIRE(versions);
     reg = sys.spawn(registry, std::move(*versions));
     news = sys.spawn(fake_news, heard);
@@ -60,7 +63,8 @@ struct fixture : actor_fixture {
   }
 
   void start_dispatcher() {
-    auto jobs = job_store::open(dir.str());
+    auto jobs = job_store::open(dir.str(),
+                                retrain::test::registry_url(dir.str()));
     CAF_REQUIRE(jobs);
     disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms, news);
     drain();
@@ -185,7 +189,8 @@ CAF_TEST(a job resumed after a restart is not told queued again) {
 CAF_TEST(without an observer the dispatcher works as before) {
   self->send_exit(disp, caf::exit_reason::kill);
   drain();
-  auto jobs = job_store::open(dir.str());
+  auto jobs = job_store::open(dir.str(),
+                              retrain::test::registry_url(dir.str()));
   CAF_REQUIRE(jobs);
   disp = sys.spawn(dispatcher, std::move(*jobs), reg, cfg, 10000ms,
                    news_actor{});

@@ -51,7 +51,8 @@ struct actor_fixture : test_coordinator_fixture<retrain::test::test_config> {
     auto logger = std::make_shared<spdlog::logger>("test", sink);
     logger->set_pattern("%v");
     spdlog::set_default_logger(logger);
-    auto store = version_store::open(dir.str());
+    auto store = version_store::open(dir.str(),
+                                     retrain::test::registry_url(dir.str()));
     if (!store)
       CAF_FAIL("open failed: " << context_text(store.error()));
     db_path = (*store)->path();
@@ -189,8 +190,7 @@ CAF_TEST(registry reports storage failures and keeps running) {
 }
 
 CAF_TEST(registry registers on a retry after a failed write) {
-  raw_exec(db_path, "CREATE TRIGGER refuse BEFORE INSERT ON versions "
-                    "BEGIN SELECT RAISE(FAIL, 'disk on fire'); END");
+  retrain::test::refuse_writes(db_path, "INSERT ON versions", "disk on fire");
   auto failed = reg_version(1, "cv:anomaly_detector:1.2.0");
   CAF_REQUIRE(!failed);
   CAF_CHECK(has_code(failed.error(), ec::storage_failure));
@@ -200,7 +200,7 @@ CAF_TEST(registry registers on a retry after a failed write) {
   CAF_CHECK_EQUAL(context_text(failed.error()), text);
   CAF_CHECK_EQUAL(
     log_count("registry#" + std::to_string(reg.id()) + " " + text + "\n"), 1u);
-  raw_exec(db_path, "DROP TRIGGER refuse");
+  retrain::test::allow_writes(db_path, "INSERT ON versions");
   auto retried = reg_version(1, "cv:anomaly_detector:1.2.0");
   CAF_REQUIRE(retried);
   CAF_CHECK_EQUAL(retried->version, "1.2.1");
@@ -223,7 +223,8 @@ CAF_TEST(a detached registry serves requests) {
   retrain::test::temp_dir dir{"retrain-registry"};
   retrain::test::test_config cfg;
   caf::actor_system sys{cfg};
-  auto store = version_store::open(dir.str());
+  auto store = version_store::open(dir.str(),
+                                   retrain::test::registry_url(dir.str()));
   CAF_REQUIRE(store);
   auto reg = sys.spawn<caf::detached>(registry, std::move(*store));
   caf::scoped_actor self{sys};

@@ -2,7 +2,10 @@
 #include <caf/test/dsl.hpp>
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/deep_to_string.hpp>
@@ -35,7 +38,8 @@ struct fixture {
 
   void reopen() {
     store.reset();
-    auto opened = version_store::open(dir.str());
+    auto opened = version_store::open(dir.str(),
+                                      retrain::test::registry_url(dir.str()));
     if (!opened)
       CAF_FAIL("open failed: " << context_text(opened.error()));
     store = std::move(*opened);
@@ -208,8 +212,8 @@ CAF_TEST(versions survive a reopen) {
 
 CAF_TEST(a failed registration changes nothing and may be retried) {
   reg(1, "cv:anomaly_detector:1.2.0");
-  raw_exec(store->path(), "CREATE TRIGGER refuse BEFORE INSERT ON versions "
-                          "BEGIN SELECT RAISE(FAIL, 'disk on fire'); END");
+  retrain::test::refuse_writes(store->path(), "INSERT ON versions",
+                               "disk on fire");
   auto failed = store->register_version(2, mid("cv:anomaly_detector:1.2.0"),
                                         "drift", "", 1);
   CAF_REQUIRE(!failed);
@@ -219,7 +223,7 @@ CAF_TEST(a failed registration changes nothing and may be retried) {
                     + ": cannot register the version of job 2 for "
                       "cv:anomaly_detector: disk on fire");
   CAF_CHECK_EQUAL(version_list(line), (std::vector<std::string>{"1.2.1"}));
-  raw_exec(store->path(), "DROP TRIGGER refuse");
+  retrain::test::allow_writes(store->path(), "INSERT ON versions");
   // The same connection takes the retry, which gets the next version.
   CAF_CHECK_EQUAL(next(2, "cv:anomaly_detector:1.2.0"), "1.2.2");
 }
@@ -239,12 +243,50 @@ CAF_TEST(an unreadable stored version is reported) {
     !store->register_version(2, mid("cv:anomaly_detector:1.2.0"), "", "", 1));
 }
 
+CAF_TEST(two coordinators bump one line serially and once per job) {
+  // Two connections, as two coordinators on one database would hold: each
+  // registers jobs 1..n of one line, so every job is registered twice at
+  // about the same time. Every job gets one version, the versions are
+  // consecutive, and both sides get the same version for a job.
+  auto other = version_store::open(dir.str(),
+                                   retrain::test::registry_url(dir.str()));
+  CAF_REQUIRE(other);
+  constexpr uint64_t n = 40;
+  std::vector<std::string> got_a(n + 1);
+  std::vector<std::string> got_b(n + 1);
+  std::vector<std::string> failures;
+  std::mutex failures_mx;
+  auto run = [&](version_store& vs, std::vector<std::string>& got) {
+    for (uint64_t job = 1; job <= n; ++job) {
+      auto v = vs.register_version(job, mid("cv:anomaly_detector:1.0.0"), "",
+                                   "", 1);
+      if (v) {
+        got[job] = v->version;
+      } else {
+        std::lock_guard<std::mutex> guard{failures_mx};
+        failures.emplace_back(context_text(v.error()));
+      }
+    }
+  };
+  std::thread b{[&] { run(**other, got_b); }};
+  run(*store, got_a);
+  b.join();
+  CAF_CHECK_EQUAL(failures, std::vector<std::string>{});
+  CAF_CHECK_EQUAL(got_a, got_b);
+  auto all = version_list(line);
+  CAF_REQUIRE_EQUAL(all.size(), n);
+  std::set<std::string> distinct(all.begin(), all.end());
+  CAF_CHECK_EQUAL(distinct.size(), n);
+  CAF_CHECK_EQUAL(latest(line), "1.0." + std::to_string(n));
+}
+
 CAF_TEST(a newer schema is refused) {
   auto path = store->path();
   store.reset();
   auto newer = std::to_string(registry_schema().size() + 1);
-  raw_exec(path, "PRAGMA user_version = " + newer);
-  auto result = version_store::open(dir.str());
+  retrain::test::set_schema_version(path, std::stoi(newer));
+  auto result = version_store::open(dir.str(),
+                                    retrain::test::registry_url(dir.str()));
   CAF_REQUIRE(!result);
   auto err = context_text(result.error());
   CAF_CHECK(contains(err, path));
