@@ -36,6 +36,11 @@ commands:
   versions LINE              registered versions of <project>:<name>
   backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
                              run a strategy offline over one value per line
+  backup [--data-dir=DIR] FILE
+                             copy the SQLite registry DIR/registry.db
+                             (default ./retrain-data) into the new FILE,
+                             consistent while the coordinator runs (on its
+                             machine; opens the file read-only)
 
 options:
   --node=HOST:PORT           ingest of a monitor node (default )"
@@ -127,6 +132,8 @@ int main(int argc, char** argv) {
     return run_jobs(opts, args, std::cout, std::cerr);
   if (command == "versions")
     return run_versions(opts, args, std::cout, std::cerr);
+  if (command == "backup")
+    return run_backup(args, std::cout, std::cerr);
   if (command == "backtest") {
     if (opts.json)
       args.insert(args.begin(), "--json");

@@ -64,4 +64,11 @@ int run_versions(const remote_options& opts,
 int run_backtest_command(const std::vector<std::string>& args,
                          std::ostream& out, std::ostream& err);
 
+/// `backup [--data-dir=DIR] FILE`: copies the SQLite registry
+/// `<DIR>/registry.db` (default `./retrain-data`) into the new file FILE
+/// with SQLite's online backup API, while its coordinator may run; needs
+/// no node, but the data dir on this machine.
+int run_backup(const std::vector<std::string>& args, std::ostream& out,
+               std::ostream& err);
+
 } // namespace retrain::ctl

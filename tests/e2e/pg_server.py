@@ -138,6 +138,19 @@ class PgServer:
         self.stop()
 
 
+def create_database(admin_url, name):
+    """Creates database `name` on the server of `admin_url` (e.g. the
+    RETRAIN_TEST_PG_URL a test got) and returns its URL."""
+    r = subprocess.run([os.path.join(PG_BIN, "psql"), "-X", "-q", "-v",
+                        "ON_ERROR_STOP=1", "-d", admin_url, "-c",
+                        "CREATE DATABASE " + name],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode != 0:
+        raise RuntimeError("cannot create database %s: %s" % (name, r.stdout))
+    return admin_url[:admin_url.rfind("/") + 1] + name
+
+
 def main(argv):
     if "--" not in argv:
         print("usage: pg_server.py -- COMMAND [ARG...]", file=sys.stderr)

@@ -13,6 +13,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg_server  # noqa: E402
 import test_node  # noqa: E402  (shared helpers: ctl, wait_for, ...)
 from test_node import (DEADLINE_S, DRIFT_CSV, DRIFTING, NodeTestCase, binary,  # noqa: E402
                        free_closed_port, wait_for)
@@ -54,9 +55,22 @@ class ClusterTestCase(NodeTestCase):
         self.nodes.append(node)
         return node.start()
 
+    def registry_args(self):
+        """With RETRAIN_TEST_PG_URL set (pg_server.py, the pg.cluster.*
+        tests) the coordinators of a test keep their registry in one new
+        PostgreSQL database; else in SQLite in their data dir."""
+        admin = os.environ.get("RETRAIN_TEST_PG_URL")
+        if not admin:
+            return []
+        if getattr(self, "registry_url", None) is None:
+            name = "e2e_%d_%d" % (os.getpid(), id(self))
+            self.registry_url = pg_server.create_database(admin, name)
+        return [f"--retrain.registry.url={self.registry_url}"]
+
     def start_coordinator(self, *args, data_dir=None):
         node = self.start_role("coordinator", f"--retrain.coordinator-port={self.port}",
-                               *args, data_dir=data_dir or os.path.join(self.tmp, "coord"))
+                               *self.registry_args(), *args,
+                               data_dir=data_dir or os.path.join(self.tmp, "coord"))
         # ctl helpers of NodeTestCase read node.coordinator.
         return node
 
