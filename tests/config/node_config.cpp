@@ -221,6 +221,22 @@ CAF_TEST(values of the wrong type are refused wherever they are written) {
     {{"--scheduler.enable-profiling=yes"},
      "",
      "scheduler.enable-profiling='yes' is not one of true, false"},
+    // The registry URL: only its scheme is echoed, the rest may hold a
+    // password.
+    {{"--retrain.registry.url=mysql://u:secret@db/retrain"},
+     "",
+     "retrain.registry.url must be a PostgreSQL URL, "
+     "postgresql://user:password@host:port/dbname (or empty for SQLite in "
+     "the data dir), not one starting with 'mysql'"},
+    {{"--retrain.registry.url=registry.db"},
+     "",
+     "retrain.registry.url must be a PostgreSQL URL, "
+     "postgresql://user:password@host:port/dbname (or empty for SQLite in "
+     "the data dir), not one starting with 'registry.db'"},
+    {{},
+     "[retrain.registry]\nurl=\"postgresql://u:se cret@db/r\"\n",
+     "retrain.registry.url contains a space or a control character; "
+     "percent-encode it"},
   };
   for (auto& r : rows) {
     CAF_MESSAGE("args " << r.args.size() << ", ini " << r.ini);
