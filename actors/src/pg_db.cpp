@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include "retrain/core/utf8_text.hpp"
 #include "retrain/sql_dialect.hpp"
 
 namespace retrain {
@@ -117,7 +118,7 @@ class pg_statement : public statement_backend {
 public:
   pg_statement(pg_db* db, std::string sql, std::string name)
     : db_(db), sql_(std::move(sql)), name_(std::move(name)) {
-    // nop
+    is_read_ = sql_.rfind("SELECT ", 0) == 0;
   }
 
   // Readies the statement for a use that `what` describes; false when it
@@ -149,7 +150,10 @@ public:
   }
 
   void bind(int index, std::string_view x) override {
-    set(index, std::string{x});
+    // A text column refuses NUL and invalid UTF-8 (a job's error or
+    // artifact may hold any bytes): store them replaced rather than fail
+    // the write again and again.
+    set(index, core::to_storable_text(x));
   }
 
   caf::expected<bool> step() override {
@@ -208,6 +212,18 @@ private:
   }
 
   caf::error execute() {
+    // A read outside a transaction that finds its connection lost (the
+    // server restarted since the last statement) runs once more on a new
+    // connection: it changes nothing, so running it twice is harmless. A
+    // write fails instead, and its caller retries it.
+    auto err = execute_once();
+    if (err && is_read_ && db_->tx_session_ == 0
+        && PQstatus(db_->conn_) == CONNECTION_BAD)
+      err = execute_once();
+    return err;
+  }
+
+  caf::error execute_once() {
     if (auto err = db_->ensure_connected(what_))
       return err;
     if (auto err = ensure_prepared())
@@ -236,6 +252,8 @@ private:
   // The name of the prepared statement, or empty for one of its own.
   std::string name_;
   uint64_t prepared_session_ = 0;
+  // Whether the statement only reads.
+  bool is_read_ = false;
   bool in_use_ = false;
   std::vector<std::string> params_;
   result_ptr result_;
@@ -262,6 +280,12 @@ caf::error pg_db::failure(const std::string& what) const {
 }
 
 caf::error pg_db::ensure_connected(const std::string& what) {
+  // A server that went away since the last statement (a restart, a
+  // failover) closed the socket: reading what is pending (nothing else on
+  // an idle connection) finds that, so the statement goes to a new
+  // connection instead of failing on the old one.
+  if (tx_session_ == 0 && PQstatus(conn_) == CONNECTION_OK)
+    PQconsumeInput(conn_);
   if (PQstatus(conn_) == CONNECTION_OK)
     return caf::none;
   // A transaction lost with its session is over: only its rollback may

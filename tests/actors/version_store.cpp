@@ -280,6 +280,24 @@ CAF_TEST(two coordinators bump one line serially and once per job) {
   CAF_CHECK_EQUAL(latest(line), "1.0." + std::to_string(n));
 }
 
+CAF_TEST(any bytes in a reason or artifact are stored) {
+  // A job's output may hold anything; PostgreSQL takes no NUL and no
+  // invalid UTF-8 in text, so there they are replaced, never refused.
+  std::string odd{"a\0b\xff", 4};
+  auto v = store->register_version(1, mid("cv:anomaly_detector:1.0.0"), odd,
+                                   odd, 1);
+  CAF_REQUIRE(v);
+  auto rows = store->versions(line);
+  CAF_REQUIRE(rows);
+  CAF_REQUIRE_EQUAL(rows->size(), 1u);
+  auto expected = retrain::test::is_pg(store->path())
+                    ? std::string{"a\xEF\xBF\xBD"
+                                  "b\xEF\xBF\xBD"}
+                    : odd;
+  CAF_CHECK_EQUAL(rows->front().artifact, expected);
+  CAF_CHECK_EQUAL(rows->front().reason, expected);
+}
+
 CAF_TEST(a newer schema is refused) {
   auto path = store->path();
   store.reset();

@@ -58,6 +58,22 @@ class PgServer:
         return subprocess.run(cmd, check=check, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
 
+    def halt(self):
+        """Stops the server and keeps its files, as a crash of the database
+        machine would; `resume` starts it again on the same port."""
+        self._run(os.path.join(PG_BIN, "pg_ctl"), "-D",
+                  os.path.join(self.dir, "data"), "-m", "immediate", "-w",
+                  "stop")
+
+    def resume(self):
+        """Starts the server that `halt` stopped, on the same port."""
+        opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 "
+                "-c max_connections=200 -c fsync=off "
+                "-c full_page_writes=off" % (self.port, self.dir))
+        self._run(os.path.join(PG_BIN, "pg_ctl"), "-D",
+                  os.path.join(self.dir, "data"), "-w", "-t", "60", "-l",
+                  os.path.join(self.dir, "log"), "-o", opts, "start")
+
     def start(self):
         initdb = os.path.join(PG_BIN, "initdb")
         if not os.access(initdb, os.X_OK):
@@ -136,6 +152,16 @@ class PgServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def redacted(url):
+    """`url` as retrain logs it: without the password and parameters."""
+    scheme, rest = url.split("://", 1)
+    rest = rest.split("?", 1)[0]
+    if "@" in rest:
+        user, host = rest.rsplit("@", 1)
+        rest = user.split(":", 1)[0] + "@" + host
+    return "postgresql://" + rest
 
 
 def create_database(admin_url, name):

@@ -13,6 +13,7 @@ import threading
 import time
 import unittest
 
+import pg_server
 import test_node
 from test_node import NodeTestCase, ctl, wait_for
 
@@ -115,6 +116,45 @@ class BackupTest(NodeTestCase):
         res = ctl("backup")
         self.assertEqual(res.returncode, 2, res)
         self.assertIn("backup needs a FILE", res.stderr)
+
+
+class PgOutageTest(NodeTestCase):
+    """A registry on PostgreSQL whose server goes down while the node runs:
+    the trigger waits, storage shows degraded, and once the server is back
+    the job runs and its one version is registered."""
+
+    def test_server_down_and_back(self):
+        try:
+            pg = pg_server.PgServer().start()
+        except pg_server.PgMissing as e:
+            self.fail(str(e))
+        self.addCleanup(pg.stop)
+        url = pg.create_database("outage")
+        node = self.start_node(f"--retrain.registry.url={url}",
+                               "--retrain.job.simulated-duration=100ms")
+        # The dispatcher names its registry once it started, password left out.
+        wait_for("the registry named in the log",
+                 lambda: pg_server.redacted(url) in node.log_text())
+        self.replay(node, self.drifting_csv("cv:a:1.0.0"))
+        wait_for("cv:a 1.0.1", lambda: [v["version"] for v in self.versions(node, "cv:a")]
+                 == ["1.0.1"])
+        pg.halt()
+        self.replay(node, self.drifting_csv("cv:b:2.0.0"))
+        wait_for("storage degraded",
+                 lambda: "storage: degraded" in ctl(node.coordinator, node.node,
+                                                   "status").stdout)
+        pg.resume()
+        wait_for("cv:b 2.0.1 after the outage",
+                 lambda: [v["version"] for v in self.versions(node, "cv:b")] == ["2.0.1"])
+        jobs = self.wait_jobs_settled(node, 2)
+        self.assertEqual(sorted((j["model"], j["state"], j["version"]) for j in jobs),
+                         [("cv:a:1.0.0", "succeeded", "1.0.1"),
+                          ("cv:b:2.0.0", "succeeded", "2.0.1")])
+        rows = pg.psql("SELECT line, version, job_id FROM versions ORDER BY line",
+                       db="outage").split()
+        self.assertEqual([r.rsplit("|", 1)[0] for r in rows], ["cv:a|1.0.1", "cv:b|2.0.1"])
+        wait_for("storage ok", lambda: "storage: ok" in ctl(node.coordinator, node.node,
+                                                          "status").stdout)
 
 
 if __name__ == "__main__":
