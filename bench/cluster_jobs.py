@@ -23,6 +23,10 @@ import sys
 import tempfile
 import time
 
+# tests/e2e/pg_server.py: creates the databases of --registry-url runs.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import pg_server  # noqa: E402
+
 
 def free_port():
     with socket.socket() as s:
@@ -42,6 +46,8 @@ class Cluster:
         cmd = [os.path.join(self.bin_dir, "retrain-node"),
                f"--retrain.data-dir={os.path.join(self.tmp, name)}",
                f"--retrain.coordinator=127.0.0.1:{self.port}",
+               # Every node would serve HTTP on 4244 by default.
+               "--retrain.http-port=0",
                "--retrain.log-level=warn"] + list(args)
         p = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                              start_new_session=True)
@@ -75,13 +81,14 @@ def wait(what, probe, deadline_s):
         time.sleep(0.05)
 
 
-def run(bin_dir, jobs, duration, worker_nodes, per_node):
+def run(bin_dir, jobs, duration, worker_nodes, per_node, registry_url=""):
     tmp = tempfile.mkdtemp(prefix="retrain-bench-")
     cluster = Cluster(bin_dir, tmp)
     try:
         coord = f"--coordinator=127.0.0.1:{cluster.port}"
+        registry = [f"--retrain.registry.url={registry_url}"] if registry_url else []
         cluster.start("coordinator", "--retrain.role=coordinator",
-                      f"--retrain.coordinator-port={cluster.port}")
+                      f"--retrain.coordinator-port={cluster.port}", *registry)
         ingest = free_port()
         cluster.start("monitor", "--retrain.role=monitor", f"--retrain.ingest-port={ingest}",
                       "--retrain.monitor.min-samples=1",
@@ -127,6 +134,9 @@ def main():
     parser.add_argument("--duration", default="500ms", help="simulated training time per job")
     parser.add_argument("--worker-nodes", default="1,2,3")
     parser.add_argument("--workers-per-node", type=int, default=2)
+    parser.add_argument("--registry-url", default="",
+                        help="the coordinator's retrain.registry.url (a new, empty "
+                             "PostgreSQL database per worker-node count); default SQLite")
     args = parser.parse_args()
     seconds = float(re.sub(r"ms$", "", args.duration)) / 1000 if args.duration.endswith("ms") \
         else float(args.duration.rstrip("s"))
@@ -135,8 +145,12 @@ def main():
     print("| worker nodes | workers | jobs/s | ideal jobs/s | efficiency |")
     print("|---:|---:|---:|---:|---:|")
     for n in [int(x) for x in args.worker_nodes.split(",")]:
+        url = args.registry_url
+        if url:
+            # Each run needs an empty registry: a database of its own.
+            url = pg_server.create_database(url, "bench_%d_%d" % (os.getpid(), n))
         rate = run(os.path.abspath(args.bin), args.jobs, args.duration, n,
-                   args.workers_per_node)
+                   args.workers_per_node, url)
         workers = n * args.workers_per_node
         ideal = workers / seconds
         print(f"| {n} | {workers} | {rate:.2f} | {ideal:.2f} | {rate / ideal:.0%} |",

@@ -42,6 +42,15 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _durability():
+    """Tests need no durability across a power cut, so the server skips
+    fsync unless RETRAIN_PG_FSYNC=on (for benchmarks against SQLite, which
+    syncs every commit)."""
+    if os.environ.get("RETRAIN_PG_FSYNC") == "on":
+        return "-c fsync=on"
+    return "-c fsync=off -c full_page_writes=off"
+
+
 class PgServer:
     """One PostgreSQL server in a temporary directory."""
 
@@ -68,8 +77,7 @@ class PgServer:
     def resume(self):
         """Starts the server that `halt` stopped, on the same port."""
         opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 "
-                "-c max_connections=200 -c fsync=off "
-                "-c full_page_writes=off" % (self.port, self.dir))
+                "-c max_connections=200 %s" % (self.port, self.dir, _durability()))
         self._run(os.path.join(PG_BIN, "pg_ctl"), "-D",
                   os.path.join(self.dir, "data"), "-w", "-t", "60", "-l",
                   os.path.join(self.dir, "log"), "-o", opts, "start")
@@ -98,8 +106,7 @@ class PgServer:
         for _ in range(5):
             self.port = _free_port()
             opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 "
-                    "-c max_connections=200 -c fsync=off "
-                    "-c full_page_writes=off" % (self.port, self.dir))
+                    "-c max_connections=200 %s" % (self.port, self.dir, _durability()))
             r = self._run(os.path.join(PG_BIN, "pg_ctl"), "-D", data, "-w",
                           "-t", "60", "-l", os.path.join(self.dir, "log"),
                           "-o", opts, "start", check=False)
