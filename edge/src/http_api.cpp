@@ -603,8 +603,10 @@ http_response http_api::get_stream(const http_request& req) {
       auto body = model ? history_body(*model, SIZE_MAX, failed)
                         : fleet_body(failed);
       if (!body) {
-        if (!out.send("failure", failed.body))
+        // Said once per failure, not once per interval.
+        if (failed.body != last && !out.send("failure", failed.body))
           return;
+        last = std::move(failed.body);
       } else if (*body != last) {
         if (!out.send(model ? "history" : "fleet", *body))
           return;
