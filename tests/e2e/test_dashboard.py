@@ -103,6 +103,71 @@ class DashboardTest(NodeTestCase):
         held.close()
 
 
+class HistoryApiTest(NodeTestCase):
+    """The history endpoint's refusals, its `points` parameter, the event
+    streams' cap, and the dashboard's files."""
+
+    def get(self, port, path):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", path)
+        res = c.getresponse()
+        body = res.read()
+        c.close()
+        return res.status, res.getheader("Content-Type"), body
+
+    def test_errors_points_streams_and_files(self):
+        # 4 connections: at most one event stream.
+        node = self.start_node("--retrain.http-max-connections=4",
+                               "--retrain.history.points=5")
+        port = http_port_of(node)
+        model = "cv:anomaly_detector:1.2.0"
+        lines = ["model,kind,value,observed_at_ns"]
+        lines += [f"{model},accuracy,0.95,{(i + 1) * 10**9}" for i in range(8)]
+        self.replay(node, self.write("few.csv", "\n".join(lines) + "\n"))
+        status, _, body = self.get(port, f"/v1/models/{model}/history")
+        self.assertEqual(status, 200, body)
+        doc = json.loads(body)
+        (acc,) = doc["kinds"]
+        # The bound: the newest 5 of 8 one-second points.
+        self.assertEqual([p["t"] for p in acc["points"]], [4000, 5000, 6000, 7000, 8000])
+        self.assertEqual(doc["capacity"], 5)
+        status, _, body = self.get(port, f"/v1/models/{model}/history?points=2")
+        self.assertEqual([p["t"] for p in json.loads(body)["kinds"][0]["points"]], [7000, 8000])
+        for path, code, want in [
+                ("/v1/models/cv:nope:1.0.0/history", 404, "unknown_model"),
+                ("/v1/models/not-an-id/history", 400, "invalid_model_id"),
+                (f"/v1/models/{model}/history?points=0", 400, "invalid_parameter"),
+                ("/v1/events/stream?interval_ms=5", 400, "invalid_parameter"),
+                ("/v1/jobs/12/log", 404, "no_log"),
+                ("/v1/jobs/x/log", 400, "invalid_parameter"),
+                ("/v1/models?sort=size", 400, "invalid_parameter"),
+                ("/assets/nope.js", 404, "not_found"),
+                ("/nope", 404, "not_found")]:
+            status, _, body = self.get(port, path)
+            self.assertEqual((status, json.loads(body)["code"]), (code, want), path)
+        # The dashboard comes from the binary, Chart.js with it.
+        status, ctype, body = self.get(port, "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/html"), ctype)
+        self.assertIn(b'src="/assets/app.js"', body)
+        status, ctype, body = self.get(port, "/assets/chart.js")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/javascript"), ctype)
+        self.assertIn(b"Chart.js v3", body[:200])
+        # One stream is held; the next is refused while it lasts.
+        held = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        held.request("GET", "/v1/events/stream")
+        stream = held.getresponse()
+        self.assertEqual(stream.status, 200)
+        self.assertEqual(stream.readline(), b"event: fleet\n")
+        status, _, body = self.get(port, "/v1/events/stream")
+        self.assertEqual((status, json.loads(body)["code"]), (503, "saturated"), body)
+        # Plain requests still get through beside it.
+        self.assertEqual(self.get(port, "/healthz")[0], 200)
+        held.close()
+        self.assertEqual(node.stop(), 0)
+
+
 def main():
     global ARTIFACTS
     parser = argparse.ArgumentParser(add_help=False)
