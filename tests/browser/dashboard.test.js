@@ -128,6 +128,11 @@ async function main() {
 
     // -- live -----------------------------------------------------------------
     const loadedAt = await page.evaluate(() => window.retrainLoadedAt);
+    const box = (kind) => page.$eval(`[data-chart="${kind}"]`, (c) => {
+      const r = c.getBoundingClientRect();
+      return { top: r.top + window.scrollY, height: r.height, width: r.width };
+    });
+    const boxBefore = await box(a.kind);
     const lastT = Number(chart ? chart.lastT : 0);
     const more = [1, 2, 3].map((i) => ({ model: a.model, kind: a.kind, value: 0.5,
       observed_at_ns: (lastT + i * 1000) * 1e6 }));
@@ -144,6 +149,10 @@ async function main() {
     check("the chart grows by 3 points live", grown === Number(a.points) + 3, String(grown));
     const same = await page.evaluate(() => window.retrainLoadedAt);
     check("without a reload", same === loadedAt);
+    const boxAfter = await box(a.kind);
+    check("and without moving the chart (no layout shift)",
+          JSON.stringify(boxAfter) === JSON.stringify(boxBefore),
+          `${JSON.stringify(boxBefore)} -> ${JSON.stringify(boxAfter)}`);
     const liveOn = await page.$eval("#live", (e) => e.dataset.live);
     check("the live indicator is on", liveOn === "on", liveOn);
     await page.screenshot({ path: path.join(a.artifacts, "model-live.png"), fullPage: true });
