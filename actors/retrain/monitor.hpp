@@ -9,6 +9,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "retrain/core/history_ring.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/core/strategy.hpp"
 #include "retrain/core/trigger_gate.hpp"
@@ -23,6 +24,9 @@ namespace retrain {
 struct monitor_setup {
   std::array<std::unique_ptr<core::strategy>, metric_kind_count> prototypes;
   std::chrono::milliseconds cooldown{0};
+  /// History points per kind and their width (`retrain.history.*`).
+  std::size_t history_points = 0;
+  int64_t history_resolution_ns = 0;
 
   /// Builds the prototypes of `config`, which must be valid.
   static std::shared_ptr<const monitor_setup>
@@ -64,6 +68,12 @@ struct monitor_state {
   /// Created on the first value of a kind.
   std::array<std::unique_ptr<core::strategy>, metric_kind_count> strategies;
   core::trigger_gate gate;
+  /// The history of each kind, created on its first value (null while
+  /// `retrain.history.points` is 0).
+  std::array<std::unique_ptr<core::history_ring>, metric_kind_count> history;
+  /// The triggers sent, newest last, at most
+  /// `model_history::trigger_marks_kept`.
+  std::vector<trigger_mark> marks;
   uint64_t events = 0;
   uint64_t triggers = 0;
   /// Evaluations on the wrong side of a threshold (the seed's rule).
@@ -92,7 +102,19 @@ struct monitor_state {
   /// Stands down if `latest` is newer than this model's version.
   bool stand_down_for(const core::semver& latest);
 
-  monitor_snapshot snapshot() const;
+  /// The state to restart from; `with_history` adds the history of each
+  /// kind (the final snapshot of a stopping monitor).
+  monitor_snapshot snapshot(bool with_history = false) const;
+
+  /// Restores the history and trigger marks of `snap`.
+  void restore_history(const monitor_snapshot& snap);
+
+  /// The history of each kind and the triggers.
+  model_history history_of() const;
+
+  /// The history ring of `kind`, created on first use; null without
+  /// history.
+  core::history_ring* ring_of(metric_kind kind);
 
   model_status status() const;
 };

@@ -32,6 +32,11 @@ std::shared_ptr<const monitor_setup>
 monitor_setup::make(const monitor_config& config) {
   auto result = std::make_shared<monitor_setup>();
   result->cooldown = config.cooldown;
+  result->history_points = static_cast<std::size_t>(config.history_points);
+  result->history_resolution_ns
+    = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        config.history_resolution)
+        .count();
   for (std::size_t i = 0; i < metric_kind_count; ++i) {
     if (!config.kinds[i])
       continue;
@@ -49,6 +54,14 @@ core::strategy* monitor_state::strategy_of(metric_kind kind) {
   return strategies[i].get();
 }
 
+core::history_ring* monitor_state::ring_of(metric_kind kind) {
+  auto i = static_cast<std::size_t>(kind);
+  if (!history[i] && setup->history_points > 0)
+    history[i] = std::make_unique<core::history_ring>(
+      setup->history_points, setup->history_resolution_ns);
+  return history[i].get();
+}
+
 std::optional<retrain_trigger>
 monitor_state::apply(const run_event& ev, core::trigger_gate::time_point now) {
   ++events;
@@ -59,10 +72,17 @@ monitor_state::apply(const run_event& ev, core::trigger_gate::time_point now) {
   auto d = strategy->update(x);
   if (d.breach)
     ++breaches;
+  // The value as received: for outcomes the 0/1 the producer sent.
+  if (auto ring = ring_of(ev.kind))
+    ring->add(ev.observed_at_ns, ev.value, d, strategy->samples());
   if (d.state != core::verdict::drift || standing_down || !gate.open(now))
     return std::nullopt;
   gate.fired(now);
   ++triggers;
+  if (marks.size() == model_history::trigger_marks_kept)
+    marks.erase(marks.begin());
+  marks.push_back(trigger_mark{ev.observed_at_ns, ev.kind, strategy->samples(),
+                               d.statistic, d.threshold});
   retrain_trigger result;
   result.model = model;
   result.reason.strategy = std::string{strategy->name()};
@@ -84,7 +104,7 @@ bool monitor_state::stand_down_for(const core::semver& latest) {
   return true;
 }
 
-monitor_snapshot monitor_state::snapshot() const {
+monitor_snapshot monitor_state::snapshot(bool with_history) const {
   monitor_snapshot result;
   result.model = model;
   result.events = events;
@@ -108,6 +128,38 @@ monitor_snapshot monitor_state::snapshot() const {
       result.strategies.push_back(strategies[i]->snapshot());
     }
   }
+  result.marks = marks;
+  if (with_history)
+    result.history = history_of().kinds;
+  return result;
+}
+
+void monitor_state::restore_history(const monitor_snapshot& snap) {
+  marks = snap.marks;
+  if (marks.size() > model_history::trigger_marks_kept)
+    marks.erase(marks.begin(), marks.end() - model_history::trigger_marks_kept);
+  for (auto& kh : snap.history)
+    if (is_valid(kh.kind))
+      if (auto ring = ring_of(kh.kind))
+        ring->assign(kh.points);
+}
+
+model_history monitor_state::history_of() const {
+  model_history result;
+  result.model = model;
+  result.resolution_ns = setup->history_resolution_ns;
+  result.capacity = setup->history_points;
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    if (!history[i] || history[i]->size() == 0)
+      continue;
+    kind_history kh;
+    kh.kind = static_cast<metric_kind>(i);
+    if (strategies[i])
+      kh.strategy = std::string{strategies[i]->name()};
+    kh.points = history[i]->points();
+    result.kinds.push_back(std::move(kh));
+  }
+  result.triggers = marks;
   return result;
 }
 
@@ -154,6 +206,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
         std::chrono::nanoseconds{snap.fired_at_ns}});
     if (start.resume && snap.line_busy)
       start.line_busy = true;
+    st.restore_history(snap);
     // Kinds and strategies pair up by position; a snapshot that does not
     // (it came off the wire or from an older build) restores nothing.
     auto pairs = snap.kinds.size() == snap.strategies.size() ? snap.kinds.size()
@@ -176,7 +229,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     st.dirty = false;
-    st.tell_supervisor(self, st.snapshot());
+    st.tell_supervisor(self, st.snapshot(true));
     self->quit(std::move(msg.reason));
   });
   return {
@@ -220,6 +273,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       }
     },
     [=](atom::status) -> model_status { return self->state.status(); },
+    [=](atom::history) -> model_history { return self->state.history_of(); },
     [=](atom::stats) {
       // A message rather than a response: one supervisor waiting for
       // thousands of responses is slow in CAF 0.17.

@@ -418,6 +418,30 @@ caf::result<std::vector<model_status>> status_of(self_ptr self,
   return ask_monitors<status_query>(self, std::move(*slots));
 }
 
+// The history of one model: its running monitor answers; a passivated or
+// quarantined model answers from its snapshot (a passivated monitor's final
+// snapshot carries its history, a crashed one's none).
+caf::result<model_history> history_of(self_ptr self, const std::string& model) {
+  auto& st = self->state;
+  auto slot = st.find(model);
+  if (slot == core::slot_index::npos)
+    return model_history{};
+  // What is held for the model goes out first, so the answer shows it.
+  flush(self);
+  auto& entry = st.models[slot];
+  if (entry.running())
+    return self->delegate(entry.handle, atom::history::value);
+  model_history result;
+  result.model = entry.model;
+  result.resolution_ns = st.setup->history_resolution_ns;
+  result.capacity = st.setup->history_points;
+  if (auto snap = deserialize(self, entry)) {
+    result.kinds = std::move(snap->history);
+    result.triggers = std::move(snap->marks);
+  }
+  return result;
+}
+
 // -- crashes ------------------------------------------------------------------
 
 void send_run(self_ptr self, uint32_t slot, metric_run&& run);
@@ -776,6 +800,9 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
       return ask_monitors<stats_query>(self);
     },
     [=](monitor_stats& ms) { on_answer<stats_query>(self, ms); },
+    [=](atom::history, std::string& model) -> caf::result<model_history> {
+      return history_of(self, model);
+    },
   };
 }
 

@@ -89,6 +89,18 @@ inline constexpr uint64_t max_models = 2'000'000;
 /// forgotten (0 = never).
 inline constexpr std::chrono::milliseconds expire_after{0};
 
+/// `retrain.history.points`: points kept per model and metric kind (0 =
+/// no history).
+inline constexpr uint64_t history_points = 1000;
+
+/// The most `retrain.history.points` may be.
+inline constexpr uint64_t max_history_points = 100'000;
+
+/// `retrain.history.resolution`: width of one history point (0 = one point
+/// per distinct event time).
+inline constexpr std::chrono::milliseconds history_resolution
+  = std::chrono::seconds{1};
+
 /// A kind watched by default with `ewma_threshold`.
 struct kind_threshold {
   metric_kind kind;

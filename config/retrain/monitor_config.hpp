@@ -59,6 +59,11 @@ struct monitor_config {
   /// A model with no event this long is forgotten; 0 = never.
   std::chrono::milliseconds expire_after
     = retrain::defaults::monitor::expire_after;
+  /// History points kept per model and kind (`retrain.history.points`).
+  uint64_t history_points = retrain::defaults::monitor::history_points;
+  /// Width of one history point (`retrain.history.resolution`).
+  std::chrono::milliseconds history_resolution
+    = retrain::defaults::monitor::history_resolution;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
   std::chrono::milliseconds request_timeout

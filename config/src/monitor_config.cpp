@@ -86,6 +86,12 @@ caf::error monitor_config::validate() const {
                         + std::to_string(max_model_limit) + "]");
   if (expire_after < 0ms)
     return config_error("retrain.monitor.expire-after must not be negative");
+  if (history_points > retrain::defaults::monitor::max_history_points)
+    return config_error(
+      "retrain.history.points must be in [0, "
+      + std::to_string(retrain::defaults::monitor::max_history_points) + "]");
+  if (history_resolution < 0ms)
+    return config_error("retrain.history.resolution must not be negative");
   bool any = false;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     if (!kinds[i])

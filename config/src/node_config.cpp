@@ -276,6 +276,13 @@ void node_config::declare_options() {
          "events of new model ids past this many models are refused")
     .add(mon.expire_after, "expire-after",
          "a model with no event this long is forgotten; 0ms = never");
+  binder{*this, "retrain.history"}
+    .add(mon.history_points, "points",
+         "history points kept per model and metric kind (the dashboard's "
+         "charts, GET /v1/models/{model}/history); 0 = none")
+    .add(mon.history_resolution, "resolution",
+         "width of one history point: values within it are downsampled to "
+         "min, max and last; 0ms = one point per event time");
   for (std::size_t i = 0; i < metric_kind_count; ++i) {
     auto kind = to_string(static_cast<metric_kind>(i));
     binder{*this, "retrain.threshold"}.add(

@@ -77,4 +77,42 @@ json::object to_json(const model_version& v) {
     {"reason", v.reason},   {"artifact", v.artifact}};
 }
 
+json::object to_json(const model_history& h) {
+  auto ms = [](int64_t ns) {
+    // Floor, so a point's time never moves into the next bucket.
+    return ns >= 0 ? ns / 1'000'000 : -((-ns + 999'999) / 1'000'000);
+  };
+  json::array kinds;
+  for (auto& k : h.kinds) {
+    json::array points;
+    points.reserve(k.points.size());
+    for (auto& p : k.points)
+      points.push_back(json::object{{"t", ms(p.time_ns)},
+                                    {"min", number(p.min)},
+                                    {"max", number(p.max)},
+                                    {"last", number(p.last)},
+                                    {"statistic", number(p.statistic)},
+                                    {"threshold", number(p.threshold)},
+                                    {"samples", p.samples},
+                                    {"count", p.count},
+                                    {"state", core::to_string(p.state)}});
+    kinds.push_back(json::object{{"kind", to_string(k.kind)},
+                                 {"strategy", k.strategy},
+                                 {"points", std::move(points)}});
+  }
+  json::array triggers;
+  for (auto& t : h.triggers)
+    triggers.push_back(json::object{{"t", ms(t.time_ns)},
+                                    {"time", iso_time(t.time_ns)},
+                                    {"kind", to_string(t.kind)},
+                                    {"samples", t.samples},
+                                    {"statistic", number(t.statistic)},
+                                    {"threshold", number(t.threshold)}});
+  return json::object{{"model", h.model},
+                      {"resolution_ms", h.resolution_ns / 1'000'000},
+                      {"capacity", h.capacity},
+                      {"kinds", std::move(kinds)},
+                      {"triggers", std::move(triggers)}};
+}
+
 } // namespace retrain::edge

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
 #include "retrain/core/quoted.hpp"
+#include "retrain/edge/dashboard_assets.hpp"
 #include "retrain/edge/events_json.hpp"
 #include "retrain/edge/render_json.hpp"
 
@@ -134,6 +136,45 @@ bool is_model_state(std::string_view x) {
          || x == "restarting" || x == "quarantined" || x == "passivated";
 }
 
+// The part of `path` between `prefix` (which it starts with) and
+// `suffix`; nothing when it does not end with `suffix` or nothing is
+// between.
+std::optional<std::string_view> between(std::string_view path,
+                                        std::string_view prefix,
+                                        std::string_view suffix) {
+  if (path.size() <= prefix.size() + suffix.size()
+      || path.substr(path.size() - suffix.size()) != suffix)
+    return std::nullopt;
+  return path.substr(prefix.size(),
+                     path.size() - prefix.size() - suffix.size());
+}
+
+// Sorts `xs` by `key` (`model`, `state`, `-events`, `-triggers`; `-` is
+// descending), the model id breaking ties; false for another key.
+bool sort_models(std::vector<model_status>& xs, std::string_view key) {
+  auto by = [&](auto less) {
+    std::sort(xs.begin(), xs.end(), [&](auto& x, auto& y) {
+      if (less(x, y))
+        return true;
+      if (less(y, x))
+        return false;
+      return x.model < y.model;
+    });
+  };
+  if (key == "model")
+    std::sort(xs.begin(), xs.end(),
+              [](auto& x, auto& y) { return x.model < y.model; });
+  else if (key == "state")
+    by([](auto& x, auto& y) { return x.state < y.state; });
+  else if (key == "-events")
+    by([](auto& x, auto& y) { return x.events > y.events; });
+  else if (key == "-triggers")
+    by([](auto& x, auto& y) { return x.triggers > y.triggers; });
+  else
+    return false;
+  return true;
+}
+
 // Whether a file can be created in `dir` (a monitor node's storage).
 std::string probe_dir(const std::string& dir) {
   auto path = dir + "/.readyz-probe";
@@ -182,6 +223,10 @@ void http_api::add_routes(http_server& server) {
   server.add("GET", "/v1/lines/", bind(&http_api::get_versions));
   server.add("GET", "/healthz", bind(&http_api::get_healthz));
   server.add("GET", "/readyz", bind(&http_api::get_readyz));
+  server.add("GET", "/v1/events/stream", bind(&http_api::get_stream));
+  server.add("GET", "/v1/jobs/", bind(&http_api::get_job_log));
+  server.add_exact("GET", "/", bind(&http_api::get_dashboard));
+  server.add("GET", "/assets/", bind(&http_api::get_dashboard));
 }
 
 http_response http_api::post_events(const http_request& req) {
@@ -266,6 +311,8 @@ http_response http_api::get_models(const http_request& req) {
     return not_served("GET /v1/models", "all or monitor");
   http_response failed;
   std::string_view prefix = "/v1/models/";
+  if (between(req.path, prefix, "/history"))
+    return get_history(req);
   if (req.path.size() > prefix.size()) {
     auto model = std::string{req.path.substr(prefix.size())};
     if (auto err = core::check_model_id(model))
@@ -305,8 +352,18 @@ http_response http_api::get_models(const http_request& req) {
     models->erase(std::remove_if(models->begin(), models->end(),
                                  [&](auto& m) { return m.state != *state; }),
                   models->end());
-  std::sort(models->begin(), models->end(),
-            [](auto& x, auto& y) { return x.model < y.model; });
+  if (auto contains = req.param("contains"); contains && !contains->empty())
+    models->erase(std::remove_if(models->begin(), models->end(),
+                                 [&](auto& m) {
+                                   return m.model.find(*contains)
+                                          == std::string::npos;
+                                 }),
+                  models->end());
+  auto sort = req.param("sort").value_or("model");
+  if (!sort_models(*models, sort))
+    return error_response(400, "invalid_parameter",
+                          "sort must be one of model, state, -events, "
+                          "-triggers");
   return page_of(*models, *p, "models");
 }
 
@@ -415,6 +472,224 @@ http_response http_api::get_readyz(const http_request&) {
                   {"draining",
                    check(!draining, draining ? "draining" : "not draining")}}}};
   return json_response(doc, ready ? 200 : 503);
+}
+
+std::optional<std::string> http_api::history_body(const std::string& model,
+                                                  std::size_t newest,
+                                                  http_response& failed) {
+  auto history = ask<model_history>(sys_, timeout_, handles_.ingest, failed,
+                                    atom::history::value, model);
+  if (!history)
+    return std::nullopt;
+  if (history->model.empty()) {
+    failed = error_response(404, "unknown_model",
+                            "no monitor of " + model + " on this node");
+    return std::nullopt;
+  }
+  for (auto& k : history->kinds)
+    if (k.points.size() > newest)
+      k.points.erase(k.points.begin(),
+                     k.points.end() - static_cast<std::ptrdiff_t>(newest));
+  auto doc = to_json(*history);
+  auto status = ask<std::vector<model_status>>(
+    sys_, timeout_, handles_.ingest, failed, atom::status::value, model);
+  if (!status)
+    return std::nullopt;
+  if (!status->empty())
+    doc["status"] = to_json(status->front());
+  // The line's jobs and versions, on the same time axis, where this node
+  // runs the coordinator; elsewhere the coordinator node's API has them.
+  auto line = std::string{core::model_line_of(model)};
+  doc["line"] = line;
+  if (handles_.coordinator) {
+    auto jobs = ask<std::vector<job_record>>(
+      sys_, timeout_, handles_.coordinator, failed, atom::jobs::value);
+    if (!jobs)
+      return std::nullopt;
+    jobs->erase(std::remove_if(jobs->begin(), jobs->end(),
+                               [&](auto& j) { return j.line != line; }),
+                jobs->end());
+    auto versions
+      = ask<std::vector<model_version>>(sys_, timeout_, handles_.coordinator,
+                                        failed, atom::versions::value, line);
+    if (!versions)
+      return std::nullopt;
+    doc["jobs"] = to_json_array(*jobs);
+    doc["versions"] = to_json_array(*versions);
+  } else {
+    doc["jobs"] = nullptr;
+    doc["versions"] = nullptr;
+  }
+  return json::serialize(doc);
+}
+
+http_response http_api::get_history(const http_request& req) {
+  if (!handles_.ingest)
+    return not_served("GET /v1/models/{model}/history", "all or monitor");
+  auto model
+    = std::string{between(req.path, "/v1/models/", "/history").value_or("")};
+  if (auto err = core::check_model_id(model))
+    return error_response(400, "invalid_model_id", err.message);
+  std::size_t newest = SIZE_MAX;
+  if (auto text = req.param("points")) {
+    auto n = core::parse_whole(*text);
+    if (!n || *n == 0)
+      return error_response(400, "invalid_parameter",
+                            "points must be a whole number >= 1");
+    newest = static_cast<std::size_t>(*n);
+  }
+  http_response failed;
+  auto body = history_body(model, newest, failed);
+  if (!body)
+    return failed;
+  http_response res;
+  res.body = std::move(*body);
+  return res;
+}
+
+std::optional<std::string> http_api::fleet_body(http_response& failed) {
+  json::object doc;
+  if (handles_.ingest) {
+    auto st = ask<monitor_stats>(sys_, timeout_, handles_.ingest, failed,
+                                 atom::stats::value);
+    if (!st)
+      return std::nullopt;
+    doc["models"] = st->models;
+    doc["events"] = st->events;
+    doc["triggers"] = st->triggers;
+    doc["quarantined"] = st->quarantined;
+    doc["passivated"] = st->passivated;
+  }
+  if (handles_.coordinator) {
+    auto st = ask<coordinator_status>(sys_, timeout_, handles_.coordinator,
+                                      failed, atom::status::value);
+    if (!st)
+      return std::nullopt;
+    doc["queued"] = st->queued;
+    doc["running"] = st->running;
+    doc["succeeded"] = st->succeeded;
+    doc["failed"] = st->failed;
+    doc["attempts"] = st->attempts;
+  }
+  return json::serialize(doc);
+}
+
+http_response http_api::get_stream(const http_request& req) {
+  std::optional<std::string> model;
+  if (auto m = req.param("model")) {
+    if (!handles_.ingest)
+      return not_served("GET /v1/events/stream?model=", "all or monitor");
+    if (auto err = core::check_model_id(*m))
+      return error_response(400, "invalid_model_id", err.message);
+    model = *m;
+  }
+  auto interval = std::chrono::milliseconds{1000};
+  if (auto text = req.param("interval_ms")) {
+    auto n = core::parse_whole(*text, 60'000);
+    if (!n || *n < 250)
+      return error_response(400, "invalid_parameter",
+                            "interval_ms must be a whole number in [250, "
+                            "60000]");
+    interval = std::chrono::milliseconds{*n};
+  }
+  http_response res;
+  res.stream = [this, model, interval](event_stream& out) {
+    // Polls the actors once per interval and sends only what changed, so
+    // an idle dashboard costs one small request per interval.
+    std::string last;
+    auto since_ping = std::chrono::milliseconds{0};
+    for (;;) {
+      http_response failed;
+      auto body = model ? history_body(*model, SIZE_MAX, failed)
+                        : fleet_body(failed);
+      if (!body) {
+        // Said once per failure, not once per interval.
+        if (failed.body != last && !out.send("failure", failed.body))
+          return;
+        last = std::move(failed.body);
+      } else if (*body != last) {
+        if (!out.send(model ? "history" : "fleet", *body))
+          return;
+        last = std::move(*body);
+        since_ping = std::chrono::milliseconds{0};
+      } else if (since_ping >= std::chrono::seconds{5}) {
+        // Finds a client that left, so its thread is freed.
+        if (!out.ping())
+          return;
+        since_ping = std::chrono::milliseconds{0};
+      }
+      if (draining_ || !out.wait(interval))
+        return;
+      since_ping += interval;
+    }
+  };
+  return res;
+}
+
+http_response http_api::get_job_log(const http_request& req) {
+  // `/v1/jobs/{id}/log?attempt=N`
+  auto text = between(req.path, "/v1/jobs/", "/log");
+  if (!text)
+    return error_response(404, "not_found",
+                          "no endpoint at "
+                            + core::quoted(req.path, core::echo_limit)
+                            + " (GET /v1/jobs/{id}/log)");
+  auto id = core::parse_whole(*text);
+  if (!id)
+    return error_response(400, "invalid_parameter",
+                          "the job id must be a whole number");
+  uint64_t attempt = 1;
+  if (auto text = req.param("attempt")) {
+    auto n = core::parse_whole(*text, 1'000'000);
+    if (!n || *n == 0)
+      return error_response(400, "invalid_parameter",
+                            "attempt must be a whole number >= 1");
+    attempt = *n;
+  }
+  uint64_t max_bytes = 4096;
+  if (auto text = req.param("bytes")) {
+    auto n = core::parse_whole(*text, 1024 * 1024);
+    if (!n || *n == 0)
+      return error_response(400, "invalid_parameter",
+                            "bytes must be a whole number in [1, 1048576]");
+    max_bytes = *n;
+  }
+  auto path = data_dir_ + "/jobs/" + std::to_string(*id) + "-"
+              + std::to_string(attempt) + ".log";
+  std::ifstream in{path, std::ios::binary | std::ios::ate};
+  if (!in)
+    return error_response(404, "no_log",
+                          "no log of job " + std::to_string(*id) + " attempt "
+                            + std::to_string(attempt)
+                            + " on this node: it ran on another worker "
+                              "node, or has not started");
+  auto size = static_cast<uint64_t>(in.tellg());
+  auto from = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string tail(static_cast<std::size_t>(size - from), '\0');
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  tail.resize(static_cast<std::size_t>(in.gcount()));
+  return json_response(json::object{{"job", *id},
+                                    {"attempt", attempt},
+                                    {"size", size},
+                                    {"truncated", from > 0},
+                                    {"tail", tail}});
+}
+
+http_response http_api::get_dashboard(const http_request& req) {
+  auto file = dashboard_asset(req.path);
+  if (file == nullptr)
+    return error_response(404, "not_found",
+                          "no endpoint at "
+                            + core::quoted(req.path, core::echo_limit));
+  http_response res;
+  res.content_type = file->content_type;
+  res.body.assign(reinterpret_cast<const char*>(file->data), file->size);
+  // The files change only with the binary; the page itself is looked at
+  // again on every load so a new build shows at once.
+  res.headers.emplace_back("Cache-Control",
+                           req.path == "/" ? "no-cache" : "max-age=300");
+  return res;
 }
 
 caf::expected<std::unique_ptr<http_api>>

@@ -205,6 +205,49 @@ http_response error_response(int status, std::string_view code,
   return res;
 }
 
+event_stream::~event_stream() = default;
+
+/// An event stream on one civetweb connection.
+class http_server::sse_stream : public event_stream {
+public:
+  sse_stream(http_server& server, mg_connection* conn)
+    : server_(server), conn_(conn) {
+    // nop
+  }
+
+  bool send(std::string_view name, std::string_view data) override {
+    std::string frame;
+    frame.reserve(name.size() + data.size() + 16);
+    frame += "event: ";
+    frame += name;
+    frame += "\ndata: ";
+    frame += data;
+    frame += "\n\n";
+    return write(frame);
+  }
+
+  bool ping() override {
+    return write(": ping\n\n");
+  }
+
+  bool wait(std::chrono::milliseconds timeout) override {
+    std::unique_lock<std::mutex> guard{server_.stop_mtx_};
+    server_.stop_cv_.wait_for(guard, timeout,
+                              [this] { return server_.stopping_.load(); });
+    return !server_.stopping_;
+  }
+
+private:
+  bool write(std::string_view x) {
+    if (server_.stopping_)
+      return false;
+    return mg_write(conn_, x.data(), x.size()) == static_cast<int>(x.size());
+  }
+
+  http_server& server_;
+  mg_connection* conn_;
+};
+
 http_server::http_server() = default;
 
 http_server::~http_server() {
@@ -214,6 +257,11 @@ http_server::~http_server() {
 void http_server::add(std::string method, std::string path_prefix, handler fn) {
   routes_.push_back(
     route{std::move(method), std::move(path_prefix), std::move(fn)});
+}
+
+void http_server::add_exact(std::string method, std::string path, handler fn) {
+  routes_.push_back(
+    route{std::move(method), std::move(path), std::move(fn), true});
 }
 
 caf::error http_server::start(const options& opts) {
@@ -267,6 +315,12 @@ caf::error http_server::start(const options& opts) {
 void http_server::stop() {
   if (ctx_ == nullptr)
     return;
+  // Held event streams end first: mg_stop waits for every thread.
+  {
+    std::lock_guard<std::mutex> guard{stop_mtx_};
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
   mg_stop(ctx_);
   ctx_ = nullptr;
   watchdog_.reset();
@@ -329,7 +383,7 @@ http_response http_server::dispatch(const http_request& req) const {
   bool other_method = false;
   for (auto& r : routes_) {
     bool match = req.path == r.prefix
-                 || (!r.prefix.empty() && r.prefix.back() == '/'
+                 || (!r.exact && !r.prefix.empty() && r.prefix.back() == '/'
                      && req.path.substr(0, r.prefix.size()) == r.prefix);
     if (!match)
       continue;
@@ -371,8 +425,44 @@ int http_server::serve(mg_connection* conn) {
   } catch (std::exception& ex) {
     res = error_response(500, "internal", ex.what());
   }
+  if (res.stream) {
+    run_stream(conn, res);
+    return 200;
+  }
   send(conn, res, false);
   return res.status;
+}
+
+void http_server::run_stream(mg_connection* conn, const http_response& res) {
+  auto limit = opts_.max_streams > 0
+                 ? opts_.max_streams
+                 : std::max<uint32_t>(1, opts_.max_connections / 4);
+  if (streams_.fetch_add(1) >= limit) {
+    --streams_;
+    send(conn,
+         error_response(503, "saturated",
+                        "too many event streams open (" + std::to_string(limit)
+                          + "); each holds one of retrain.http-max-"
+                            "connections",
+                        5),
+         false);
+    return;
+  }
+  // The stream ends the connection: nothing follows it.
+  mg_disable_keep_alive(conn);
+  mg_response_header_start(conn, 200);
+  mg_response_header_add(conn, "Content-Type", "text/event-stream", -1);
+  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+  mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
+  mg_response_header_send(conn);
+  sse_stream stream{*this, conn};
+  try {
+    res.stream(stream);
+  } catch (std::exception& ex) {
+    spdlog::default_logger_raw()->warn("http: event stream ended: {}",
+                                       ex.what());
+  }
+  --streams_;
 }
 
 } // namespace retrain::edge

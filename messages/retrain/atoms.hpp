@@ -95,4 +95,7 @@ using passivate = caf::atom_constant<caf::atom("passivate")>;
 /// A request to forget a model (or every model of a line) at once.
 using forget = caf::atom_constant<caf::atom("forget")>;
 
+/// Asks for the history of a model's metrics (`model_history`).
+using history = caf::atom_constant<caf::atom("history")>;
+
 } // namespace retrain::atom

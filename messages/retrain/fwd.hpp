@@ -34,12 +34,14 @@ struct ingest_ack;
 struct job_record;
 struct job_result;
 struct job_update;
+struct kind_history;
 struct kind_status;
 struct line_state;
 struct link_status;
 struct metric_batch;
 struct metric_event;
 struct metric_run;
+struct model_history;
 struct model_status;
 struct model_version;
 struct monitor_snapshot;
@@ -49,6 +51,7 @@ struct retrain_job;
 struct retrain_trigger;
 struct trigger_ack;
 struct run_event;
+struct trigger_mark;
 struct trigger_reason;
 struct worker_status;
 
@@ -133,6 +136,13 @@ CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::monitor_forget_actor))
+
+// -- appended: history for the dashboard ------------------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::kind_history))
+CAF_ADD_TYPE_ID(retrain, (retrain::trigger_mark))
+CAF_ADD_TYPE_ID(retrain, (retrain::model_history))
+CAF_ADD_TYPE_ID(retrain, (retrain::monitor_history_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

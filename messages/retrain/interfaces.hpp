@@ -41,6 +41,12 @@ using monitor_forget_actor = caf::typed_actor<
   /// `invalid_model_line` error when it is neither.
   caf::replies_to<atom::forget, std::string>::with<uint64_t>>;
 
+/// Answers with the history of a model's metrics.
+using monitor_history_actor = caf::typed_actor<
+  /// Returns the history of one model (a model id); one with an empty
+  /// `model` when no monitor of it is known here.
+  caf::replies_to<atom::history, std::string>::with<model_history>>;
+
 /// Applies batches and names every refused event.
 using explain_actor = caf::typed_actor<
   /// Applies a batch like `metric_batch` and reports why each refused event
@@ -111,7 +117,8 @@ using ingest_actor = caf::typed_actor<
 /// (`monitor_stats_actor`) and forgetting (`monitor_forget_actor`).
 using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
-                              monitor_stats_actor, monitor_forget_actor>;
+                              monitor_stats_actor, monitor_forget_actor,
+                              monitor_history_actor>;
 
 /// Where a worker belongs: it enlists there (as the sender) and reports
 /// its attempts there (`job_result_sink_actor`).
@@ -143,7 +150,9 @@ using monitor_actor = line_news_actor::extend<
   caf::replies_to<atom::status>::with<model_status>,
   /// Sends this model's counters (`monitor_stats`, `models` = 1) to the
   /// supervisor.
-  caf::reacts_to<atom::stats>>;
+  caf::reacts_to<atom::stats>,
+  /// Returns this model's history.
+  caf::replies_to<atom::history>::with<model_history>>;
 
 /// The registry: serializes version bumps and persists them, and lists
 /// versions (`versions_actor`).
@@ -204,7 +213,8 @@ using supervisor_actor = caf::typed_actor<
   /// those of quarantined models.
   caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
-              monitor_parent_actor, line_news_actor, monitor_forget_actor>;
+              monitor_parent_actor, line_news_actor, monitor_forget_actor,
+              monitor_history_actor>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

@@ -10,6 +10,7 @@
 
 #include "retrain/core/strategy.hpp"
 #include "retrain/metric_kind.hpp"
+#include "retrain/model_history.hpp"
 
 namespace retrain::core {
 
@@ -41,6 +42,12 @@ struct monitor_snapshot {
   int64_t fired_at_ns = 0;
   std::vector<metric_kind> kinds;
   std::vector<core::strategy_snapshot> strategies;
+  /// The history of each kind: carried only by the snapshot a monitor
+  /// sends as it stops (passivation), since the periodic ones would copy
+  /// up to `retrain.history.points` points per kind every interval.
+  std::vector<kind_history> history;
+  /// The triggers the monitor remembers (always carried: a few at most).
+  std::vector<trigger_mark> marks;
 };
 
 /// @relates monitor_snapshot
@@ -48,7 +55,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
            x.triggers, x.breaches, x.standing_down, x.line_busy, x.fired,
-           x.fired_at_ns, x.kinds, x.strategies);
+           x.fired_at_ns, x.kinds, x.strategies, x.history, x.marks);
 }
 
 } // namespace retrain

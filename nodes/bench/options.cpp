@@ -17,7 +17,7 @@ const char* usage() {
          "                          --kinds K [--batch B] [--clients C]\n"
          "       retrain-bench memory --models M\n"
          "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
-         "        [--log-level LEVEL]\n"
+         "        [--log-level LEVEL] [--history-points P]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
          "(memory: models=M rss_bytes=B bytes_per_model=P; http: clients=C\n"
@@ -80,6 +80,8 @@ caf::error parse(int argc, char** argv, options& out) {
       err = number(out.rate, 0);
     else if (key == "flush-ms")
       err = number(out.flush_ms, 0);
+    else if (key == "history-points")
+      err = number(out.history_points, 0);
     else if (key == "threads")
       err = number(out.threads, 0);
     else if (key == "scheduler")

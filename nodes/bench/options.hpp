@@ -24,6 +24,8 @@ struct options {
   uint64_t rate = 0;
   /// `retrain.monitor.flush-interval` in ms, the node's default unless set.
   uint64_t flush_ms = defaults::monitor::flush_interval.count();
+  /// `retrain.history.points`, the node's default unless set.
+  uint64_t history_points = defaults::monitor::history_points;
   /// Scheduler threads (0: one per core).
   uint64_t threads = 0;
   /// `sharing` or `stealing`; the node's policy unless set.

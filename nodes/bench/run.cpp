@@ -351,6 +351,7 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
                        const options& opt, bool with_coordinator) {
   auto mcfg = monitor_config::defaults(); // alpha 0.2, the seed's thresholds
   mcfg.flush_interval = std::chrono::milliseconds{opt.flush_ms};
+  mcfg.history_points = opt.history_points;
   std::chrono::milliseconds timeout{std::chrono::minutes{1}};
   if (with_coordinator) {
     node.dir = make_temp_dir();

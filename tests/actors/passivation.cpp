@@ -302,4 +302,52 @@ CAF_TEST(forget drops a model or a line at once) {
   CAF_CHECK_EQUAL(state_of(never).models.size(), 3u);
 }
 
+CAF_TEST(
+  the history of a model survives passivation and is served while it sleeps) {
+  // One event per second of event time: each its own point at the default
+  // resolution; the third breaches twice in a row after warm-up.
+  std::vector<double> values{0.95, 0.96, 0.5, 0.4, 0.3};
+  for (size_t i = 0; i < values.size(); ++i) {
+    auto batch = batch_of(model_a, metric_kind::accuracy, {values[i]});
+    batch.events[0].observed_at_ns = static_cast<int64_t>(i + 1)
+                                     * 1'000'000'000;
+    ask<ingest_ack>(idle, batch);
+  }
+  auto before = ask<model_history>(idle, atom::history::value, model_a);
+  CAF_REQUIRE_EQUAL(before.kinds.size(), 1u);
+  CAF_REQUIRE_EQUAL(before.kinds[0].points.size(), values.size());
+  CAF_REQUIRE_EQUAL(before.triggers.size(), 1u);
+  advance_time(1s);
+  drain();
+  CAF_REQUIRE(entry(idle, model_a).passivated);
+  // Answered from the final snapshot, without starting the monitor.
+  auto asleep = ask<model_history>(idle, atom::history::value, model_a);
+  CAF_CHECK(entry(idle, model_a).passivated);
+  CAF_CHECK_EQUAL(asleep.model, model_a);
+  CAF_REQUIRE_EQUAL(asleep.kinds.size(), 1u);
+  CAF_REQUIRE_EQUAL(asleep.kinds[0].points.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    auto& p = asleep.kinds[0].points[i];
+    CAF_CHECK_EQUAL(p.time_ns, static_cast<int64_t>(i + 1) * 1'000'000'000);
+    CAF_CHECK_EQUAL(p.last, values[i]);
+    CAF_CHECK_EQUAL(p.statistic, before.kinds[0].points[i].statistic);
+    CAF_CHECK(p.state == before.kinds[0].points[i].state);
+  }
+  CAF_REQUIRE_EQUAL(asleep.triggers.size(), 1u);
+  CAF_CHECK_EQUAL(asleep.triggers[0].samples, before.triggers[0].samples);
+  // Woken by the next event, it goes on from the restored history.
+  auto batch = batch_of(model_a, metric_kind::accuracy, {0.2});
+  batch.events[0].observed_at_ns = 6'000'000'000;
+  ask<ingest_ack>(idle, batch);
+  CAF_CHECK(!entry(idle, model_a).passivated);
+  auto awake = ask<model_history>(idle, atom::history::value, model_a);
+  CAF_REQUIRE_EQUAL(awake.kinds.size(), 1u);
+  CAF_REQUIRE_EQUAL(awake.kinds[0].points.size(), values.size() + 1);
+  CAF_CHECK_EQUAL(awake.kinds[0].points.back().last, 0.2);
+  CAF_CHECK_EQUAL(awake.triggers.size(), 1u);
+  // An unknown model has no history.
+  CAF_CHECK(
+    ask<model_history>(idle, atom::history::value, model_c).model.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -63,6 +63,13 @@ CAF_TEST(monitor config) {
                    "retrain.monitor.flush-interval must not be negative"},
                   {[](m& x) { x.restart_window = 0ms; },
                    "retrain.monitor.restart-window must be greater than 0"},
+                  {[](m& x) { x.history_points = 0; }, "ok"},
+                  {[](m& x) { x.history_points = 100'000; }, "ok"},
+                  {[](m& x) { x.history_points = 100'001; },
+                   "retrain.history.points must be in [0, 100000]"},
+                  {[](m& x) { x.history_resolution = 0ms; }, "ok"},
+                  {[](m& x) { x.history_resolution = -1ms; },
+                   "retrain.history.resolution must not be negative"},
                   {[](m& x) { x.kinds = {}; },
                    "no metric kind is watched: set at least one "
                    "retrain.threshold.<kind> or retrain.strategy.<kind>"},

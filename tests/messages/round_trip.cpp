@@ -1,6 +1,7 @@
 #define CAF_SUITE round_trip
 #include <caf/test/unit_test.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -245,6 +246,43 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(run2.events[1].value, 250.5);
   CAF_CHECK_EQUAL(run2.events[1].observed_at_ns, -1);
   check_round_trip(metric_run{});
+  // The history, also inside a passivated monitor's snapshot: doubles
+  // bit for bit, the verdict of each point kept.
+  core::history_point hp;
+  hp.time_ns = -5;
+  hp.min = -0.0;
+  hp.max = 0.97;
+  hp.last = 0.5;
+  hp.statistic = 0.875;
+  hp.threshold = 0.92;
+  hp.samples = 34;
+  hp.count = 3;
+  hp.state = core::verdict::drift;
+  model_history mh;
+  mh.model = "cv:a:1.0.0";
+  mh.resolution_ns = 1'000'000'000;
+  mh.capacity = 1000;
+  mh.kinds = {kind_history{metric_kind::accuracy, "ewma_threshold", {hp, hp}}};
+  mh.triggers = {trigger_mark{7, metric_kind::accuracy, 34, 0.88, 0.92}};
+  auto mh2 = check_round_trip(mh);
+  CAF_CHECK_EQUAL(mh2.capacity, 1000u);
+  CAF_REQUIRE_EQUAL(mh2.kinds.size(), 1u);
+  CAF_REQUIRE_EQUAL(mh2.kinds[0].points.size(), 2u);
+  auto& p2 = mh2.kinds[0].points[1];
+  CAF_CHECK_EQUAL(p2.time_ns, -5);
+  CAF_CHECK(std::signbit(p2.min));
+  CAF_CHECK_EQUAL(p2.statistic, 0.875);
+  CAF_CHECK_EQUAL(p2.samples, 34u);
+  CAF_CHECK_EQUAL(p2.count, 3u);
+  CAF_CHECK(p2.state == core::verdict::drift);
+  CAF_REQUIRE_EQUAL(mh2.triggers.size(), 1u);
+  CAF_CHECK_EQUAL(mh2.triggers[0].samples, 34u);
+  snap.history = mh.kinds;
+  snap.marks = mh.triggers;
+  auto snap3 = check_round_trip(snap);
+  CAF_REQUIRE_EQUAL(snap3.history.size(), 1u);
+  CAF_CHECK_EQUAL(snap3.history[0].points.size(), 2u);
+  CAF_CHECK_EQUAL(snap3.marks.size(), 1u);
 }
 
 CAF_TEST(vectors sent as replies) {

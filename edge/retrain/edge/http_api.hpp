@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -76,7 +77,32 @@ public:
   /// check.
   http_response get_readyz(const http_request& req);
 
+  /// `GET /v1/models/{model}/history`: the model's metric history, its
+  /// triggers, and the jobs and versions of its line.
+  http_response get_history(const http_request& req);
+
+  /// `GET /v1/events/stream`: Server-Sent Events; with `model=` a
+  /// `history` event whenever that model's history changed, else a
+  /// `fleet` event whenever the node's totals changed.
+  http_response get_stream(const http_request& req);
+
+  /// `GET /v1/jobs/{id}/log`: the tail of an attempt's log, when the
+  /// attempt ran on this node.
+  http_response get_job_log(const http_request& req);
+
+  /// `GET /` and `GET /assets/...`: the dashboard.
+  http_response get_dashboard(const http_request& req);
+
 private:
+  // The JSON of `GET /v1/models/{model}/history` with at most `newest`
+  // points per kind; nothing (and `failed` set) when it cannot be had.
+  std::optional<std::string> history_body(const std::string& model,
+                                          std::size_t newest,
+                                          http_response& failed);
+
+  // The node's totals as the fleet stream sends them.
+  std::optional<std::string> fleet_body(http_response& failed);
+
   caf::actor_system& sys_;
   std::chrono::milliseconds timeout_;
   std::string data_dir_;

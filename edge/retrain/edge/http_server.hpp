@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,26 @@ struct http_request {
   std::string_view header(const char* name) const;
 };
 
+/// A held Server-Sent Events connection, as a streaming handler writes to
+/// it. Every call returns false once the client is gone or the server
+/// stops: the handler returns then.
+class event_stream {
+public:
+  virtual ~event_stream();
+
+  /// Sends one event (`event: NAME`, `data: DATA`, a blank line); `data`
+  /// must hold no newline.
+  virtual bool send(std::string_view name, std::string_view data) = 0;
+
+  /// Sends a comment line, which keeps proxies from closing the
+  /// connection and finds out whether the client is still there.
+  virtual bool ping() = 0;
+
+  /// Waits up to `timeout`, or less when the server stops; returns
+  /// whether it still runs.
+  virtual bool wait(std::chrono::milliseconds timeout) = 0;
+};
+
 /// What a handler answers.
 struct http_response {
   int status = 200;
@@ -47,6 +69,10 @@ struct http_response {
   std::string body;
   /// Extra headers, e.g. `Retry-After`.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, the answer is a stream of Server-Sent Events
+  /// (`text/event-stream`) that this function writes until it returns;
+  /// status, content type and body are ignored.
+  std::function<void(event_stream&)> stream;
 };
 
 /// An error answer: `{"code": CODE, "message": MESSAGE}` with `status`; with
@@ -78,6 +104,10 @@ public:
     std::chrono::milliseconds read_timeout{10000};
     /// Connections served at once (civetweb's `num_threads`).
     uint32_t max_connections = 64;
+    /// Event streams held at once, at most (each holds one of the
+    /// `max_connections` threads); more get 503 `saturated`. 0: a quarter
+    /// of `max_connections`, at least 1.
+    uint32_t max_streams = 0;
   };
 
   http_server();
@@ -91,6 +121,15 @@ public:
   /// a path some route matches with another method gets 405. Call before
   /// `start`.
   void add(std::string method, std::string path_prefix, handler fn);
+
+  /// Routes requests with `method` whose path is exactly `path` (a prefix
+  /// ending with `/` would take every path below it).
+  void add_exact(std::string method, std::string path, handler fn);
+
+  /// Event streams open now.
+  uint32_t open_streams() const {
+    return streams_;
+  }
 
   /// Binds and starts serving; returns an `ec::unreachable` error naming
   /// the address when it cannot.
@@ -113,7 +152,13 @@ private:
     std::string method;
     std::string prefix;
     handler fn;
+    bool exact = false;
   };
+
+  class sse_stream;
+
+  // Writes the event stream of `res` on `conn` until its function returns.
+  void run_stream(mg_connection* conn, const http_response& res);
 
   // Reads the body into `out`; returns an error answer instead when it is
   // too large or does not arrive in time.
@@ -136,6 +181,11 @@ private:
   options opts_;
   mg_context* ctx_ = nullptr;
   uint16_t port_ = 0;
+  /// Held event streams, and what wakes them when the server stops.
+  std::atomic<uint32_t> streams_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex stop_mtx_;
+  std::condition_variable stop_cv_;
 };
 
 } // namespace retrain::edge

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 
 #include "retrain/job_record.hpp"
+#include "retrain/model_history.hpp"
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
 
@@ -28,6 +29,11 @@ boost::json::object to_json(const job_record& x);
 /// One version as `retrain-ctl versions --json` and
 /// `GET /v1/lines/{line}/versions` show it.
 boost::json::object to_json(const model_version& x);
+
+/// A model's history as `GET /v1/models/{model}/history` shows it: times
+/// `t` in ms since the Unix epoch, a point's `state` the most severe
+/// verdict within it.
+boost::json::object to_json(const model_history& x);
 
 /// Each element of [`first`, `last`) rendered with `to_json`.
 template <class Iterator>
