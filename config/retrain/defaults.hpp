@@ -89,6 +89,10 @@ inline constexpr uint64_t max_models = 2'000'000;
 /// forgotten (0 = never).
 inline constexpr std::chrono::milliseconds expire_after{0};
 
+/// `retrain.monitor.max-flush-delay`: the longest the flush window grows
+/// to while the supervisor is behind.
+inline constexpr std::chrono::milliseconds max_flush_delay{250};
+
 /// A kind watched by default with `ewma_threshold`.
 struct kind_threshold {
   metric_kind kind;

@@ -59,6 +59,11 @@ struct monitor_config {
   /// A model with no event this long is forgotten; 0 = never.
   std::chrono::milliseconds expire_after
     = retrain::defaults::monitor::expire_after;
+  /// How long events may wait at most while the supervisor is behind: the
+  /// flush window grows from `flush_interval` up to this; at least
+  /// `flush_interval`.
+  std::chrono::milliseconds max_flush_delay
+    = retrain::defaults::monitor::max_flush_delay;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
   std::chrono::milliseconds request_timeout

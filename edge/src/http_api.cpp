@@ -131,7 +131,7 @@ page_of(const std::vector<T>& xs, const page& p, std::string_view name) {
 
 bool is_model_state(std::string_view x) {
   return x == "watching" || x == "job-active" || x == "standing-down"
-         || x == "restarting" || x == "quarantined" || x == "passivated";
+         || x == "quarantined" || x == "passivated";
 }
 
 // Whether a file can be created in `dir` (a monitor node's storage).
@@ -284,30 +284,35 @@ http_response http_api::get_models(const http_request& req) {
   auto p = read_page(req, failed);
   if (!p)
     return failed;
-  auto state = req.param("state");
-  if (state && !is_model_state(*state))
-    return error_response(400, "invalid_parameter",
-                          "state must be one of watching, job-active, "
-                          "standing-down, restarting, quarantined");
-  std::optional<std::vector<model_status>> models;
+  // The node filters and pages: only the rows of the page are asked of
+  // their monitors, so this costs the same at a million models.
+  model_query query;
+  query.offset = p->offset;
+  query.limit = p->limit;
+  if (auto state = req.param("state")) {
+    if (!is_model_state(*state))
+      return error_response(400, "invalid_parameter",
+                            "state must be one of watching, job-active, "
+                            "standing-down, quarantined, passivated");
+    query.state = std::string{*state};
+  }
   if (auto line = req.param("line")) {
     if (auto parsed = core::parse_model_line(*line); !parsed)
       return error_response(400, "invalid_model_line", parsed.error().message);
-    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
-                                            failed, atom::status::value, *line);
-  } else {
-    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
-                                            failed, atom::status::value);
+    query.which = std::string{*line};
   }
-  if (!models)
+  auto found = ask<model_page>(sys_, timeout_, handles_.ingest, failed,
+                               atom::status::value, std::move(query));
+  if (!found)
     return failed;
-  if (state)
-    models->erase(std::remove_if(models->begin(), models->end(),
-                                 [&](auto& m) { return m.state != *state; }),
-                  models->end());
-  std::sort(models->begin(), models->end(),
-            [](auto& x, auto& y) { return x.model < y.model; });
-  return page_of(*models, *p, "models");
+  json::object states;
+  for (auto& [state, n] : found->states)
+    states[state] = n;
+  return json_response(json::object{{"total", found->total},
+                                    {"offset", p->offset},
+                                    {"limit", p->limit},
+                                    {"models", to_json_array(found->rows)},
+                                    {"states", std::move(states)}});
 }
 
 http_response http_api::get_jobs(const http_request& req) {
