@@ -465,6 +465,23 @@ caf::error run_memory(caf::actor_system& sys, const options& opt) {
                              "only " + std::to_string(totals.passivated)
                                + " models passivated in 30 minutes");
   }
+  // What `retrain-ctl status` (a summary) and a `/metrics` scrape (a stats
+  // round) cost at this many models.
+  auto timed = [&](auto&& query) {
+    auto t0 = clock_type::now();
+    caf::scoped_actor self{sys};
+    query(self);
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0)
+      .count();
+  };
+  auto summary_ms = timed([&](caf::scoped_actor& self) {
+    self->request(node.in, caf::infinite, atom::status::value, model_query{})
+      .receive([](model_page&) {}, [](caf::error&) {});
+  });
+  auto stats_ms = timed([&](caf::scoped_actor& self) {
+    self->request(node.in, caf::infinite, atom::stats::value)
+      .receive([](monitor_stats&) {}, [](caf::error&) {});
+  });
   // Freed memory (stopped monitors, old snapshots) is not the node's.
   release_free_memory();
   auto after = rss_bytes();
@@ -473,11 +490,12 @@ caf::error run_memory(caf::actor_system& sys, const options& opt) {
   if (opt.passivated)
     std::snprintf(passivated, sizeof(passivated), " passivated=%llu",
                   static_cast<unsigned long long>(totals.passivated));
-  std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f%s\n",
+  std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f%s "
+              "summary_ms=%.1f stats_ms=%.1f\n",
               static_cast<unsigned long long>(opt.models),
               static_cast<unsigned long long>(after),
               static_cast<double>(grown) / static_cast<double>(opt.models),
-              passivated);
+              passivated, summary_ms, stats_ms);
   std::fflush(stdout);
   return caf::none;
 }
