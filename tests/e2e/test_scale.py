@@ -105,10 +105,12 @@ class StatusTest(ScaleTestCase):
     state and line and paged, in model id order; `/v1/models` the same."""
 
     def test_summary_filters_and_pages(self):
-        # A job of the drifting line runs long, so the line stays busy.
+        # A job of the drifting line runs long, so the line stays busy; the
+        # idle timeout is long enough for the checks below to see the
+        # models sent later still watching on a loaded machine.
         node = self.start_node("--retrain.http-port=0",
                                "--retrain.job.simulated-duration=300s",
-                               "--retrain.monitor.idle-timeout=4s",
+                               "--retrain.monitor.idle-timeout=10s",
                                "--retrain.monitor.snapshot-interval=100ms")
         node.http = f"http://127.0.0.1:{http_port(node)}"
         old = [f"cv:old:1.0.{i}" for i in range(5)]
