@@ -23,11 +23,14 @@ commands:
                              ends, lines up to 1 MiB); prints rejected lines
                              with reasons as they are found (--json: the
                              first 1000, the rest counted)
-  status [MODEL|LINE]        the coordinator's queue, workers, storage and
-                             the version of every node, then the
-                             monitored models (or only MODEL, or every
-                             version of LINE): per kind statistic, samples,
-                             state
+  status [MODEL|LINE] [--state=STATE] [--line=LINE] [--limit=N]
+         [--offset=N]        the coordinator's queue, workers, storage and
+                             the version of every node, then the node's
+                             models counted by state (watching, job-active,
+                             standing-down, passivated, quarantined) and its
+                             flush window; rows only when asked (MODEL,
+                             LINE or an option; 100 per page unless --limit):
+                             per kind statistic, samples, state
   forget MODEL|LINE          forget a model (or every version of LINE) on
                              the node at once: its monitor stops and its
                              state goes; a later event starts it fresh;

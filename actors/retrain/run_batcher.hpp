@@ -7,15 +7,18 @@
 #include <utility>
 #include <vector>
 
+#include "retrain/core/flush_window.hpp"
 #include "retrain/metric_run.hpp"
 
 namespace retrain {
 
 /// Holds events per model until they go out as one `metric_run` per model:
 /// a run goes out at once when it is full, the others when the flush
-/// interval is over, or at the end of each batch without one. Longer runs
+/// window is over, or at the end of each batch without one. Longer runs
 /// mean fewer messages, which is what lets monitors keep up (a message per
-/// event caps at about 2 M events/s).
+/// event caps at about 2 M events/s). The window is the flush interval
+/// while the owner keeps up and grows up to the longest flush delay while
+/// it falls behind (`core::flush_window`).
 ///
 /// Not an actor: the supervisor hosts it, owns the timer and sends what it
 /// releases. Time is passed in.
@@ -46,8 +49,12 @@ public:
     start_timer,
   };
 
-  explicit run_batcher(duration flush_interval = duration::zero())
-    : interval_(flush_interval) {
+  /// Holds events for `flush_interval`, or up to `max_flush_delay` while
+  /// the owner is behind (no longer than `flush_interval` if that is
+  /// shorter).
+  explicit run_batcher(duration flush_interval = duration::zero(),
+                       duration max_flush_delay = duration::zero())
+    : adaptive_(flush_interval, max_flush_delay) {
     // nop
   }
 
@@ -71,23 +78,48 @@ public:
   }
 
   /// Says what to do after a batch was added at `now`: without a flush
-  /// interval flush; else start the timer, unless it runs; and when the
-  /// oldest held event is due (the timer waits behind batches in the
-  /// mailbox under load) flush.
+  /// interval flush; else start the timer (for `timer_delay`), unless it
+  /// runs; and when the oldest held event is due (the timer waits behind
+  /// batches in the mailbox under load) flush.
   action after_batch(time_point now) {
-    if (interval_ == duration::zero() || runs_.empty())
+    if (adaptive_.current() == duration::zero() || runs_.empty())
       return action::flush;
+    if (!holding_) {
+      holding_ = true;
+      held_since_ = now;
+    }
     if (!timer_running_) {
       timer_running_ = true;
-      held_since_ = now;
+      timer_due_ = held_since_ + adaptive_.current();
       return action::start_timer;
     }
-    return now - held_since_ >= interval_ ? action::flush : action::none;
+    return now >= held_since_ + adaptive_.current() ? action::flush
+                                                    : action::none;
   }
 
-  /// Notes that the timer fired; the owner flushes next.
-  void timer_fired() noexcept {
+  /// Says what to do when the timer fired at `now`: flush if the held
+  /// events are due, start the timer again (for `timer_delay`) if they
+  /// came after a flush the timer did not cause, else nothing.
+  action timer_fired(time_point now) noexcept {
     timer_running_ = false;
+    if (!holding_)
+      return action::none;
+    if (now >= held_since_ + adaptive_.current())
+      return action::flush;
+    timer_running_ = true;
+    timer_due_ = held_since_ + adaptive_.current();
+    return action::start_timer;
+  }
+
+  /// How long the timer the owner starts after `start_timer` at `now`
+  /// waits.
+  duration timer_delay(time_point now) const noexcept {
+    return timer_due_ > now ? timer_due_ - now : duration::zero();
+  }
+
+  /// The current flush window.
+  duration window() const noexcept {
+    return adaptive_.current();
   }
 
   /// Whether no event is held.
@@ -96,13 +128,16 @@ public:
   }
 
   /// Sends every held run through `send(slot, run)`, in the order of their
-  /// first events, and opens a new window at `now`.
+  /// first events; a flush that was due adapts the window to how late it
+  /// came and to `input_waiting`: whether more input waits for the owner.
   template <class Send>
-  void flush(time_point now, Send&& send) {
+  void flush(time_point now, Send&& send, bool input_waiting = false) {
     if (runs_.empty())
       return;
-    // A running timer then finds a fresh window (or nothing) to flush.
-    held_since_ = now;
+    if (holding_)
+      adaptive_.flushed(now - held_since_, input_waiting);
+    // A running timer then finds nothing (or a younger window) to flush.
+    holding_ = false;
     std::size_t events = 0;
     for (auto& [slot, run] : runs_) {
       if (run.events.empty())
@@ -118,7 +153,8 @@ public:
   }
 
 private:
-  duration interval_;
+  /// How long events are held now.
+  core::flush_window adaptive_;
   /// Runs not yet sent, one per model (by slot), in order of first event.
   std::vector<std::pair<uint32_t, metric_run>> runs_;
   /// The current flush window; positions of older ones are stale.
@@ -126,8 +162,12 @@ private:
   /// Events each new run makes room for.
   std::size_t run_hint_ = 1;
   bool timer_running_ = false;
-  /// When the oldest held event arrived (while the timer runs).
+  /// Whether events are held since `held_since_`, the time of the first
+  /// batch after the last flush.
+  bool holding_ = false;
   time_point held_since_;
+  /// When the running timer fires.
+  time_point timer_due_;
 };
 
 } // namespace retrain

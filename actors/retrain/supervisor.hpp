@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,6 +44,27 @@ struct model_trouble {
   uint32_t restarts = 0;
 };
 
+/// What status shows of a model, as the supervisor counts it: one count
+/// per state, kept as models change, answers a summary at any scale.
+enum class shown_state : uint8_t {
+  /// An empty entry (a forgotten model's slot).
+  none,
+  watching,
+  job_active,
+  standing_down,
+  passivated,
+  quarantined,
+};
+
+/// Number of `shown_state` values.
+inline constexpr std::size_t shown_state_count = 6;
+
+/// The state's name in status (`watching`, `job-active`, ...).
+const char* to_string(shown_state x);
+
+/// The state named `x` (not `none`), or nothing.
+std::optional<shown_state> parse_shown_state(std::string_view x);
+
 /// One model id the supervisor knows. Kept small (120 bytes with
 /// libstdc++): a node holds one per model, for good.
 ///
@@ -77,6 +99,12 @@ struct monitored_model {
   bool passivated = false;
   /// Line news came while passivating: the final snapshot may predate it.
   bool news_while_stopping = false;
+  /// What the monitor knows of its line, mirrored for the counts by state:
+  /// a newer version is registered, a job of the line is queued or running.
+  bool standing_down = false;
+  bool line_busy = false;
+  /// The state this model is counted in.
+  shown_state shown = shown_state::none;
 
   /// Whether a monitor runs that takes events and questions.
   bool running() const noexcept {
@@ -95,6 +123,30 @@ struct monitored_model {
 /// collected as plain messages.
 template <class Result>
 using monitor_rounds = fan_in<Result, caf::typed_response_promise<Result>>;
+
+/// Who waits for a status round: a request for rows, or one for a page,
+/// whose summary is made when it comes and whose rows the round collects.
+struct status_request {
+  /// A request for rows.
+  status_request(caf::typed_response_promise<std::vector<model_status>> x)
+    : rows(std::move(x)) {
+    // nop
+  }
+
+  /// A request for a page with `header`.
+  status_request(caf::typed_response_promise<model_page> x, model_page head)
+    : page(std::move(x)), header(std::move(head)), is_page(true) {
+    // nop
+  }
+
+  /// Answers with `result`, the rows the round collected.
+  void deliver(const std::vector<model_status>& result);
+
+  caf::typed_response_promise<std::vector<model_status>> rows;
+  caf::typed_response_promise<model_page> page;
+  model_page header;
+  bool is_page = false;
+};
 
 /// State of the supervisor of one monitor node.
 ///
@@ -132,7 +184,7 @@ struct supervisor_state {
   /// Events held per model until they go out as runs.
   run_batcher batcher;
   /// Status and totals over monitors.
-  monitor_rounds<std::vector<model_status>> status;
+  fan_in<std::vector<model_status>, status_request> status;
   monitor_rounds<monitor_stats> stats;
 
   /// Which monitors to ask for snapshots next.
@@ -150,6 +202,15 @@ struct supervisor_state {
   /// start.
   uint64_t refused_too_many = 0;
   uint64_t forgotten = 0;
+  /// Models by the state status shows, indexed by `shown_state`.
+  std::array<uint64_t, shown_state_count> by_state{};
+  /// What the snapshots of the passivated models hold, summed as models
+  /// passivate and wake, so totals need not read every snapshot.
+  struct {
+    uint64_t events = 0;
+    uint64_t triggers = 0;
+    uint64_t breaches = 0;
+  } resting;
 
   /// Models known now.
   std::size_t model_count() const noexcept {

@@ -216,6 +216,10 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
       return self->delegate(self->state.supervisor, atom::history::value,
                             std::move(model));
     },
+    [=](atom::status, model_query& query) -> caf::result<model_page> {
+      return self->delegate(self->state.supervisor, atom::status::value,
+                            std::move(query));
+    },
     [=](atom::stats) -> caf::result<monitor_stats> {
       // The supervisor's totals plus what ingest refused itself.
       auto rp = self->make_response_promise<monitor_stats>();

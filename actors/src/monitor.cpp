@@ -15,7 +15,7 @@ namespace {
 // Records how long each event of `run` waited; events of one batch share
 // their time, so equal neighbours go in together.
 void record_latency(latency_probe& probe, const metric_run& run) {
-  auto now = unix_now_ns();
+  auto now = probe.now_ns();
   auto& evs = run.events;
   for (std::size_t i = 0; i < evs.size();) {
     auto j = i + 1;

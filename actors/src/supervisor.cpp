@@ -14,6 +14,39 @@
 
 namespace retrain {
 
+namespace {
+
+constexpr const char* shown_state_names[] = {
+  "", "watching", "job-active", "standing-down", "passivated", "quarantined",
+};
+
+static_assert(std::size(shown_state_names) == shown_state_count);
+
+} // namespace
+
+const char* to_string(shown_state x) {
+  return shown_state_names[static_cast<std::size_t>(x)];
+}
+
+std::optional<shown_state> parse_shown_state(std::string_view x) {
+  for (std::size_t i = 1; i < shown_state_count; ++i)
+    if (x == shown_state_names[i])
+      return static_cast<shown_state>(i);
+  return std::nullopt;
+}
+
+void status_request::deliver(const std::vector<model_status>& result) {
+  if (!is_page) {
+    rows.deliver(result);
+    return;
+  }
+  // Monitors answer in any order; the page is in model id order.
+  header.rows = result;
+  std::sort(header.rows.begin(), header.rows.end(),
+            [](const auto& x, const auto& y) { return x.model < y.model; });
+  page.deliver(std::move(header));
+}
+
 uint32_t supervisor_state::find(std::string_view model) const {
   return by_model.find(core::hash_key(model), [&](uint32_t slot) {
     return models[slot].model == model;
@@ -73,6 +106,58 @@ std::optional<monitor_snapshot> deserialize(self_ptr self,
   return result;
 }
 
+// -- counts by state
+// -----------------------------------------------------------
+
+// What status shows of `entry` now.
+shown_state state_of(const monitored_model& entry) {
+  if (entry.model.empty())
+    return shown_state::none;
+  if (entry.quarantined)
+    return shown_state::quarantined;
+  if (entry.passivated || entry.passivating)
+    return shown_state::passivated;
+  if (entry.standing_down)
+    return shown_state::standing_down;
+  return entry.line_busy ? shown_state::job_active : shown_state::watching;
+}
+
+// Moves `entry` to the count of the state it is in now.
+void recount(supervisor_state& st, monitored_model& entry) {
+  auto now = state_of(entry);
+  if (now == entry.shown)
+    return;
+  if (entry.shown != shown_state::none)
+    --st.by_state[static_cast<std::size_t>(entry.shown)];
+  if (now != shown_state::none)
+    ++st.by_state[static_cast<std::size_t>(now)];
+  entry.shown = now;
+}
+
+// Mirrors what the monitor of `entry` makes of `latest`: it stands down
+// once a newer version of its line is registered.
+void mirror_latest(monitored_model& entry, const core::semver& latest) {
+  if (entry.standing_down)
+    return;
+  auto id = core::parse_model_id(entry.model);
+  entry.standing_down = id && core::compare(id->version, latest) < 0;
+}
+
+// Adds (`sign` 1) or takes away (-1) the counts of a passivated model's
+// snapshot to or from the resting totals.
+void count_resting(self_ptr self, const monitored_model& entry, int sign) {
+  auto snap = deserialize(self, entry);
+  if (!snap)
+    return;
+  auto& rest = self->state.resting;
+  auto apply = [sign](uint64_t& total, uint64_t x) {
+    total = sign > 0 ? total + x : total - x;
+  };
+  apply(rest.events, snap->events);
+  apply(rest.triggers, snap->triggers);
+  apply(rest.breaches, snap->breaches);
+}
+
 // Notes that the monitor of `slot` changed and makes sure a sweep comes.
 void mark_changed(self_ptr self, uint32_t slot) {
   auto& st = self->state;
@@ -130,22 +215,27 @@ void spawn_monitor(self_ptr self, uint32_t slot, bool resume = false) {
   start.resume = resume;
   if (!st.latest.empty() || !st.busy_lines.empty()) {
     auto line = std::string{core::model_line_of(entry.model)};
-    if (auto i = st.latest.find(line); i != st.latest.end())
+    if (auto i = st.latest.find(line); i != st.latest.end()) {
       start.latest = i->second;
+      mirror_latest(entry, i->second);
+    }
     start.line_busy = st.busy_lines.count(line) > 0;
   }
+  entry.line_busy = start.line_busy;
   entry.handle = self->spawn(monitor, std::move(start),
                              caf::actor_cast<monitor_parent_actor>(self));
   self->monitor(entry.handle);
   st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
   entry.sent = entry.snapshot_events;
   ++st.running;
+  recount(st, entry);
   schedule_idle_scan(self);
 }
 
 // Starts the monitor of a passivated model again from its snapshot.
 void wake(self_ptr self, uint32_t slot) {
   auto& st = self->state;
+  count_resting(self, st.models[slot], -1);
   st.models[slot].passivated = false;
   --st.passivated;
   spawn_monitor(self, slot, true);
@@ -213,9 +303,14 @@ void apply_line_state(self_ptr self, line_state& x) {
     if (core::compare(latest, *v) < 0)
       latest = *v;
   }
+  auto latest = st.latest.find(x.line);
   for (auto slot = st.first_of_line(x.line); slot != core::slot_index::npos;
        slot = st.models[slot].next_in_line) {
     auto& entry = st.models[slot];
+    entry.line_busy = x.busy;
+    if (latest != st.latest.end())
+      mirror_latest(entry, latest->second);
+    recount(st, entry);
     if (entry.running()) {
       self->send(entry.handle, x);
       mark_changed(self, slot);
@@ -242,6 +337,10 @@ struct stats_query {
     result.models = 1;
     result.quarantined = entry.quarantined ? 1 : 0;
     result.passivated = entry.passivated ? 1 : 0;
+    // Passivated models count in the resting totals (`started`): a scrape
+    // of millions of them reads no snapshot.
+    if (entry.passivated)
+      return result;
     if (auto snap = deserialize(self, entry)) {
       result.events = snap->events;
       result.triggers = snap->triggers;
@@ -258,9 +357,16 @@ struct stats_query {
     totals.quarantined += ms.quarantined;
     totals.passivated += ms.passivated;
   }
+  // What the passivated models hold as the round starts.
+  static void started(const supervisor_state& st, monitor_stats& totals) {
+    totals.events += st.resting.events;
+    totals.triggers += st.resting.triggers;
+    totals.breaches += st.resting.breaches;
+  }
   // What the supervisor itself counts.
   static void complete(const supervisor_state& st, monitor_stats& totals) {
     totals.forgotten = st.forgotten;
+    totals.flush_window_ns = st.batcher.window().count();
     totals.accepted.assign(st.accepted.begin(), st.accepted.end());
     totals.rejected.clear();
     if (st.refused_quarantined > 0)
@@ -275,7 +381,7 @@ struct stats_query {
 struct status_query {
   using result_type = std::vector<model_status>;
   using atom_type = atom::status;
-  static monitor_rounds<result_type>& rounds(supervisor_state& st) {
+  static fan_in<result_type, status_request>& rounds(supervisor_state& st) {
     return st.status;
   }
   static model_status of_stored(self_ptr self, const monitored_model& entry) {
@@ -295,6 +401,9 @@ struct status_query {
       ms.lost = entry.trouble->lost;
     }
     rows.push_back(std::move(ms));
+  }
+  static void started(const supervisor_state&, result_type&) {
+    // nop
   }
   static void complete(const supervisor_state&, result_type&) {
     // nop
@@ -350,6 +459,7 @@ void start_rounds(self_ptr self) {
   flush(self);
   for (auto slot : rounds.start(static_cast<uint32_t>(st.models.size())))
     ask<Query>(self, slot);
+  Query::started(st, rounds.result());
   finish_round<Query>(self);
 }
 
@@ -442,6 +552,69 @@ caf::result<model_history> history_of(self_ptr self, const std::string& model) {
   return result;
 }
 
+// Answers `query`: the summary from the counts by state (or, for one
+// model or line, from its entries), then the rows of the page asked for,
+// which only those monitors are asked for.
+caf::result<model_page> page_of(self_ptr self, const model_query& query) {
+  auto& st = self->state;
+  std::optional<shown_state> want;
+  if (!query.state.empty()) {
+    want = parse_shown_state(query.state);
+    if (!want)
+      return caf::make_error(ec::invalid_value,
+                             "state '" + query.state
+                               + "' is none of watching, job-active, "
+                                 "standing-down, passivated, quarantined");
+  }
+  model_page page;
+  page.offset = query.offset;
+  page.limit = query.limit;
+  page.flush_window_ns = st.batcher.window().count();
+  auto matches = [&](const monitored_model& entry) {
+    return entry.shown != shown_state::none && (!want || entry.shown == *want);
+  };
+  std::vector<uint32_t> slots;
+  if (query.which.empty()) {
+    page.models = st.model_count();
+    for (std::size_t i = 1; i < shown_state_count; ++i)
+      if (st.by_state[i] > 0)
+        page.states[to_string(static_cast<shown_state>(i))] = st.by_state[i];
+    page.total = want ? st.by_state[static_cast<std::size_t>(*want)]
+                      : page.models;
+    // Rows are the only reason to look at the entries.
+    if (query.limit > 0 && query.offset < page.total)
+      for (uint32_t slot = 0; slot < st.models.size(); ++slot)
+        if (matches(st.models[slot]))
+          slots.push_back(slot);
+  } else {
+    auto covered = slots_of(self, query.which);
+    if (!covered)
+      return std::move(covered.error());
+    for (auto slot : *covered) {
+      auto& entry = st.models[slot];
+      ++page.models;
+      ++page.states[to_string(entry.shown)];
+      if (matches(entry))
+        slots.push_back(slot);
+    }
+    page.total = slots.size();
+  }
+  if (query.limit == 0 || query.offset >= slots.size())
+    return page;
+  // Only the first offset + limit need an order.
+  auto end = std::min<uint64_t>(slots.size(), query.offset + query.limit);
+  auto by_model = [&](uint32_t x, uint32_t y) {
+    return st.models[x].model < st.models[y].model;
+  };
+  std::partial_sort(slots.begin(), slots.begin() + end, slots.end(), by_model);
+  std::vector<uint32_t> asked(slots.begin() + query.offset,
+                              slots.begin() + end);
+  auto rp = self->make_response_promise<model_page>();
+  st.status.enqueue(std::move(asked), status_request{rp, std::move(page)});
+  start_rounds<status_query>(self);
+  return rp;
+}
+
 // -- crashes ------------------------------------------------------------------
 
 void send_run(self_ptr self, uint32_t slot, metric_run&& run);
@@ -466,6 +639,8 @@ void on_passivated(self_ptr self, uint32_t slot) {
   } else {
     entry.passivated = true;
     ++st.passivated;
+    count_resting(self, entry, 1);
+    recount(st, entry);
     log().debug("{}#{} {}: passivated after {} ms without events",
                 supervisor_state::name, self->id(), entry.model,
                 st.config.idle_timeout.count());
@@ -492,8 +667,12 @@ void forget(self_ptr self, uint32_t slot) {
     self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
     --st.running;
   }
-  if (entry.passivated)
+  if (entry.passivated) {
     --st.passivated;
+    count_resting(self, entry, -1);
+  }
+  if (entry.shown != shown_state::none)
+    --st.by_state[static_cast<std::size_t>(entry.shown)];
   st.by_model.erase(core::hash_key(entry.model), slot);
   auto line = core::model_line_of(entry.model);
   auto head = st.first_of_line(line);
@@ -561,6 +740,7 @@ void scan_idle(self_ptr self) {
         || idle < st.config.idle_timeout)
       continue;
     entry.passivating = true;
+    recount(st, entry);
     self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
     ++stopped;
   }
@@ -624,6 +804,7 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
       && trouble.policy.crashed(self->clock().now())
            == core::restart_policy::verdict::quarantine) {
     entry.quarantined = true;
+    recount(st, entry);
     log().error("{}#{} {}: quarantined after {} crashes within {} ms "
                 "(last: {}); its events are refused",
                 supervisor_state::name, self->id(), entry.model,
@@ -673,10 +854,30 @@ void flush(self_ptr self) {
   auto& st = self->state;
   if (st.batcher.empty())
     return;
-  st.batcher.flush(self->clock().now(),
-                   [self](uint32_t slot, metric_run&& run) {
-                     send_run(self, slot, std::move(run));
-                   });
+  // Input waiting behind this flush (batches, most of all) is what tells
+  // a supervisor that is behind from a late timer on a busy machine.
+  st.batcher.flush(
+    self->clock().now(),
+    [self](uint32_t slot, metric_run&& run) {
+      send_run(self, slot, std::move(run));
+    },
+    !self->mailbox().empty());
+}
+
+// Does what the batcher says after a batch or its timer at `now`.
+void follow(self_ptr self, run_batcher::action what,
+            caf::actor_clock::time_point now) {
+  switch (what) {
+    case run_batcher::action::flush:
+      flush(self);
+      break;
+    case run_batcher::action::start_timer:
+      self->delayed_send(self, self->state.batcher.timer_delay(now),
+                         atom::tick::value);
+      break;
+    case run_batcher::action::none:
+      break;
+  }
 }
 
 // Why an event of `model` is refused with `code`.
@@ -736,16 +937,7 @@ ingest_ack route(self_ptr self, metric_batch& batch,
     st.batcher.add(slot, entry->run,
                    run_event{ev.kind, ev.value, ev.observed_at_ns}, send);
   }
-  switch (st.batcher.after_batch(now)) {
-    case run_batcher::action::flush:
-      flush(self);
-      break;
-    case run_batcher::action::start_timer:
-      self->delayed_send(self, st.config.flush_interval, atom::tick::value);
-      break;
-    case run_batcher::action::none:
-      break;
-  }
+  follow(self, st.batcher.after_batch(now), now);
   return ack;
 }
 
@@ -756,7 +948,7 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, coordinator_link_actor link) {
   auto& st = self->state;
   st.setup = monitor_setup::make(config);
-  st.batcher = run_batcher{config.flush_interval};
+  st.batcher = run_batcher{config.flush_interval, config.max_flush_delay};
   st.config = std::move(config);
   st.link = std::move(link);
   // The link relays what the coordinator says of each line, and resyncs
@@ -774,8 +966,8 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
       return result;
     },
     [=](atom::tick) {
-      self->state.batcher.timer_fired();
-      flush(self);
+      auto now = self->clock().now();
+      follow(self, self->state.batcher.timer_fired(now), now);
     },
     [=](atom::sweep) { sweep(self); },
     [=](atom::passivate) { scan_idle(self); },
@@ -798,6 +990,9 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
     [=](model_status& ms) { on_answer<status_query>(self, ms); },
     [=](atom::stats) -> caf::result<monitor_stats> {
       return ask_monitors<stats_query>(self);
+    },
+    [=](atom::status, model_query& query) -> caf::result<model_page> {
+      return page_of(self, query);
     },
     [=](monitor_stats& ms) { on_answer<stats_query>(self, ms); },
     [=](atom::history, std::string& model) -> caf::result<model_history> {

@@ -101,6 +101,10 @@ inline constexpr uint64_t max_history_points = 100'000;
 inline constexpr std::chrono::milliseconds history_resolution
   = std::chrono::seconds{1};
 
+/// `retrain.monitor.max-flush-delay`: the longest the flush window grows
+/// to while the supervisor is behind.
+inline constexpr std::chrono::milliseconds max_flush_delay{250};
+
 /// A kind watched by default with `ewma_threshold`.
 struct kind_threshold {
   metric_kind kind;

@@ -64,6 +64,11 @@ struct monitor_config {
   /// Width of one history point (`retrain.history.resolution`).
   std::chrono::milliseconds history_resolution
     = retrain::defaults::monitor::history_resolution;
+  /// How long events may wait at most while the supervisor is behind: the
+  /// flush window grows from `flush_interval` up to this; at least
+  /// `flush_interval`.
+  std::chrono::milliseconds max_flush_delay
+    = retrain::defaults::monitor::max_flush_delay;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
   std::chrono::milliseconds request_timeout

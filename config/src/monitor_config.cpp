@@ -92,6 +92,12 @@ caf::error monitor_config::validate() const {
       + std::to_string(retrain::defaults::monitor::max_history_points) + "]");
   if (history_resolution < 0ms)
     return config_error("retrain.history.resolution must not be negative");
+  if (max_flush_delay < flush_interval)
+    return config_error("retrain.monitor.max-flush-delay="
+                        + std::to_string(max_flush_delay.count())
+                        + "ms is shorter than retrain.monitor.flush-interval="
+                        + std::to_string(flush_interval.count())
+                        + "ms; it must be at least as long");
   bool any = false;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     if (!kinds[i])

@@ -275,7 +275,10 @@ void node_config::declare_options() {
     .add(mon.max_models, "max-models",
          "events of new model ids past this many models are refused")
     .add(mon.expire_after, "expire-after",
-         "a model with no event this long is forgotten; 0ms = never");
+         "a model with no event this long is forgotten; 0ms = never")
+    .add(mon.max_flush_delay, "max-flush-delay",
+         "longest time events wait while the node is behind: the flush "
+         "window grows from flush-interval up to this; >= flush-interval");
   binder{*this, "retrain.history"}
     .add(mon.history_points, "points",
          "history points kept per model and metric kind (the dashboard's "

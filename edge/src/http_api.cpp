@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include <fcntl.h>
@@ -133,7 +134,7 @@ page_of(const std::vector<T>& xs, const page& p, std::string_view name) {
 
 bool is_model_state(std::string_view x) {
   return x == "watching" || x == "job-active" || x == "standing-down"
-         || x == "restarting" || x == "quarantined" || x == "passivated";
+         || x == "quarantined" || x == "passivated";
 }
 
 // The part of `path` between `prefix` (which it starts with) and
@@ -331,40 +332,68 @@ http_response http_api::get_models(const http_request& req) {
   auto p = read_page(req, failed);
   if (!p)
     return failed;
-  auto state = req.param("state");
-  if (state && !is_model_state(*state))
-    return error_response(400, "invalid_parameter",
-                          "state must be one of watching, job-active, "
-                          "standing-down, restarting, quarantined");
-  std::optional<std::vector<model_status>> models;
+  // The node filters and pages: only the rows of the page are asked of
+  // their monitors, so this costs the same at a million models.
+  model_query query;
+  query.offset = p->offset;
+  query.limit = p->limit;
+  if (auto state = req.param("state")) {
+    if (!is_model_state(*state))
+      return error_response(400, "invalid_parameter",
+                            "state must be one of watching, job-active, "
+                            "standing-down, quarantined, passivated");
+    query.state = std::string{*state};
+  }
   if (auto line = req.param("line")) {
     if (auto parsed = core::parse_model_line(*line); !parsed)
       return error_response(400, "invalid_model_line", parsed.error().message);
-    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
-                                            failed, atom::status::value, *line);
-  } else {
-    models = ask<std::vector<model_status>>(sys_, timeout_, handles_.ingest,
-                                            failed, atom::status::value);
+    query.which = std::string{*line};
   }
-  if (!models)
-    return failed;
-  if (state)
-    models->erase(std::remove_if(models->begin(), models->end(),
-                                 [&](auto& m) { return m.state != *state; }),
-                  models->end());
-  if (auto contains = req.param("contains"); contains && !contains->empty())
-    models->erase(std::remove_if(models->begin(), models->end(),
-                                 [&](auto& m) {
-                                   return m.model.find(*contains)
-                                          == std::string::npos;
-                                 }),
-                  models->end());
+  auto contains = req.param("contains").value_or("");
   auto sort = req.param("sort").value_or("model");
-  if (!sort_models(*models, sort))
+  std::vector<model_status> none;
+  if (!sort_models(none, sort))
     return error_response(400, "invalid_parameter",
                           "sort must be one of model, state, -events, "
                           "-triggers");
-  return page_of(*models, *p, "models");
+  // A substring filter or another order needs every row the filters cover
+  // (each monitor asked); the default order pages on the node.
+  auto whole = !contains.empty() || sort != "model";
+  if (whole) {
+    query.offset = 0;
+    query.limit = std::numeric_limits<uint64_t>::max();
+  }
+  auto found = ask<model_page>(sys_, timeout_, handles_.ingest, failed,
+                               atom::status::value, std::move(query));
+  if (!found)
+    return failed;
+  json::object states;
+  for (auto& [state, n] : found->states)
+    states[state] = n;
+  if (!whole)
+    return json_response(json::object{{"total", found->total},
+                                      {"offset", p->offset},
+                                      {"limit", p->limit},
+                                      {"models", to_json_array(found->rows)},
+                                      {"states", std::move(states)}});
+  auto& rows = found->rows;
+  if (!contains.empty())
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [&](auto& m) {
+                                return m.model.find(contains)
+                                       == std::string::npos;
+                              }),
+               rows.end());
+  sort_models(rows, sort);
+  auto first = std::min<uint64_t>(p->offset, rows.size());
+  auto last = std::min<uint64_t>(first + p->limit, rows.size());
+  return json_response(json::object{
+    {"total", rows.size()},
+    {"offset", p->offset},
+    {"limit", p->limit},
+    {"models", to_json_array(rows.begin() + static_cast<std::ptrdiff_t>(first),
+                             rows.begin() + static_cast<std::ptrdiff_t>(last))},
+    {"states", std::move(states)}});
 }
 
 http_response http_api::get_jobs(const http_request& req) {

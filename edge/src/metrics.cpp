@@ -99,6 +99,11 @@ void add_monitors(family_list& out, const monitor_stats& ms) {
               "Evaluations on the wrong side of a threshold, before warm-up, "
               "hysteresis and cooldown",
               num(ms.breaches));
+  out.gauge("retrain_flush_window_seconds",
+            "How long the supervisor holds events for longer runs now: "
+            "retrain.monitor.flush-interval, longer while the node is behind "
+            "(at most retrain.monitor.max-flush-delay)",
+            static_cast<double>(ms.flush_window_ns) / 1e9);
 }
 
 void add_coordinator(family_list& out, const coordinator_status& st) {

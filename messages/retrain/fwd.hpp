@@ -54,6 +54,8 @@ struct run_event;
 struct trigger_mark;
 struct trigger_reason;
 struct worker_status;
+struct model_query;
+struct model_page;
 
 } // namespace retrain
 
@@ -136,6 +138,9 @@ CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::monitor_forget_actor))
+CAF_ADD_TYPE_ID(retrain, (retrain::model_query))
+CAF_ADD_TYPE_ID(retrain, (retrain::model_page))
+CAF_ADD_TYPE_ID(retrain, (retrain::monitor_query_actor))
 
 // -- appended: history for the dashboard ------------------------------------
 

@@ -47,6 +47,14 @@ using monitor_history_actor = caf::typed_actor<
   /// `model` when no monitor of it is known here.
   caf::replies_to<atom::history, std::string>::with<model_history>>;
 
+/// Answers status requests at any scale: a summary from counts, rows only
+/// as asked.
+using monitor_query_actor = caf::typed_actor<
+  /// Returns the summary of the models `which` covers and the rows of the
+  /// page asked for; an `invalid_model_line` error when `which` is neither
+  /// a model id nor a line, `invalid_value` for an unknown state.
+  caf::replies_to<atom::status, model_query>::with<model_page>>;
+
 /// Applies batches and names every refused event.
 using explain_actor = caf::typed_actor<
   /// Applies a batch like `metric_batch` and reports why each refused event
@@ -114,11 +122,13 @@ using ingest_actor = caf::typed_actor<
 
 /// What a monitor node publishes: the ingest contract plus explained
 /// batches, status (`monitor_status_actor`), totals
-/// (`monitor_stats_actor`) and forgetting (`monitor_forget_actor`).
+/// (`monitor_stats_actor`), forgetting (`monitor_forget_actor`) and
+/// summaries and pages of status (`monitor_query_actor`), histories
+/// (`monitor_history_actor`).
 using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
                               monitor_stats_actor, monitor_forget_actor,
-                              monitor_history_actor>;
+                              monitor_history_actor, monitor_query_actor>;
 
 /// Where a worker belongs: it enlists there (as the sender) and reports
 /// its attempts there (`job_result_sink_actor`).
@@ -214,7 +224,7 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
               monitor_parent_actor, line_news_actor, monitor_forget_actor,
-              monitor_history_actor>;
+              monitor_history_actor, monitor_query_actor>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

@@ -20,6 +20,7 @@
 #include "retrain/metric_kind.hpp"
 #include "retrain/metric_run.hpp"
 #include "retrain/model_history.hpp"
+#include "retrain/model_query.hpp"
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
 #include "retrain/monitor_snapshot.hpp"

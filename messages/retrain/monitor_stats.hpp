@@ -36,6 +36,9 @@ struct monitor_stats {
   /// code (`invalid_model_id`, `invalid_metric_kind`, `invalid_value`,
   /// `quarantined`, `draining`, `too_many_models`).
   std::map<std::string, uint64_t> rejected;
+  /// How long the supervisor holds events now, in ns: the flush interval,
+  /// or longer while it is behind (`retrain.monitor.max-flush-delay`).
+  int64_t flush_window_ns = 0;
 };
 
 /// @relates monitor_stats
@@ -43,7 +46,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
   return f(caf::meta::type_name("monitor_stats"), x.models, x.events,
            x.triggers, x.breaches, x.quarantined, x.passivated, x.forgotten,
-           x.accepted, x.rejected);
+           x.accepted, x.rejected, x.flush_window_ns);
 }
 
 } // namespace retrain

@@ -10,22 +10,28 @@ namespace retrain::bench {
 const char* usage() {
   return "usage: retrain-bench local  --models M --events N --kinds K\n"
          "                            [--batch B] [--in-flight W] [--rate R]\n"
+         "                            [--latency]\n"
          "       retrain-bench remote --node=HOST:PORT --models M --events N\n"
          "                            --kinds K [--batch B] [--in-flight W]\n"
          "       retrain-bench http --url=http://HOST:PORT --models M --events "
          "N\n"
          "                          --kinds K [--batch B] [--clients C]\n"
-         "       retrain-bench memory --models M\n"
+         "       retrain-bench memory --models M [--passivated]\n"
          "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
-         "        [--log-level LEVEL] [--history-points P]\n"
+         "        [--max-flush-ms D] [--log-level LEVEL] [--history-points P]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
-         "(memory: models=M rss_bytes=B bytes_per_model=P; http: clients=C\n"
+         "(memory: models=M rss_bytes=B bytes_per_model=P summary_ms=S\n"
+         "stats_ms=T, how long a status summary and a stats round (what a\n"
+         "/metrics scrape asks) took; http: clients=C\n"
          "batch=B instead of jobs and breaches; its clients send JSON bodies\n"
          "built before the clock starts, on keep-alive connections); with\n"
-         "--rate, local also appends p50_ms= and p99_ms=, how long events "
-         "waited\n"
-         "from their batch being made to being applied. breaches counts\n"
+         "--rate (or --latency, at full speed), local also appends p50_ms=,\n"
+         "p99_ms= and max_ms=, how long events waited from their batch being\n"
+         "made to being applied, and window_ms=, the flush window at the end\n"
+         "(it grows from --flush-ms up to --max-flush-ms while the node is\n"
+         "behind). memory --passivated measures once every model is\n"
+         "passivated (idle for 1 s) and appends passivated=N. breaches counts\n"
          "evaluations on the wrong side of the seed's thresholds; jobs counts\n"
          "retrain jobs the coordinator created (remote: triggers the monitors\n"
          "sent; only a fresh node matches the seed, as monitors keep state).\n";
@@ -41,6 +47,7 @@ caf::error parse(int argc, char** argv, options& out) {
   if (out.mode != "local" && out.mode != "remote" && out.mode != "http"
       && out.mode != "memory")
     return refuse("unknown mode '" + out.mode + "'");
+  bool max_flush_set = false;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0)
@@ -50,6 +57,10 @@ caf::error parse(int argc, char** argv, options& out) {
     if (auto eq = arg.find('='); eq != std::string::npos) {
       key = arg.substr(2, eq - 2);
       value = arg.substr(eq + 1);
+    } else if (arg == "--latency" || arg == "--passivated") {
+      // Switches: alone they mean true.
+      key = arg.substr(2);
+      value = "true";
     } else {
       key = arg.substr(2);
       if (i + 1 >= argc)
@@ -82,7 +93,15 @@ caf::error parse(int argc, char** argv, options& out) {
       err = number(out.flush_ms, 0);
     else if (key == "history-points")
       err = number(out.history_points, 0);
-    else if (key == "threads")
+    else if (key == "max-flush-ms") {
+      err = number(out.max_flush_ms, 0);
+      max_flush_set = true;
+    } else if (key == "latency" || key == "passivated") {
+      if (value != "true" && value != "false")
+        return refuse("--" + key + " expects true or false, got '" + value
+                      + "'");
+      (key == "latency" ? out.latency : out.passivated) = value == "true";
+    } else if (key == "threads")
       err = number(out.threads, 0);
     else if (key == "scheduler")
       out.scheduler = value;
@@ -104,6 +123,11 @@ caf::error parse(int argc, char** argv, options& out) {
   if (out.scheduler != "sharing" && out.scheduler != "stealing")
     return refuse("--scheduler expects sharing or stealing, got '"
                   + out.scheduler + "'");
+  // A longer --flush-ms alone takes the longest delay with it.
+  if (!max_flush_set && out.max_flush_ms < out.flush_ms)
+    out.max_flush_ms = out.flush_ms;
+  if (out.max_flush_ms < out.flush_ms)
+    return refuse("--max-flush-ms must be at least --flush-ms");
   if (out.mode == "remote" && out.node.empty())
     return refuse("remote needs --node=HOST:PORT");
   if (out.mode == "http" && out.url.empty())

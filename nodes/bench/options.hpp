@@ -26,6 +26,14 @@ struct options {
   uint64_t flush_ms = defaults::monitor::flush_interval.count();
   /// `retrain.history.points`, the node's default unless set.
   uint64_t history_points = defaults::monitor::history_points;
+  /// `retrain.monitor.max-flush-delay` in ms, the node's default unless
+  /// set.
+  uint64_t max_flush_ms = defaults::monitor::max_flush_delay.count();
+  /// Whether local mode measures how long events wait even without
+  /// `rate` (at saturation).
+  bool latency = false;
+  /// Whether memory mode measures once every model is passivated.
+  bool passivated = false;
   /// Scheduler threads (0: one per core).
   uint64_t threads = 0;
   /// `sharing` or `stealing`; the node's policy unless set.

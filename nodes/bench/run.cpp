@@ -281,11 +281,14 @@ caf::error report(const options& opt, const outcome& out,
                static_cast<unsigned long long>(opt.batch),
                static_cast<unsigned long long>(opt.in_flight),
                opt.scheduler.c_str(), allocator_name(), out.acked_seconds);
-  char latency[64] = "";
+  char latency[128] = "";
   if (probe)
-    std::snprintf(latency, sizeof(latency), " p50_ms=%.2f p99_ms=%.2f",
+    std::snprintf(latency, sizeof(latency),
+                  " p50_ms=%.2f p99_ms=%.2f max_ms=%.2f window_ms=%.2f",
                   static_cast<double>(probe->quantile(0.5)) / 1e6,
-                  static_cast<double>(probe->quantile(0.99)) / 1e6);
+                  static_cast<double>(probe->quantile(0.99)) / 1e6,
+                  static_cast<double>(probe->max_ns()) / 1e6,
+                  static_cast<double>(out.stats.flush_window_ns) / 1e6);
   std::printf("events=%llu models=%llu seconds=%.3f events_per_sec=%.0f "
               "jobs=%llu breaches=%llu%s\n",
               static_cast<unsigned long long>(opt.events),
@@ -352,6 +355,9 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
   auto mcfg = monitor_config::defaults(); // alpha 0.2, the seed's thresholds
   mcfg.flush_interval = std::chrono::milliseconds{opt.flush_ms};
   mcfg.history_points = opt.history_points;
+  mcfg.max_flush_delay = std::chrono::milliseconds{opt.max_flush_ms};
+  if (opt.mode == "memory" && opt.passivated)
+    mcfg.idle_timeout = std::chrono::seconds{1};
   std::chrono::milliseconds timeout{std::chrono::minutes{1}};
   if (with_coordinator) {
     node.dir = make_temp_dir();
@@ -391,7 +397,7 @@ caf::error run_local(caf::actor_system& sys, const options& opt) {
     return err;
   // With a fixed rate, also how long events wait until applied.
   std::unique_ptr<latency_probe> probe;
-  if (opt.rate > 0) {
+  if (opt.rate > 0 || opt.latency) {
     probe = std::make_unique<latency_probe>();
     latency_probe::install(probe.get());
   }
@@ -438,18 +444,59 @@ caf::error run_memory(caf::actor_system& sys, const options& opt) {
   // keeps one per model.
   std::this_thread::sleep_for(monitor_config::defaults().snapshot_interval
                               + std::chrono::milliseconds{500});
-  {
+  auto stats = [&] {
     // The answer comes after every monitor handled what it was sent before.
+    monitor_stats result;
     caf::scoped_actor self{sys};
     self->request(node.in, caf::infinite, atom::stats::value)
-      .receive([](monitor_stats&) {}, [](caf::error&) {});
+      .receive([&](monitor_stats& x) { result = std::move(x); },
+               [](caf::error&) {});
+    return result;
+  };
+  auto totals = stats();
+  if (opt.passivated) {
+    // Monitors idle for 1 s stop at the next idle scan (once a second).
+    auto deadline = clock_type::now() + std::chrono::minutes{30};
+    while (totals.passivated < opt.models && clock_type::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::seconds{1});
+      totals = stats();
+    }
+    if (totals.passivated < opt.models)
+      return caf::make_error(ec::unreachable,
+                             "only " + std::to_string(totals.passivated)
+                               + " models passivated in 30 minutes");
   }
+  // What `retrain-ctl status` (a summary) and a `/metrics` scrape (a stats
+  // round) cost at this many models.
+  auto timed = [&](auto&& query) {
+    auto t0 = clock_type::now();
+    caf::scoped_actor self{sys};
+    query(self);
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0)
+      .count();
+  };
+  auto summary_ms = timed([&](caf::scoped_actor& self) {
+    self->request(node.in, caf::infinite, atom::status::value, model_query{})
+      .receive([](model_page&) {}, [](caf::error&) {});
+  });
+  auto stats_ms = timed([&](caf::scoped_actor& self) {
+    self->request(node.in, caf::infinite, atom::stats::value)
+      .receive([](monitor_stats&) {}, [](caf::error&) {});
+  });
+  // Freed memory (stopped monitors, old snapshots) is not the node's.
+  release_free_memory();
   auto after = rss_bytes();
   auto grown = after > before ? after - before : 0;
-  std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f\n",
+  char passivated[48] = "";
+  if (opt.passivated)
+    std::snprintf(passivated, sizeof(passivated), " passivated=%llu",
+                  static_cast<unsigned long long>(totals.passivated));
+  std::printf("models=%llu rss_bytes=%llu bytes_per_model=%.0f%s "
+              "summary_ms=%.1f stats_ms=%.1f\n",
               static_cast<unsigned long long>(opt.models),
               static_cast<unsigned long long>(after),
-              static_cast<double>(grown) / static_cast<double>(opt.models));
+              static_cast<double>(grown) / static_cast<double>(opt.models),
+              passivated, summary_ms, stats_ms);
   std::fflush(stdout);
   return caf::none;
 }

@@ -481,34 +481,120 @@ std::string not_model_or_line(const std::string& x) {
 
 } // namespace
 
-int run_status(const remote_options& opts, const std::vector<std::string>& args,
-               std::ostream& out, std::ostream& err) {
-  if (args.size() > 1)
-    return fail(err, "usage: retrain-ctl status [MODEL|LINE]", usage);
-  // One model or one line: checked here, so a typo is a bad argument
-  // rather than an empty answer.
-  if (args.size() == 1 && !is_model_or_line(args[0]))
-    return fail(err, not_model_or_line(args[0]), usage);
-  connection<monitor_node_actor> conn{opts, opts.node, "node"};
-  if (!conn.error.empty())
-    return fail(err, conn.error, conn.code);
+namespace {
+
+const char* status_usage
+  = "usage: retrain-ctl status [MODEL|LINE] [--state=STATE] [--line=LINE] "
+    "[--limit=N] [--offset=N]";
+
+// Default rows per page when rows are asked for without --limit.
+constexpr uint64_t default_status_limit = 100;
+
+// What `status` was asked: the query and whether rows are wanted.
+struct status_args {
+  model_query query;
+  bool rows = false;
   std::string error;
-  auto models
-    = args.empty()
-        ? ask<std::vector<model_status>>(conn, opts, error, atom::status::value)
-        : ask<std::vector<model_status>>(conn, opts, error, atom::status::value,
-                                         args[0]);
-  if (!models)
-    return fail(err, "status failed: " + error, refused);
-  std::sort(models->begin(), models->end(),
-            [](auto& x, auto& y) { return x.model < y.model; });
-  if (opts.json) {
-    out << json::serialize(edge::to_json_array(*models)) << '\n';
-    return ok;
+};
+
+status_args parse_status_args(const std::vector<std::string>& args) {
+  status_args result;
+  auto& q = result.query;
+  std::optional<uint64_t> limit;
+  auto fail = [&](std::string what) {
+    result.error = std::move(what);
+    return result;
+  };
+  for (auto& arg : args) {
+    auto value = [&](const char* prefix) -> std::optional<std::string> {
+      auto n = std::char_traits<char>::length(prefix);
+      if (arg.compare(0, n, prefix) != 0)
+        return std::nullopt;
+      return arg.substr(n);
+    };
+    auto number = [&](const std::string& name, const std::string& text,
+                      uint64_t& out) {
+      auto x = core::parse_whole(text);
+      if (!x) {
+        result.error = "--" + name
+                       + " needs a whole number: " + x.error().message;
+        return false;
+      }
+      out = *x;
+      return true;
+    };
+    if (auto v = value("--state=")) {
+      if (*v != "watching" && *v != "job-active" && *v != "standing-down"
+          && *v != "passivated" && *v != "quarantined")
+        return fail("--state must be one of watching, job-active, "
+                    "standing-down, passivated, quarantined");
+      q.state = *v;
+    } else if (auto v = value("--line=")) {
+      if (!q.which.empty())
+        return fail("give one model or line, not both");
+      if (auto parsed = core::parse_model_line(*v); !parsed)
+        return fail(parsed.error().message);
+      q.which = *v;
+    } else if (auto v = value("--limit=")) {
+      uint64_t x = 0;
+      if (!number("limit", *v, x))
+        return result;
+      if (x == 0)
+        return fail("--limit must be at least 1");
+      limit = x;
+    } else if (auto v = value("--offset=")) {
+      if (!number("offset", *v, q.offset))
+        return result;
+      result.rows = true;
+    } else if (arg.rfind("--", 0) == 0) {
+      return fail("unknown option '" + arg + "' for status");
+    } else if (!q.which.empty()) {
+      return fail("give one model or line, not both");
+    } else {
+      // One model or one line: checked here, so a typo is a bad argument
+      // rather than an empty answer.
+      if (!is_model_or_line(arg))
+        return fail(not_model_or_line(arg));
+      q.which = arg;
+    }
   }
-  print_cluster(opts, out);
-  out << models->size() << " models\n";
-  for (auto& m : *models) {
+  result.rows = result.rows || limit || !q.which.empty() || !q.state.empty();
+  if (result.rows)
+    q.limit = limit ? *limit : default_status_limit;
+  return result;
+}
+
+// Prints the counts by state of what `page` covers.
+void print_summary(const model_query& query, const model_page& page,
+                   std::ostream& out) {
+  out << page.models << " models";
+  if (!query.which.empty())
+    out << " of " << query.which;
+  const char* sep = ": ";
+  for (auto& [state, n] : page.states) {
+    out << sep << n << ' ' << state;
+    sep = ", ";
+  }
+  out << '\n';
+  out << "flush window: " << std::setprecision(3)
+      << static_cast<double>(page.flush_window_ns) / 1e6 << " ms\n";
+}
+
+void print_rows(const model_query& query, const model_page& page,
+                std::ostream& out) {
+  if (page.rows.empty()) {
+    out << "no rows (" << page.total << " match, from offset " << page.offset
+        << ")\n";
+    return;
+  }
+  auto last = page.offset + page.rows.size();
+  out << "rows " << page.offset + 1 << "-" << last << " of " << page.total;
+  if (!query.state.empty())
+    out << " " << query.state;
+  if (last < page.total)
+    out << "; more with --offset=" << last;
+  out << '\n';
+  for (auto& m : page.rows) {
     out << m.model << "  " << m.state << "  events=" << m.events
         << " triggers=" << m.triggers;
     if (m.restarts > 0 || m.lost > 0)
@@ -520,6 +606,43 @@ int run_status(const remote_options& opts, const std::vector<std::string>& args,
           << " threshold=" << k.threshold << " samples=" << k.samples
           << " state=" << k.state << '\n';
   }
+}
+
+} // namespace
+
+int run_status(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  auto parsed = parse_status_args(args);
+  if (!parsed.error.empty())
+    return fail(err, parsed.error + "\n" + status_usage, usage);
+  connection<monitor_node_actor> conn{opts, opts.node, "node"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, conn.code);
+  std::string error;
+  auto page = ask<model_page>(conn, opts, error, atom::status::value,
+                              parsed.query);
+  if (!page)
+    return fail(err, "status failed: " + error, refused);
+  if (opts.json) {
+    if (parsed.rows) {
+      out << json::serialize(edge::to_json_array(page->rows)) << '\n';
+    } else {
+      json::object states;
+      for (auto& [state, n] : page->states)
+        states[state] = n;
+      out << json::serialize(
+        json::object{{"models", page->models},
+                     {"states", std::move(states)},
+                     {"flush_window_seconds",
+                      static_cast<double>(page->flush_window_ns) / 1e9}})
+          << '\n';
+    }
+    return ok;
+  }
+  print_cluster(opts, out);
+  print_summary(parsed.query, *page, out);
+  if (parsed.rows)
+    print_rows(parsed.query, *page, out);
   return ok;
 }
 

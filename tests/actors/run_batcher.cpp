@@ -140,19 +140,62 @@ CAF_TEST(with a flush interval events wait for the timer or their due time) {
   CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::flush);
   f.add(1, 0.1);
   CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::start_timer);
+  CAF_CHECK_EQUAL(f.batcher.timer_delay(f.t0).count(),
+                  run_batcher::duration{2ms}.count());
   f.add(1, 0.2);
   CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 1ms), action::none);
   // The timer waits behind batches: the oldest event is due, flush now.
   f.add(2, 0.3);
   CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 2ms), action::flush);
   f.flush(f.t0 + 2ms);
-  // The timer still runs and the new window started at the flush.
+  // The timer still runs; the new window starts with the next batch.
   f.add(2, 0.4);
   CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 3ms), action::none);
-  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 4ms), action::flush);
-  f.flush(f.t0 + 4ms);
-  // Once it fired, the next batch starts it again.
-  f.batcher.timer_fired();
+  // The timer of the old window finds these events not yet due: it waits
+  // for the rest of their window instead of sending them early.
+  CAF_CHECK_EQUAL(f.batcher.timer_fired(f.t0 + 3500us), action::start_timer);
+  CAF_CHECK_EQUAL(f.batcher.timer_delay(f.t0 + 3500us).count(),
+                  run_batcher::duration{1500us}.count());
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 4ms), action::none);
+  CAF_CHECK_EQUAL(f.batcher.timer_fired(f.t0 + 5ms), action::flush);
+  f.flush(f.t0 + 5ms);
+  // Once it fired with nothing held, the next batch starts it again.
+  CAF_CHECK_EQUAL(f.batcher.timer_fired(f.t0 + 6ms), action::none);
   f.add(2, 0.5);
-  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 5ms), action::start_timer);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 7ms), action::start_timer);
+}
+
+CAF_TEST(late flushes widen the window up to the longest flush delay) {
+  run_batcher batcher{2ms, 10ms};
+  run_batcher::position pos;
+  auto t = run_batcher::time_point{};
+  auto send = [](uint32_t, metric_run&&) {};
+  std::vector<int64_t> windows;
+  // Every flush comes a full window late, with input waiting (the timer
+  // waited behind batches): the window doubles each time and stops at
+  // 10 ms.
+  for (int i = 0; i < 5; ++i) {
+    batcher.add(1, pos, run_event{metric_kind::accuracy, 0.5, 1}, send);
+    CAF_CHECK_EQUAL(batcher.after_batch(t), action::start_timer);
+    t += 2 * batcher.window();
+    CAF_CHECK_EQUAL(batcher.timer_fired(t), action::flush);
+    batcher.flush(t, send, true);
+    windows.push_back(
+      std::chrono::duration_cast<std::chrono::milliseconds>(batcher.window())
+        .count());
+  }
+  CAF_CHECK_EQUAL(windows, (std::vector<int64_t>{4, 8, 10, 10, 10}));
+  // On time again: it halves back to the flush interval.
+  windows.clear();
+  for (int i = 0; i < 4; ++i) {
+    batcher.add(1, pos, run_event{metric_kind::accuracy, 0.5, 1}, send);
+    CAF_CHECK_EQUAL(batcher.after_batch(t), action::start_timer);
+    t += batcher.window();
+    CAF_CHECK_EQUAL(batcher.timer_fired(t), action::flush);
+    batcher.flush(t, send, true);
+    windows.push_back(
+      std::chrono::duration_cast<std::chrono::microseconds>(batcher.window())
+        .count());
+  }
+  CAF_CHECK_EQUAL(windows, (std::vector<int64_t>{5000, 2500, 2000, 2000}));
 }

@@ -1,6 +1,8 @@
 #define CAF_SUITE supervisor
 #include "test_support.hpp"
 
+#include <map>
+
 #include "retrain/config_error.hpp"
 #include "retrain/supervisor.hpp"
 
@@ -390,6 +392,120 @@ CAF_TEST(thousands of models each keep their own state) {
   auto totals = ask<monitor_stats>(sup, atom::stats::value);
   CAF_CHECK_EQUAL(totals.models, 3000u);
   CAF_CHECK_EQUAL(totals.events, 4000u);
+}
+
+CAF_TEST(the summary counts models by state as they change) {
+  // Every state the rows show is counted without asking a monitor, and
+  // the counts agree with what the monitors themselves say.
+  const std::string old_a = "cv:a:0.9.0";
+  auto summary = [&](std::string which = {}) {
+    return ask<model_page>(sup, atom::status::value,
+                           model_query{std::move(which), "", 0, 0});
+  };
+  auto rows_agree = [&] {
+    std::map<std::string, uint64_t> seen;
+    for (auto& row : ask<std::vector<model_status>>(sup, atom::status::value))
+      ++seen[row.state];
+    CAF_CHECK_EQUAL(seen, summary().states);
+  };
+  feed(model_a, {0.95});
+  feed(old_a, {0.95, 0.96});
+  feed(model_b, {0.97});
+  auto s = summary();
+  CAF_CHECK_EQUAL(s.models, 3u);
+  CAF_CHECK_EQUAL(s.total, 3u);
+  CAF_CHECK(s.rows.empty());
+  CAF_CHECK_EQUAL(s.states, (std::map<std::string, uint64_t>{{"watching", 3}}));
+  self->send(sup, line_state{"cv:a", true, "1.0.0"});
+  drain();
+  CAF_CHECK_EQUAL(summary().states,
+                  (std::map<std::string, uint64_t>{
+                    {"job-active", 1}, {"standing-down", 1}, {"watching", 1}}));
+  rows_agree();
+  crash(model_b);
+  crash(model_b);
+  crash(model_b);
+  CAF_CHECK_EQUAL(summary().states,
+                  (std::map<std::string, uint64_t>{{"job-active", 1},
+                                                   {"quarantined", 1},
+                                                   {"standing-down", 1}}));
+  rows_agree();
+  // One line only: its models, its counts.
+  s = summary("cv:a");
+  CAF_CHECK_EQUAL(s.models, 2u);
+  CAF_CHECK_EQUAL(s.states, (std::map<std::string, uint64_t>{
+                              {"job-active", 1}, {"standing-down", 1}}));
+  // Idle monitors passivate; the totals still hold their events (b's one
+  // event was lost with its monitor: it crashed before any snapshot).
+  auto events = ask<monitor_stats>(sup, atom::stats::value).events;
+  CAF_CHECK_EQUAL(events, 3u);
+  advance_time(6min);
+  drain();
+  advance_time(2min);
+  drain();
+  CAF_CHECK_EQUAL(summary().states, (std::map<std::string, uint64_t>{
+                                      {"passivated", 2}, {"quarantined", 1}}));
+  rows_agree();
+  CAF_CHECK_EQUAL(ask<monitor_stats>(sup, atom::stats::value).events, events);
+  // An event wakes one; forgetting drops one from the counts.
+  feed(model_a, {0.95});
+  CAF_CHECK_EQUAL(summary().states,
+                  (std::map<std::string, uint64_t>{
+                    {"job-active", 1}, {"passivated", 1}, {"quarantined", 1}}));
+  CAF_CHECK_EQUAL(ask<monitor_stats>(sup, atom::stats::value).events,
+                  events + 1);
+  CAF_CHECK_EQUAL(ask<uint64_t>(sup, atom::forget::value, old_a), 1u);
+  s = summary();
+  CAF_CHECK_EQUAL(s.models, 2u);
+  CAF_CHECK_EQUAL(s.states, (std::map<std::string, uint64_t>{
+                              {"job-active", 1}, {"quarantined", 1}}));
+  rows_agree();
+  CAF_CHECK_EQUAL(ask<monitor_stats>(sup, atom::stats::value).events,
+                  events + 1 - 2);
+}
+
+CAF_TEST(pages filter by state and line and come in model id order) {
+  for (int i = 9; i >= 0; --i)
+    feed("p:m:1.0." + std::to_string(i), {0.95});
+  feed("q:n:1.0.0", {0.95});
+  auto page = [&](std::string which, std::string state, uint64_t offset,
+                  uint64_t limit) {
+    return ask<model_page>(sup, atom::status::value,
+                           model_query{std::move(which), std::move(state),
+                                       offset, limit});
+  };
+  auto names = [](const model_page& p) {
+    std::vector<std::string> result;
+    for (auto& row : p.rows)
+      result.push_back(row.model);
+    return result;
+  };
+  auto p = page("", "", 2, 3);
+  CAF_CHECK_EQUAL(p.total, 11u);
+  CAF_CHECK_EQUAL(names(p), (std::vector<std::string>{"p:m:1.0.2", "p:m:1.0.3",
+                                                      "p:m:1.0.4"}));
+  p = page("p:m", "", 8, 100);
+  CAF_CHECK_EQUAL(p.total, 10u);
+  CAF_CHECK_EQUAL(names(p),
+                  (std::vector<std::string>{"p:m:1.0.8", "p:m:1.0.9"}));
+  p = page("", "watching", 10, 5);
+  CAF_CHECK_EQUAL(names(p), (std::vector<std::string>{"q:n:1.0.0"}));
+  p = page("", "quarantined", 0, 5);
+  CAF_CHECK_EQUAL(p.total, 0u);
+  CAF_CHECK(p.rows.empty());
+  p = page("q:n:1.0.0", "", 0, 5);
+  CAF_CHECK_EQUAL(p.total, 1u);
+  CAF_REQUIRE_EQUAL(p.rows.size(), 1u);
+  CAF_CHECK_EQUAL(p.rows[0].events, 1u);
+  CAF_CHECK(page("", "", 11, 5).rows.empty());
+  for (auto bad :
+       {model_query{"", "sleeping", 0, 1}, model_query{"P!", "", 0, 1}}) {
+    auto res = self->request(sup, caf::infinite, atom::status::value, bad);
+    drain();
+    require_answers();
+    res.receive([](model_page&) { CAF_FAIL("expected an error"); },
+                [](caf::error& err) { CAF_CHECK(err); });
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

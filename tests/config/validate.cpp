@@ -70,6 +70,18 @@ CAF_TEST(monitor config) {
                   {[](m& x) { x.history_resolution = 0ms; }, "ok"},
                   {[](m& x) { x.history_resolution = -1ms; },
                    "retrain.history.resolution must not be negative"},
+                  {[](m& x) {
+                     x.flush_interval = 20ms;
+                     x.max_flush_delay = 10ms;
+                   },
+                   "retrain.monitor.max-flush-delay=10ms is shorter than "
+                   "retrain.monitor.flush-interval=20ms; it must be at "
+                   "least as long"},
+                  {[](m& x) {
+                     x.flush_interval = 20ms;
+                     x.max_flush_delay = 20ms;
+                   },
+                   "ok"},
                   {[](m& x) { x.kinds = {}; },
                    "no metric kind is watched: set at least one "
                    "retrain.threshold.<kind> or retrain.strategy.<kind>"},

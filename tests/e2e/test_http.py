@@ -355,7 +355,7 @@ class ApiTest(HttpTestCase):
         # /v1/models equals retrain-ctl status --json, sorted by model.
         status, _, doc = c.get("/v1/models")
         self.assertEqual(status, 200)
-        ctl_models = self.ctl_json(node.node, "status")
+        ctl_models = self.ctl_json(node.node, "status", "--limit=10000")
         self.assertEqual(doc["total"], len(DRIFT_EVENTS))
         self.assertEqual((doc["offset"], doc["limit"]), (0, 100))
         self.assertEqual(doc["models"], ctl_models)

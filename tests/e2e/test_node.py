@@ -300,7 +300,7 @@ class NodeTestCase(unittest.TestCase):
         return versions
 
     def status(self, node):
-        models = self.ctl_json(node.node, "status")
+        models = self.ctl_json(node.node, "status", "--limit=1000000")
         self.assertIsInstance(models, list)
         return {m["model"]: m for m in models}
 

@@ -103,7 +103,7 @@ grep -q 'first_error="..*"' "$tmp/client.out" \
 # 5. The node counted every valid event for the client's model.
 count=
 for _ in $(seq 50); do
-  timeout 20 "$ctl" --node="127.0.0.1:$port" status --json >"$tmp/status.json" \
+  timeout 20 "$ctl" --node="127.0.0.1:$port" status "$model" --json >"$tmp/status.json" \
     || fail "retrain-ctl status failed"
   count=$(python3 -c '
 import json, sys

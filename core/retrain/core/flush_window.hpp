@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+
+namespace retrain::core {
+
+/// How long the supervisor holds events before it sends each monitor its
+/// run: `min` (the flush interval) while it keeps up, longer while it falls
+/// behind, at most `max`. Longer runs mean fewer messages per event, which
+/// is what a node short of CPU needs; short ones keep the wait of an event
+/// low when there is CPU to spare.
+///
+/// The owner reports each flush that was due: how long its oldest event
+/// waited, and whether input was waiting for the owner at that moment (its
+/// mailbox held more). Behind means both: input waiting and the flush at
+/// least half a window late (the timer waited behind batches, or for a
+/// core): the window doubles. Keeping up means either no input waiting or
+/// the flush less than a quarter window late: the window halves. In
+/// between it stays, so the window does not flap around one load; and a
+/// late timer on an idle node (the machine is busy elsewhere) is no reason
+/// to hold events longer. Time is passed in.
+class flush_window {
+public:
+  using duration = std::chrono::nanoseconds;
+
+  /// How the window changed at a flush.
+  enum class change {
+    none,
+    grew,
+    shrank,
+  };
+
+  /// A window of `min` that may grow up to `max` (`max` >= `min`). With
+  /// `min` zero events are never held and the window never grows.
+  flush_window(duration min, duration max) noexcept
+    : min_(min), max_(max < min ? min : max), current_(min) {
+    // nop
+  }
+
+  /// The current window.
+  duration current() const noexcept {
+    return current_;
+  }
+
+  /// The window it falls back to when the owner keeps up.
+  duration min() const noexcept {
+    return min_;
+  }
+
+  /// The longest window.
+  duration max() const noexcept {
+    return max_;
+  }
+
+  /// Records a flush whose oldest event waited `waited`, with `input_waiting`
+  /// if more input waited for the owner then. A flush before the window was
+  /// over (forced by a status round, line news, a sweep) says nothing about
+  /// the load and changes nothing.
+  change flushed(duration waited, bool input_waiting) noexcept {
+    if (min_ == duration::zero() || waited < current_)
+      return change::none;
+    auto late = waited - current_;
+    if (input_waiting && late >= current_ / 2 && current_ < max_) {
+      current_ = current_ > max_ / 2 ? max_ : current_ * 2;
+      return change::grew;
+    }
+    if ((!input_waiting || late < current_ / 4) && current_ > min_) {
+      current_ = current_ / 2 < min_ ? min_ : current_ / 2;
+      return change::shrank;
+    }
+    return change::none;
+  }
+
+private:
+  duration min_;
+  duration max_;
+  duration current_;
+};
+
+} // namespace retrain::core

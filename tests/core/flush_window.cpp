@@ -1,0 +1,137 @@
+#define CAF_SUITE flush_window
+#include <caf/test/unit_test.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "retrain/core/flush_window.hpp"
+
+using namespace retrain::core;
+using namespace std::chrono_literals;
+using change = flush_window::change;
+
+namespace {
+
+// One flush: how long its oldest event waited, whether input waited for
+// the owner, what the window does, and the window after it.
+struct step {
+  flush_window::duration waited;
+  bool input_waiting;
+  change expected;
+  flush_window::duration after;
+};
+
+struct scenario {
+  std::string name;
+  flush_window::duration min;
+  flush_window::duration max;
+  std::vector<step> steps;
+};
+
+} // namespace
+
+CAF_TEST(the window follows the lateness of its flushes) {
+  std::vector<scenario> cases{
+    {"on time: stays at the flush interval",
+     2ms,
+     250ms,
+     {{2ms, true, change::none, 2ms}, {2400us, true, change::none, 2ms}}},
+    {"half a window late: doubles",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms}, {6ms, true, change::grew, 8ms}}},
+    {"late while growing: reaches the maximum and stays there",
+     2ms,
+     20ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {12ms, true, change::grew, 16ms},
+      {24ms, true, change::grew, 20ms},
+      {40ms, true, change::none, 20ms},
+      {500ms, true, change::none, 20ms}}},
+    {"a maximum not a power of two times the minimum is reached exactly",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {12ms, true, change::grew, 16ms},
+      {24ms, true, change::grew, 32ms},
+      {48ms, true, change::grew, 64ms},
+      {96ms, true, change::grew, 128ms},
+      {192ms, true, change::grew, 250ms},
+      {375ms, true, change::none, 250ms}}},
+    {"keeping up again: halves back to the flush interval",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {8ms, true, change::shrank, 4ms},
+      {4ms, true, change::shrank, 2ms},
+      {2ms, true, change::none, 2ms}}},
+    {"between a quarter and half a window late: holds",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {5ms, true, change::none, 4ms},
+      {5900us, true, change::none, 4ms},
+      {6ms, true, change::grew, 8ms}}},
+    {"a flush before the window is over changes nothing",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {1ms, true, change::none, 4ms},
+      {0ms, true, change::none, 4ms},
+      {3999us, true, change::none, 4ms}}},
+    {"late with no input waiting (a busy machine, an idle node): shrinks",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {12ms, false, change::shrank, 4ms},
+      {6ms, false, change::shrank, 2ms},
+      {3ms, false, change::none, 2ms},
+      {50ms, false, change::none, 2ms}}},
+    {"input waiting but on time: shrinks",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms}, {4500us, true, change::shrank, 2ms}}},
+    {"no flush interval: never holds, never grows",
+     0ms,
+     250ms,
+     {{0ms, true, change::none, 0ms}, {1s, true, change::none, 0ms}}},
+    {"maximum equal to the minimum: fixed",
+     5ms,
+     5ms,
+     {{50ms, true, change::none, 5ms}, {5ms, true, change::none, 5ms}}},
+    {"shrinking never goes below the flush interval",
+     3ms,
+     250ms,
+     {{5ms, true, change::grew, 6ms},
+      {9ms, true, change::grew, 12ms},
+      {12ms, true, change::shrank, 6ms},
+      {6ms, true, change::shrank, 3ms},
+      {3ms, true, change::none, 3ms}}},
+  };
+  for (auto& c : cases) {
+    CAF_MESSAGE(c.name);
+    flush_window w{c.min, c.max};
+    CAF_CHECK_EQUAL(w.current(), c.min);
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      auto& s = c.steps[i];
+      auto got = w.flushed(s.waited, s.input_waiting);
+      CAF_CHECK_EQUAL(static_cast<int>(got), static_cast<int>(s.expected));
+      CAF_CHECK_EQUAL(w.current().count(), s.after.count());
+      CAF_CHECK(w.current() <= w.max());
+      CAF_CHECK(w.current() >= w.min());
+    }
+  }
+}
+
+CAF_TEST(a maximum below the minimum is the minimum) {
+  flush_window w{10ms, 1ms};
+  CAF_CHECK_EQUAL(w.max().count(), flush_window::duration{10ms}.count());
+  CAF_CHECK_EQUAL(static_cast<int>(w.flushed(100ms, true)),
+                  static_cast<int>(change::none));
+  CAF_CHECK_EQUAL(w.current().count(), flush_window::duration{10ms}.count());
+}
