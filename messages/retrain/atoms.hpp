@@ -95,4 +95,8 @@ using passivate = caf::atom_constant<caf::atom("passivate")>;
 /// A request to forget a model (or every model of a line) at once.
 using forget = caf::atom_constant<caf::atom("forget")>;
 
+/// A request about the policies of model lines: the ones in force, or the
+/// history of one pattern.
+using policy = caf::atom_constant<caf::atom("policy")>;
+
 } // namespace retrain::atom

@@ -51,12 +51,18 @@ struct trigger_ack;
 struct run_event;
 struct trigger_reason;
 struct worker_status;
+struct monitor_policy;
+struct policy_change;
+struct policy_record;
+struct policy_set;
 
 } // namespace retrain
 
 namespace retrain::core {
 
 struct strategy_snapshot;
+struct policy_explanation;
+struct policy_source;
 
 } // namespace retrain::core
 
@@ -133,6 +139,17 @@ CAF_ADD_TYPE_ID(retrain, (retrain::worker_home_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status))
 CAF_ADD_TYPE_ID(retrain, (retrain::link_status_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::monitor_forget_actor))
+
+// -- appended: policies per model line --------------------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::monitor_policy))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_change))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_record))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_set))
+CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_explanation))
+CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_source))
+CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::policy_record>) )
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_news_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

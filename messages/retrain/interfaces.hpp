@@ -96,6 +96,29 @@ using monitor_parent_actor = trigger_sink_actor::extend<
   /// A monitor's status, answering `atom::status`.
   caf::reacts_to<model_status>>;
 
+/// Takes the policies in force (pushed by the coordinator on every change
+/// and every connect).
+using policy_news_actor = caf::typed_actor<
+  /// The policy set of the coordinator; applied if its epoch is newer.
+  caf::reacts_to<policy_set>>;
+
+/// Explains which policy applies to a model and why.
+using policy_explain_actor = caf::typed_actor<
+  /// Returns the explanation for a model id or a model line; an
+  /// `invalid_model_line` error when it is neither.
+  caf::replies_to<atom::explain, std::string>::with<core::policy_explanation>>;
+
+/// Stores and lists the versioned policies of model lines.
+using policy_admin_actor = caf::typed_actor<
+  /// Stores a change (a new version of the pattern's policy, or its
+  /// removal) and pushes the new set to monitor nodes; an `invalid_config`
+  /// error names what is wrong and nothing changes.
+  caf::replies_to<policy_change>::with<policy_record>,
+  /// Returns the policies in force, by pattern.
+  caf::replies_to<atom::policy>::with<std::vector<policy_record>>,
+  /// Returns every version of one pattern's policy, oldest first.
+  caf::replies_to<atom::policy, std::string>::with<std::vector<policy_record>>>;
+
 // -- actors -------------------------------------------------------------------
 
 /// The public ingest interface. A monitor node publishes an actor with (at
@@ -111,7 +134,8 @@ using ingest_actor = caf::typed_actor<
 /// (`monitor_stats_actor`) and forgetting (`monitor_forget_actor`).
 using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
-                              monitor_stats_actor, monitor_forget_actor>;
+                              monitor_stats_actor, monitor_forget_actor,
+                              policy_explain_actor>;
 
 /// Where a worker belongs: it enlists there (as the sender) and reports
 /// its attempts there (`job_result_sink_actor`).
@@ -143,7 +167,10 @@ using monitor_actor = line_news_actor::extend<
   caf::replies_to<atom::status>::with<model_status>,
   /// Sends this model's counters (`monitor_stats`, `models` = 1) to the
   /// supervisor.
-  caf::reacts_to<atom::stats>>;
+  caf::reacts_to<atom::stats>,
+  /// Runs what a changed policy sets: a kind whose detector changed starts
+  /// fresh, one whose gate changed keeps its state.
+  caf::reacts_to<monitor_policy>>;
 
 /// The registry: serializes version bumps and persists them, and lists
 /// versions (`versions_actor`).
@@ -176,11 +203,12 @@ using coordinator_actor = worker_home_actor::extend<
 /// `retrain.coordinator-port`: what links and workers use of it
 /// (`coordinator_actor`), versions (`versions_actor`, asking the registry)
 /// and what `retrain-ctl` asks.
-using dispatcher_actor = coordinator_actor::extend_with<versions_actor>::extend<
-  /// Returns every job, newest first.
-  caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
-  /// Returns queue and worker status.
-  caf::replies_to<atom::status>::with<coordinator_status>>;
+using dispatcher_actor
+  = coordinator_actor::extend_with<versions_actor, policy_admin_actor>::extend<
+    /// Returns every job, newest first.
+    caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
+    /// Returns queue and worker status.
+    caf::replies_to<atom::status>::with<coordinator_status>>;
 
 /// A node's link to its coordinator, which owns reachability: it holds the
 /// triggers of the node's monitors (`trigger_sink_actor`) while the
@@ -189,8 +217,8 @@ using dispatcher_actor = coordinator_actor::extend_with<versions_actor>::extend<
 /// is the home of the node's workers (`worker_home_actor`): it passes their
 /// enlisting and results on, holding results while the coordinator is
 /// unreachable.
-using coordinator_link_actor
-  = trigger_sink_actor::extend_with<job_news_actor, worker_home_actor>::extend<
+using coordinator_link_actor = trigger_sink_actor::
+  extend_with<job_news_actor, worker_home_actor, policy_news_actor>::extend<
     /// Subscribes to line news: the supervisor of the node.
     caf::reacts_to<atom::subscribe, line_news_actor>>;
 
@@ -204,7 +232,8 @@ using supervisor_actor = caf::typed_actor<
   /// those of quarantined models.
   caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
-              monitor_parent_actor, line_news_actor, monitor_forget_actor>;
+              monitor_parent_actor, line_news_actor, monitor_forget_actor,
+              policy_news_actor, policy_explain_actor>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

@@ -41,6 +41,10 @@ struct monitor_snapshot {
   int64_t fired_at_ns = 0;
   std::vector<metric_kind> kinds;
   std::vector<core::strategy_snapshot> strategies;
+  /// Per kind of `kinds`, the complete strategy it ran
+  /// (`NAME KEY=VALUE ...`): a monitor started under a policy that changed
+  /// the detector meanwhile starts that kind fresh.
+  std::vector<std::string> specs;
 };
 
 /// @relates monitor_snapshot
@@ -48,7 +52,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
            x.triggers, x.breaches, x.standing_down, x.line_busy, x.fired,
-           x.fired_at_ns, x.kinds, x.strategies);
+           x.fired_at_ns, x.kinds, x.strategies, x.specs);
 }
 
 } // namespace retrain

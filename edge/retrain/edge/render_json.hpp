@@ -9,6 +9,8 @@
 #include "retrain/job_record.hpp"
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
+#include "retrain/policy_explanation.hpp"
+#include "retrain/policy_record.hpp"
 
 namespace retrain::edge {
 
@@ -28,6 +30,14 @@ boost::json::object to_json(const job_record& x);
 /// One version as `retrain-ctl versions --json` and
 /// `GET /v1/lines/{line}/versions` show it.
 boost::json::object to_json(const model_version& x);
+
+/// One version of a policy as `retrain-ctl policy ... --json` and
+/// `/v1/policies` show it.
+boost::json::object to_json(const policy_record& x);
+
+/// Which policy applies to a line and why, as `retrain-ctl policy explain
+/// --json` and `GET /v1/policies/explain` show it.
+boost::json::object to_json(const core::policy_explanation& x);
 
 /// Each element of [`first`, `last`) rendered with `to_json`.
 template <class Iterator>
