@@ -106,6 +106,7 @@ fake_link(std::shared_ptr<link_log> log) {
     [log](atom::subscribe, line_news_actor& x) {
       log->subscribers.push_back(x.address());
     },
+    [](policy_set&) {},
   };
 }
 
