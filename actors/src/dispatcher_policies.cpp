@@ -155,8 +155,7 @@ caf::result<std::vector<policy_record>> history(self_ptr self,
 }
 
 void push(self_ptr self, const job_news_actor& sub) {
-  if (auto dst = caf::actor_cast<policy_news_actor>(sub))
-    self->send(dst, set_of(self->state));
+  self->send(sub, set_of(self->state));
 }
 
 uint32_t max_attempts_of(const dispatcher_state& st, const std::string& line) {

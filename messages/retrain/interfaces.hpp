@@ -52,10 +52,14 @@ using trigger_sink_actor = caf::typed_actor<
   /// A monitor's decision that its model must be retrained.
   caf::reacts_to<retrain_trigger>>;
 
-/// Takes news about jobs, as the dispatcher sends them to subscribers.
+/// Takes news about jobs and the policies in force, as the dispatcher sends
+/// them to subscribers.
 using job_news_actor = caf::typed_actor<
   /// A job of a model line changed its state.
-  caf::reacts_to<job_update>>;
+  caf::reacts_to<job_update>,
+  /// The policies in force: the coordinator pushes them to every
+  /// subscriber when it subscribes and on every change.
+  caf::reacts_to<policy_set>>;
 
 /// Takes what a coordinator did, for the world outside the cluster
 /// (webhooks). The dispatcher sends each fire-and-forget, once per event.
@@ -217,8 +221,8 @@ using dispatcher_actor
 /// is the home of the node's workers (`worker_home_actor`): it passes their
 /// enlisting and results on, holding results while the coordinator is
 /// unreachable.
-using coordinator_link_actor = trigger_sink_actor::
-  extend_with<job_news_actor, worker_home_actor, policy_news_actor>::extend<
+using coordinator_link_actor
+  = trigger_sink_actor::extend_with<job_news_actor, worker_home_actor>::extend<
     /// Subscribes to line news: the supervisor of the node.
     caf::reacts_to<atom::subscribe, line_news_actor>>;
 

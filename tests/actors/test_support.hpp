@@ -216,6 +216,7 @@ inline job_news_actor::behavior_type
 fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
   return {
     [seen](job_update& x) { seen->push_back(std::move(x)); },
+    [](policy_set&) {},
   };
 }
 
