@@ -139,7 +139,9 @@ void assign(self_ptr self) {
     st.ready.pop_front();
     ++st.attempts;
     slot.job_id = id;
-    retrain_job msg{job.record, job.record.attempts};
+    retrain_job msg;
+    msg.record = job.record;
+    msg.attempt = job.record.attempts;
     dispatcher_policies::apply(st, msg);
     log().info("{}#{} job {} {}: attempt {} on worker {}",
                dispatcher_state::name, self->id(), id, job.record.model,

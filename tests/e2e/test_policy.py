@@ -112,6 +112,12 @@ class TwoLinesTest(PolicyTestCase):
         sources = {s["key"]: s["source"] for s in res["settings"]}
         self.assertEqual(sources["strategy.accuracy"], "policy fraud:* v1")
         self.assertEqual(sources["monitor.cooldown"], "node config")
+        status, body = http(node, "GET", f"/v1/policies/explain?model={CV}")
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["pattern"], body["version"]), ("cv:anomaly_detector", 1))
+        status, body = http(node, "GET", "/v1/policies")
+        self.assertEqual(sorted(p["pattern"] for p in body["policies"]),
+                         ["cv:anomaly_detector", "fraud:*"])
 
 
 class LiveChangeTest(PolicyTestCase):
@@ -178,11 +184,11 @@ class DisconnectedTest(PolicyTestCase):
     back."""
 
     def test_change_reaches_a_node_that_was_away(self):
-        coord = self.start_coordinator("--middleman.heartbeat-interval=200ms",
-                                       "--middleman.connection-timeout=1s")
+        coord = self.start_coordinator("--middleman.heartbeat-interval=500ms",
+                                       "--middleman.connection-timeout=2s")
         mon = self.start_monitor("--retrain.threshold.accuracy=0.5",
-                                 "--middleman.heartbeat-interval=200ms",
-                                 "--middleman.connection-timeout=1s")
+                                 "--middleman.heartbeat-interval=500ms",
+                                 "--middleman.connection-timeout=2s")
         self.wait_linked(mon)
         self.replay(mon, self.csv("first.csv", [(CV, "accuracy", 0.7)] * 10))
         self.wait_events_applied(mon, {CV: 10})
