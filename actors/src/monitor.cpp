@@ -290,8 +290,10 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     [=](atom::status) -> model_status { return self->state.status(); },
     [=](monitor_policy& policy) {
       auto& st = self->state;
-      log().info("{}#{} {}: policy {} v{}", monitor_state::name, self->id(),
-                 st.model, policy.pattern, policy.version);
+      // Debug only: a change of `*` switches every monitor of the node, and
+      // the supervisor logs the count.
+      log().debug("{}#{} {}: policy {} v{}", monitor_state::name, self->id(),
+                  st.model, policy.pattern, policy.version);
       st.switch_to(monitor_setup::make(policy));
     },
     [=](atom::stats) {
