@@ -1,5 +1,6 @@
 // retrain-ctl: talks to running nodes, replays metrics, backtests strategies.
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -39,6 +40,18 @@ commands:
   versions LINE              registered versions of <project>:<name>
   backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
                              run a strategy offline over one value per line
+  backtest --policy PATTERN [--kind K] [--coordinator=HOST:PORT] FILE
+                             the same with the strategy of a stored policy
+  policy set PATTERN --file P.ini | --kind K --strategy "NAME [K=V ...]"
+         | --kind K --threshold X  [--by WHO] [--reason WHY]
+                             store a new version of the policy of PATTERN
+                             (*, PROJECT:* or PROJECT:NAME); monitor nodes
+                             switch at once
+  policy get|history PATTERN the policy in force, or every version
+  policy rm PATTERN [--by WHO] [--reason WHY]
+                             remove it (its history stays)
+  policy list                the policies in force
+  policy explain MODEL|LINE  which policy applies on the node and why
   backup [--data-dir=DIR] FILE
                              copy the SQLite registry DIR/registry.db
                              (default ./retrain-data) into the new FILE,
@@ -75,7 +88,9 @@ int main(int argc, char** argv) {
       auto n = std::char_traits<char>::length(prefix);
       return arg.compare(0, n, prefix) == 0 ? argv[i] + n : nullptr;
     };
-    if (command == "backtest") {
+    if (command == "backtest" && arg.rfind("--coordinator=", 0) == 0) {
+      opts.coordinator = arg.substr(14);
+    } else if (command == "backtest") {
       args.push_back(arg);
     } else if (arg == "-h" || arg == "--help") {
       std::cout << usage_text();
@@ -135,11 +150,18 @@ int main(int argc, char** argv) {
     return run_jobs(opts, args, std::cout, std::cerr);
   if (command == "versions")
     return run_versions(opts, args, std::cout, std::cerr);
+  if (command == "policy")
+    return run_policy(opts, args, std::cout, std::cerr);
   if (command == "backup")
     return run_backup(args, std::cout, std::cerr);
   if (command == "backtest") {
     if (opts.json)
       args.insert(args.begin(), "--json");
+    auto by_policy = std::any_of(args.begin(), args.end(), [](auto& x) {
+      return x == "--policy" || x.rfind("--policy=", 0) == 0;
+    });
+    if (by_policy)
+      return run_policy_backtest(opts, args, std::cout, std::cerr);
     return run_backtest_command(args, std::cout, std::cerr);
   }
   if (command.empty())

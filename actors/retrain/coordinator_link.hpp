@@ -95,6 +95,9 @@ struct coordinator_link_state {
   int lease_fd = -1;
   /// The retrain version of this node, told the coordinator at connect.
   std::string node_version;
+  /// The policies in force as the coordinator last pushed them, relayed
+  /// to the subscriber (also when it subscribes later).
+  policy_set policies;
   /// Who waits for the outbox to empty (a stopping node).
   std::vector<caf::typed_response_promise<uint64_t>> drain_waiters;
 

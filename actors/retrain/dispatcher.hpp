@@ -18,12 +18,14 @@
 
 #include "retrain/core/backoff.hpp"
 #include "retrain/core/duration_histogram.hpp"
+#include "retrain/core/policy.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/core/storage_health.hpp"
 #include "retrain/job_config.hpp"
 #include "retrain/job_record.hpp"
 #include "retrain/job_store.hpp"
 #include "retrain/messages.hpp"
+#include "retrain/policy_store.hpp"
 
 namespace retrain {
 
@@ -120,6 +122,12 @@ struct dispatcher_state {
   /// Who hears of drifts, job transitions and versions (the webhook
   /// sender), or none.
   news_actor news;
+
+  /// The policies table (none when it cannot be read), every change in it
+  /// by epoch, and the policies in force.
+  std::unique_ptr<policy_store> policies;
+  std::vector<policy_record> policy_log;
+  core::policy_book book;
 
   /// Triggers stored per transaction at most.
   static constexpr size_t max_group = 1000;

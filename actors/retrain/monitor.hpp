@@ -18,19 +18,36 @@
 
 namespace retrain {
 
-/// What every monitor of a node shares: one strategy prototype per watched
-/// kind (cloned on a model's first value of that kind, so parameters are
-/// parsed once per node and unwatched kinds cost nothing) and the cooldown.
+/// What the monitors of the lines under one policy share: one strategy
+/// prototype per watched kind (cloned on a model's first value of that
+/// kind, so parameters are parsed once per policy and unwatched kinds cost
+/// nothing), the complete spec of each, the cooldown, and which policy it
+/// is.
 struct monitor_setup {
   std::array<std::unique_ptr<core::strategy>, metric_kind_count> prototypes;
+  std::array<std::optional<core::strategy_spec>, metric_kind_count> specs;
   std::chrono::milliseconds cooldown{0};
   /// History points per kind and their width (`retrain.history.*`).
   std::size_t history_points = 0;
   int64_t history_resolution_ns = 0;
+  /// The policy: its pattern and version (`*`, 0: the node configuration).
+  std::string pattern = "*";
+  uint64_t version = 0;
 
   /// Builds the prototypes of `config`, which must be valid.
   static std::shared_ptr<const monitor_setup>
   make(const monitor_config& config);
+
+  /// Builds the setup of `policy` with the node's history settings
+  /// (`retrain.history.*`, which no policy changes); a spec that does not
+  /// build (it came off the wire from another build) leaves its kind
+  /// unwatched.
+  static std::shared_ptr<const monitor_setup>
+  make(const monitor_policy& policy, std::size_t history_points,
+       int64_t history_resolution_ns);
+
+  /// What a monitor under `policy` runs, as a message.
+  static monitor_policy describe(const core::resolved_policy& policy);
 };
 
 /// What a new monitor starts from.
@@ -98,6 +115,12 @@ struct monitor_state {
   /// Applies one event; returns a trigger to send, if any.
   std::optional<retrain_trigger> apply(const run_event& ev,
                                        core::trigger_gate::time_point now);
+
+  /// Runs `next` from now on: a kind whose detector changed (another
+  /// strategy or parameter) starts fresh, one whose gate changed
+  /// (`min_samples`, `consecutive_breaches`) keeps its state, and the
+  /// cooldown changes at once.
+  void switch_to(std::shared_ptr<const monitor_setup> next);
 
   /// Stands down if `latest` is newer than this model's version.
   bool stand_down_for(const core::semver& latest);

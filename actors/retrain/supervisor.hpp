@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "retrain/core/policy.hpp"
 #include "retrain/core/restart_policy.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/core/slot_index.hpp"
@@ -164,7 +165,15 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 
   monitor_config config;
+  /// The setup of lines no policy matches (the node configuration).
   std::shared_ptr<const monitor_setup> setup;
+  /// The node configuration as the `*` policy, the policies the
+  /// coordinator pushed last (and their epoch), and the setup of each
+  /// winning pattern, built on first use.
+  core::policy_base base;
+  core::policy_book book;
+  uint64_t policy_epoch = 0;
+  std::unordered_map<std::string, std::shared_ptr<const monitor_setup>> setups;
   /// Every model seen, by slot; a forgotten model leaves an empty entry
   /// (no `model`) whose slot the next new model takes.
   std::deque<monitored_model> models;
@@ -232,6 +241,10 @@ struct supervisor_state {
 
   /// The slot whose running monitor is `x`, or `npos`.
   uint32_t find(const caf::actor_addr& x) const;
+
+  /// What the monitors of `line` run: the setup of the policy that wins
+  /// for it.
+  std::shared_ptr<const monitor_setup> setup_for(std::string_view line);
 };
 
 /// The supervisor as it addresses itself: its interface plus its timers,

@@ -516,9 +516,19 @@ coordinator_link_self_actor::behavior_type coordinator_link(
   return {
     [=](retrain_trigger& trigger) { on_trigger(self, trigger); },
     [=](job_update& update) { on_news(self, update); },
+    [=](policy_set& x) {
+      // The coordinator pushes its set on every change and at every
+      // subscribe, in order: the last one is the one in force.
+      auto& st = self->state;
+      st.policies = std::move(x);
+      if (auto sub = caf::actor_cast<policy_news_actor>(st.subscriber))
+        self->send(sub, st.policies);
+    },
     [=](atom::subscribe, line_news_actor& subscriber) {
       auto& st = self->state;
       st.subscriber = subscriber.address();
+      if (st.policies.epoch > 0)
+        self->send(caf::actor_cast<policy_news_actor>(subscriber), st.policies);
       if (st.coordinator)
         subscribe(self);
     },

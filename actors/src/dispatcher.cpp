@@ -8,6 +8,7 @@
 #include "retrain/core/job_policy.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/semver.hpp"
+#include "retrain/dispatcher_policies.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 #include "retrain/registry.hpp"
@@ -138,7 +139,10 @@ void assign(self_ptr self) {
     st.ready.pop_front();
     ++st.attempts;
     slot.job_id = id;
-    retrain_job msg{job.record, job.record.attempts};
+    retrain_job msg;
+    msg.record = job.record;
+    msg.attempt = job.record.attempts;
+    dispatcher_policies::apply(st, msg);
     log().info("{}#{} job {} {}: attempt {} on worker {}",
                dispatcher_state::name, self->id(), id, job.record.model,
                job.record.attempts, to_string(addr));
@@ -237,8 +241,9 @@ bool retry_later(self_ptr self, uint64_t id, const std::string& error) {
 
 // The running attempt of `job` failed: retry or give up.
 void on_failure(self_ptr self, active_job& job, const std::string& error) {
-  auto action = core::decide_result(false, true, job.record.attempts,
-                                    self->state.config.max_attempts);
+  auto action = core::decide_result(
+    false, true, job.record.attempts,
+    dispatcher_policies::max_attempts_of(self->state, job.record.line));
   if (action == core::result_action::fail) {
     give_up(self, job, error);
     return;
@@ -327,8 +332,9 @@ void on_result(self_ptr self, job_result& result) {
   auto& job = i->second;
   bool current = job.record.state == job_state::running
                  && result.attempt == job.record.attempts;
-  switch (core::decide_result(result.success, current, job.record.attempts,
-                              st.config.max_attempts)) {
+  switch (core::decide_result(
+    result.success, current, job.record.attempts,
+    dispatcher_policies::max_attempts_of(st, job.record.line))) {
     case core::result_action::register_version:
       // A success counts even from an attempt given up on: registration is
       // idempotent by job id.
@@ -733,6 +739,7 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
                 self->id(), storage_error_text(err));
     self->quit(err);
   }
+  dispatcher_policies::load(self);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   return {
     [=](retrain_trigger& trigger) -> caf::result<trigger_ack> {
@@ -751,6 +758,8 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
     [=](atom::subscribe, job_news_actor& sub,
         std::vector<line_state>& known) -> std::vector<line_state> {
       self->monitor(sub);
+      // A node that was away during a change gets the set now.
+      dispatcher_policies::push(self, sub);
       self->state.subscribers.push_back(std::move(sub));
       return resync(self, known);
     },
@@ -779,6 +788,16 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
         std::string& line) -> caf::result<std::vector<model_version>> {
       return self->delegate(self->state.registry, atom::versions::value,
                             std::move(line));
+    },
+    [=](policy_change& x) -> caf::result<policy_record> {
+      return dispatcher_policies::change(self, x);
+    },
+    [=](atom::policy) -> std::vector<policy_record> {
+      return dispatcher_policies::current(self->state);
+    },
+    [=](atom::policy,
+        std::string& pattern) -> caf::result<std::vector<policy_record>> {
+      return dispatcher_policies::history(self, pattern);
     },
     [=](atom::status) -> coordinator_status {
       auto& st = self->state;

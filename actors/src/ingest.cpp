@@ -220,6 +220,11 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
       return self->delegate(self->state.supervisor, atom::status::value,
                             std::move(query));
     },
+    [=](atom::explain,
+        std::string& which) -> caf::result<core::policy_explanation> {
+      return self->delegate(self->state.supervisor, atom::explain::value,
+                            std::move(which));
+    },
     [=](atom::stats) -> caf::result<monitor_stats> {
       // The supervisor's totals plus what ingest refused itself.
       auto rp = self->make_response_promise<monitor_stats>();

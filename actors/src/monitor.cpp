@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/policy.hpp"
+#include "retrain/core/strategy_factory.hpp"
 #include "retrain/latency_probe.hpp"
 #include "retrain/log.hpp"
 #include "retrain/unix_time.hpp"
@@ -30,21 +32,74 @@ void record_latency(latency_probe& probe, const metric_run& run) {
 
 std::shared_ptr<const monitor_setup>
 monitor_setup::make(const monitor_config& config) {
-  auto result = std::make_shared<monitor_setup>();
-  result->cooldown = config.cooldown;
-  result->history_points = static_cast<std::size_t>(config.history_points);
-  result->history_resolution_ns
-    = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        config.history_resolution)
-        .count();
+  return make(describe(core::resolve(config.policy_base(), nullptr)),
+              static_cast<std::size_t>(config.history_points),
+              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                config.history_resolution)
+                .count());
+}
+
+monitor_policy monitor_setup::describe(const core::resolved_policy& policy) {
+  monitor_policy result;
+  result.pattern = policy.pattern;
+  result.version = policy.version;
+  result.cooldown_ms = policy.cooldown.count();
   for (std::size_t i = 0; i < metric_kind_count; ++i) {
-    if (!config.kinds[i])
+    if (!policy.kinds[i])
       continue;
-    // The config was validated at start, so this cannot fail.
-    if (auto s = config.make_strategy(static_cast<metric_kind>(i)))
-      result->prototypes[i] = std::move(*s);
+    result.kinds.push_back(static_cast<metric_kind>(i));
+    result.specs.push_back(core::to_text(*policy.kinds[i]));
   }
   return result;
+}
+
+std::shared_ptr<const monitor_setup>
+monitor_setup::make(const monitor_policy& policy, std::size_t history_points,
+                    int64_t history_resolution_ns) {
+  auto result = std::make_shared<monitor_setup>();
+  result->history_points = history_points;
+  result->history_resolution_ns = history_resolution_ns;
+  result->cooldown = std::chrono::milliseconds{policy.cooldown_ms};
+  result->pattern = policy.pattern;
+  result->version = policy.version;
+  auto n = std::min(policy.kinds.size(), policy.specs.size());
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!is_valid(policy.kinds[k]))
+      continue;
+    auto i = static_cast<std::size_t>(policy.kinds[k]);
+    // Validated where the policy was stored and where the node read its
+    // configuration, so this fails only for a spec of another build.
+    auto spec = core::parse_strategy_spec(policy.specs[k]);
+    if (!spec)
+      continue;
+    auto s = core::make_strategy(spec->name, spec->params);
+    if (!s)
+      continue;
+    result->prototypes[i] = std::move(*s);
+    result->specs[i] = std::move(*spec);
+  }
+  return result;
+}
+
+void monitor_state::switch_to(std::shared_ptr<const monitor_setup> next) {
+  for (std::size_t i = 0; i < metric_kind_count; ++i) {
+    auto& old = strategies[i];
+    if (!old)
+      continue;
+    if (next->prototypes[i] && setup->specs[i] && next->specs[i]
+        && core::same_detector(*setup->specs[i], *next->specs[i])) {
+      auto kept = next->prototypes[i]->clone();
+      if (kept->restore(old->snapshot())) {
+        old = std::move(kept);
+        continue;
+      }
+    }
+    // Another detector: it starts from its first value again.
+    old.reset();
+  }
+  gate.cooldown(next->cooldown);
+  setup = std::move(next);
+  dirty = true;
 }
 
 core::strategy* monitor_state::strategy_of(metric_kind kind) {
@@ -122,10 +177,13 @@ monitor_snapshot monitor_state::snapshot(bool with_history) const {
                   [](const auto& x) { return x != nullptr; }));
   result.kinds.reserve(watched);
   result.strategies.reserve(watched);
+  result.specs.reserve(watched);
   for (std::size_t i = 0; i < strategies.size(); ++i) {
     if (strategies[i]) {
       result.kinds.push_back(static_cast<metric_kind>(i));
       result.strategies.push_back(strategies[i]->snapshot());
+      result.specs.push_back(setup->specs[i] ? core::to_text(*setup->specs[i])
+                                             : std::string{});
     }
   }
   result.marks = marks;
@@ -184,6 +242,8 @@ model_status monitor_state::status() const {
     ks.state = std::string{to_string(last.state)};
     result.kinds.push_back(std::move(ks));
   }
+  result.policy = setup->pattern;
+  result.policy_version = setup->version;
   return result;
 }
 
@@ -211,9 +271,19 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     // (it came off the wire or from an older build) restores nothing.
     auto pairs = snap.kinds.size() == snap.strategies.size() ? snap.kinds.size()
                                                              : 0;
+    // The specs it ran, if the snapshot has them: a detector the policy
+    // changed since starts fresh (a passivated monitor wakes up under the
+    // policy in force now).
+    auto with_specs = snap.specs.size() == pairs;
     for (std::size_t i = 0; i < pairs; ++i) {
       if (!is_valid(snap.kinds[i]))
         continue;
+      auto k = static_cast<std::size_t>(snap.kinds[i]);
+      if (with_specs && st.setup->specs[k]) {
+        auto ran = core::parse_strategy_spec(snap.specs[i]);
+        if (!ran || !core::same_detector(*ran, *st.setup->specs[k]))
+          continue;
+      }
       auto s = st.strategy_of(snap.kinds[i]);
       if (s && !s->restore(snap.strategies[i]))
         log().warn("{}#{} {}: snapshot of {} does not fit, starting fresh",
@@ -274,6 +344,15 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     },
     [=](atom::status) -> model_status { return self->state.status(); },
     [=](atom::history) -> model_history { return self->state.history_of(); },
+    [=](monitor_policy& policy) {
+      auto& st = self->state;
+      // Debug only: a change of `*` switches every monitor of the node, and
+      // the supervisor logs the count.
+      log().debug("{}#{} {}: policy {} v{}", monitor_state::name, self->id(),
+                  st.model, policy.pattern, policy.version);
+      st.switch_to(monitor_setup::make(policy, st.setup->history_points,
+                                       st.setup->history_resolution_ns));
+    },
     [=](atom::stats) {
       // A message rather than a response: one supervisor waiting for
       // thousands of responses is slow in CAF 0.17.

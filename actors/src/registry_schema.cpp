@@ -53,6 +53,21 @@ CREATE TABLE IF NOT EXISTS triggers (
   job_id {int} NOT NULL,
   created_at_ns {int} NOT NULL);
 )"},
+    // Every change of a policy is a row: `epoch` numbers the changes of
+    // the coordinator, `version` those of one pattern; a removal is a row
+    // with `removed` = 1, so the history stays.
+    {3, "policies", R"(
+CREATE TABLE IF NOT EXISTS policies (
+  epoch {int} PRIMARY KEY,
+  pattern {text} NOT NULL,
+  version {int} NOT NULL,
+  body {text} NOT NULL,
+  removed {int} NOT NULL,
+  changed_by {text} NOT NULL,
+  reason {text} NOT NULL,
+  created_at_ns {int} NOT NULL,
+  UNIQUE (pattern, version));
+)"},
   };
   return steps;
 }

@@ -80,9 +80,15 @@ std::string failure_of(const job_config& cfg, const process_outcome& x) {
 
 } // namespace
 
-job_result run_job_attempt(const job_config& cfg, const process_runner& runner,
-                           const retrain_job& job,
+job_result run_job_attempt(const job_config& node_cfg,
+                           const process_runner& runner, const retrain_job& job,
                            steady_clock::time_point start_by) {
+  // The line's policy may set the command and the time limit.
+  auto cfg = node_cfg;
+  if (job.has_command)
+    cfg.command = job.command;
+  if (job.timeout_ms > 0)
+    cfg.timeout = std::chrono::milliseconds{job.timeout_ms};
   auto start = steady_clock::now();
   job_result result;
   result.job_id = job.record.id;

@@ -9,6 +9,7 @@
 #include <caf/system_messages.hpp>
 
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/quoted.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 
@@ -67,6 +68,20 @@ uint32_t supervisor_state::find(const caf::actor_addr& x) const {
     auto& handle = models[slot].handle;
     return handle && handle.id() == id;
   });
+}
+
+std::shared_ptr<const monitor_setup>
+supervisor_state::setup_for(std::string_view line) {
+  auto winner = book.winner(line);
+  if (!winner)
+    return setup;
+  auto key = winner->pattern.str();
+  auto& result = setups[key];
+  if (!result)
+    result = monitor_setup::make(
+      monitor_setup::describe(core::resolve(base, winner)),
+      setup->history_points, setup->history_resolution_ns);
+  return result;
 }
 
 namespace {
@@ -210,7 +225,7 @@ void spawn_monitor(self_ptr self, uint32_t slot, bool resume = false) {
   auto& entry = st.models[slot];
   monitor_start start;
   start.model = entry.model;
-  start.setup = st.setup;
+  start.setup = st.setup_for(core::model_line_of(entry.model));
   start.snapshot = deserialize(self, entry);
   start.resume = resume;
   if (!st.latest.empty() || !st.busy_lines.empty()) {
@@ -388,6 +403,10 @@ struct status_query {
     model_status result;
     result.model = entry.model;
     result.state = entry.quarantined ? "quarantined" : "passivated";
+    // What it runs when it starts again.
+    auto setup = self->state.setup_for(core::model_line_of(entry.model));
+    result.policy = setup->pattern;
+    result.policy_version = setup->version;
     if (auto snap = deserialize(self, entry)) {
       result.events = snap->events;
       result.triggers = snap->triggers;
@@ -941,6 +960,84 @@ ingest_ack route(self_ptr self, metric_batch& batch,
   return ack;
 }
 
+// -- policies -----------------------------------------------------------------
+
+// Runs the policies of `set` from now on: every running monitor whose
+// line's policy changed switches at once; passivated and restarted ones
+// start under the new one.
+void apply_policies(self_ptr self, policy_set& set) {
+  auto& st = self->state;
+  if (set.epoch == st.policy_epoch)
+    return;
+  core::policy_book next;
+  for (auto& x : set.policies) {
+    auto pattern = core::parse_policy_pattern(x.pattern);
+    auto value = core::parse_policy(x.text);
+    if (!pattern || !value) {
+      // The coordinator checked it; only another build's text gets here.
+      log().error("{}#{} policy {} v{} does not read here, ignored: {}",
+                  supervisor_state::name, self->id(), x.pattern, x.version,
+                  pattern ? value.error().message : pattern.error().message);
+      continue;
+    }
+    next.put(
+      core::stored_policy{std::move(*pattern), x.version, std::move(*value)});
+  }
+  auto before = std::move(st.book);
+  st.book = std::move(next);
+  st.setups.clear();
+  st.policy_epoch = set.epoch;
+  // Per line: what it ran before and what it runs now, resolved once.
+  std::unordered_map<std::string, std::optional<monitor_policy>> changed;
+  uint64_t switched = 0;
+  for (uint32_t slot = 0; slot < st.models.size(); ++slot) {
+    auto& entry = st.models[slot];
+    if (entry.model.empty() || !entry.running())
+      continue;
+    auto line = std::string{core::model_line_of(entry.model)};
+    auto i = changed.find(line);
+    if (i == changed.end()) {
+      auto old
+        = monitor_setup::describe(core::resolve(st.base, before.winner(line)));
+      auto now
+        = monitor_setup::describe(core::resolve(st.base, st.book.winner(line)));
+      auto same = old.pattern == now.pattern && old.version == now.version
+                  && old.kinds == now.kinds && old.specs == now.specs
+                  && old.cooldown_ms == now.cooldown_ms;
+      i = changed
+            .emplace(line,
+                     same ? std::nullopt : std::optional<monitor_policy>{now})
+            .first;
+    }
+    if (i->second) {
+      self->send(entry.handle, *i->second);
+      mark_changed(self, slot);
+      ++switched;
+    }
+  }
+  log().info("{}#{} policies of epoch {} in force ({} policies): {} "
+             "monitors switched",
+             supervisor_state::name, self->id(), set.epoch,
+             st.book.entries().size(), switched);
+}
+
+// Which policy applies to `which` (a model id or a line) and why.
+caf::result<core::policy_explanation> explain_policy(self_ptr self,
+                                                     const std::string& which) {
+  auto& st = self->state;
+  std::string line;
+  if (core::parse_model_id(which)) {
+    line = std::string{core::model_line_of(which)};
+  } else if (auto parsed = core::parse_model_line(which)) {
+    line = *parsed;
+  } else {
+    return caf::make_error(ec::invalid_model_line,
+                           core::quoted(which, core::echo_limit)
+                             + " is neither a model id nor a model line");
+  }
+  return st.book.explain(st.base, line);
+}
+
 } // namespace
 
 supervisor_self_actor::behavior_type
@@ -948,6 +1045,8 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
            monitor_config config, coordinator_link_actor link) {
   auto& st = self->state;
   st.setup = monitor_setup::make(config);
+  st.base = config.policy_base();
+  st.base.job_known = false;
   st.batcher = run_batcher{config.flush_interval, config.max_flush_delay};
   st.config = std::move(config);
   st.link = std::move(link);
@@ -997,6 +1096,11 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
     [=](monitor_stats& ms) { on_answer<stats_query>(self, ms); },
     [=](atom::history, std::string& model) -> caf::result<model_history> {
       return history_of(self, model);
+    },
+    [=](policy_set& set) { apply_policies(self, set); },
+    [=](atom::explain,
+        std::string& which) -> caf::result<core::policy_explanation> {
+      return explain_policy(self, which);
     },
   };
 }

@@ -7,6 +7,7 @@
 
 #include <caf/error.hpp>
 
+#include "retrain/core/policy.hpp"
 #include "retrain/defaults.hpp"
 
 namespace retrain {
@@ -37,6 +38,10 @@ struct job_config {
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed range), or nothing.
   caf::error validate() const;
+
+  /// Sets what a policy may override of jobs (max-attempts, timeout,
+  /// command) in `base` from this configuration.
+  void fill(core::policy_base& base) const;
 };
 
 } // namespace retrain

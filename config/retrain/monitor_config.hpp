@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "retrain/core/policy.hpp"
 #include "retrain/core/strategy.hpp"
 #include "retrain/core/strategy_factory.hpp"
 #include "retrain/defaults.hpp"
@@ -97,6 +98,11 @@ struct monitor_config {
   /// parameters are wrong); requires `kinds[kind]`.
   caf::expected<std::unique_ptr<core::strategy>>
   make_strategy(metric_kind kind) const;
+
+  /// This configuration as the `*` policy of its node: what a line runs
+  /// when no policy sets it (the job settings stay at their defaults; see
+  /// `job_config::fill`).
+  core::policy_base policy_base() const;
 };
 
 } // namespace retrain

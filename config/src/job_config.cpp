@@ -38,4 +38,10 @@ caf::error job_config::validate() const {
   return caf::none;
 }
 
+void job_config::fill(core::policy_base& base) const {
+  base.max_attempts = max_attempts;
+  base.timeout = timeout;
+  base.command = command;
+}
+
 } // namespace retrain

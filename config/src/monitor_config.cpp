@@ -58,6 +58,23 @@ monitor_config::make_strategy(metric_kind kind) const {
   return std::move(*result);
 }
 
+core::policy_base monitor_config::policy_base() const {
+  core::policy_base result;
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    if (!kinds[i])
+      continue;
+    core::strategy_spec spec;
+    spec.name = kinds[i]->strategy;
+    spec.params = kinds[i]->params;
+    result.kinds[i] = std::move(spec);
+  }
+  result.alpha = alpha;
+  result.min_samples = min_samples;
+  result.consecutive_breaches = consecutive_breaches;
+  result.cooldown = cooldown;
+  return result;
+}
+
 caf::error monitor_config::validate() const {
   using namespace std::chrono_literals;
   // 0 would never move the average off its first value.

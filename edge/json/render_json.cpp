@@ -51,10 +51,13 @@ json::object to_json(const model_status& m) {
                                  {"threshold", number(k.threshold)},
                                  {"samples", k.samples},
                                  {"state", k.state}});
-  return json::object{{"model", m.model},         {"state", m.state},
+  json::object result{{"model", m.model},         {"state", m.state},
                       {"events", m.events},       {"triggers", m.triggers},
                       {"restarts", m.restarts},   {"lost", m.lost},
                       {"kinds", std::move(kinds)}};
+  result["policy"] = json::object{{"pattern", m.policy},
+                                  {"version", m.policy_version}};
+  return result;
 }
 
 json::object to_json(const job_record& j) {
@@ -113,6 +116,29 @@ json::object to_json(const model_history& h) {
                       {"capacity", h.capacity},
                       {"kinds", std::move(kinds)},
                       {"triggers", std::move(triggers)}};
+}
+
+json::object to_json(const policy_record& x) {
+  return json::object{
+    {"pattern", x.pattern}, {"version", x.version},
+    {"epoch", x.epoch},     {"removed", x.removed},
+    {"policy", x.text},     {"by", x.by},
+    {"reason", x.reason},   {"created", iso_time(x.created_at_ns)}};
+}
+
+json::object to_json(const core::policy_explanation& x) {
+  json::array matched;
+  for (auto& m : x.matched)
+    matched.push_back(json::string{m});
+  json::array settings;
+  for (auto& s : x.settings)
+    settings.push_back(
+      json::object{{"key", s.key}, {"value", s.value}, {"source", s.source}});
+  return json::object{{"line", x.line},
+                      {"pattern", x.pattern},
+                      {"version", x.version},
+                      {"matched", std::move(matched)},
+                      {"settings", std::move(settings)}};
 }
 
 } // namespace retrain::edge

@@ -18,6 +18,7 @@
 #include "retrain/config_error.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
+#include "retrain/core/policy.hpp"
 #include "retrain/core/quoted.hpp"
 #include "retrain/edge/dashboard_assets.hpp"
 #include "retrain/edge/events_json.hpp"
@@ -223,6 +224,10 @@ void http_api::add_routes(http_server& server) {
   server.add("GET", "/v1/jobs", bind(&http_api::get_jobs));
   server.add("GET", "/v1/lines/", bind(&http_api::get_versions));
   server.add("GET", "/healthz", bind(&http_api::get_healthz));
+  server.add("GET", "/v1/policies", bind(&http_api::get_policies));
+  server.add("GET", "/v1/policies/", bind(&http_api::get_policies));
+  server.add("PUT", "/v1/policies/", bind(&http_api::put_policy));
+  server.add("DELETE", "/v1/policies/", bind(&http_api::delete_policy));
   server.add("GET", "/readyz", bind(&http_api::get_readyz));
   server.add("GET", "/v1/events/stream", bind(&http_api::get_stream));
   server.add("GET", "/v1/jobs/", bind(&http_api::get_job_log));
@@ -450,6 +455,147 @@ http_response http_api::get_versions(const http_request& req) {
     return failed;
   return json_response(
     json::object{{"line", line}, {"versions", to_json_array(*versions)}});
+}
+
+namespace {
+
+// The pattern after `/v1/policies/` (and before `suffix`), or the 400
+// answer in `bad`.
+std::optional<std::string> pattern_of(const http_request& req,
+                                      std::string_view suffix,
+                                      http_response& bad) {
+  auto rest = req.path.substr(std::string_view{"/v1/policies/"}.size());
+  rest = rest.substr(0, rest.size() - suffix.size());
+  if (auto p = core::parse_policy_pattern(rest); !p) {
+    bad = error_response(400, "invalid_pattern", p.error().message);
+    return std::nullopt;
+  }
+  return std::string{rest};
+}
+
+// Asks the coordinator about policies: the answer, or the error answer in
+// `failed` (400 for a policy it refuses, 404 for no policy).
+template <class T, class... Ts>
+std::optional<T> ask_policies(caf::actor_system& sys,
+                              std::chrono::milliseconds timeout,
+                              const dispatcher_actor& handle,
+                              http_response& failed, Ts&&... xs) {
+  std::optional<T> result;
+  caf::scoped_actor self{sys};
+  self->request(handle, timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) {
+               if (err == ec::invalid_config)
+                 failed = error_response(400, code_of(err), error_text(err));
+               else if (err == ec::no_such_policy)
+                 failed = error_response(404, code_of(err), error_text(err));
+               else
+                 failed = unavailable(sys, err);
+             });
+  return result;
+}
+
+bool ends_with(std::string_view x, std::string_view suffix) {
+  return x.size() >= suffix.size()
+         && x.substr(x.size() - suffix.size()) == suffix;
+}
+
+} // namespace
+
+http_response http_api::get_policies(const http_request& req) {
+  http_response failed;
+  if (req.path == "/v1/policies/explain") {
+    if (!handles_.ingest)
+      return not_served("GET /v1/policies/explain", "all or monitor");
+    auto model = req.param("model");
+    if (!model)
+      return error_response(400, "invalid_parameter",
+                            "explain needs ?model=MODEL or ?model=LINE");
+    auto e = ask<core::policy_explanation>(
+      sys_, timeout_, handles_.ingest, failed, atom::explain::value, *model);
+    if (!e)
+      return failed;
+    return json_response(to_json(*e));
+  }
+  if (!handles_.coordinator)
+    return not_served("GET /v1/policies", "all or coordinator");
+  if (req.path == "/v1/policies" || req.path == "/v1/policies/") {
+    auto xs = ask_policies<std::vector<policy_record>>(
+      sys_, timeout_, handles_.coordinator, failed, atom::policy::value);
+    if (!xs)
+      return failed;
+    return json_response(json::object{{"policies", to_json_array(*xs)}});
+  }
+  auto history = ends_with(req.path, "/history");
+  auto pattern = pattern_of(req, history ? "/history" : "", failed);
+  if (!pattern)
+    return failed;
+  auto xs = ask_policies<std::vector<policy_record>>(
+    sys_, timeout_, handles_.coordinator, failed, atom::policy::value,
+    *pattern);
+  if (!xs)
+    return failed;
+  if (history)
+    return json_response(
+      json::object{{"pattern", *pattern}, {"versions", to_json_array(*xs)}});
+  if (xs->empty() || xs->back().removed)
+    return error_response(404, "no_such_policy", "no policy for " + *pattern);
+  return json_response(to_json(xs->back()));
+}
+
+http_response http_api::put_policy(const http_request& req) {
+  if (!handles_.coordinator)
+    return not_served("PUT /v1/policies/{pattern}", "all or coordinator");
+  http_response failed;
+  auto pattern = pattern_of(req, "", failed);
+  if (!pattern)
+    return failed;
+  boost::system::error_code jec;
+  auto doc = json::parse(req.body, jec);
+  if (jec || !doc.is_object())
+    return error_response(400, "malformed",
+                          "the body is not a JSON object {\"policy\": "
+                          "\"INI text\", \"by\": ..., \"reason\": ...}");
+  auto text_of = [&](const char* key) -> std::optional<std::string> {
+    auto* v = doc.as_object().if_contains(key);
+    if (!v)
+      return std::string{};
+    if (!v->is_string())
+      return std::nullopt;
+    return std::string{v->as_string()};
+  };
+  auto text = text_of("policy");
+  auto by = text_of("by");
+  auto reason = text_of("reason");
+  if (!text || !by || !reason)
+    return error_response(400, "malformed",
+                          "policy, by and reason must be JSON strings");
+  policy_change change{*pattern, std::move(*text), std::move(*by),
+                       std::move(*reason), false};
+  auto x = ask_policies<policy_record>(sys_, timeout_, handles_.coordinator,
+                                       failed, std::move(change));
+  if (!x)
+    return failed;
+  return json_response(to_json(*x));
+}
+
+http_response http_api::delete_policy(const http_request& req) {
+  if (!handles_.coordinator)
+    return not_served("DELETE /v1/policies/{pattern}", "all or coordinator");
+  http_response failed;
+  auto pattern = pattern_of(req, "", failed);
+  if (!pattern)
+    return failed;
+  policy_change change;
+  change.pattern = *pattern;
+  change.by = req.param("by").value_or("");
+  change.reason = req.param("reason").value_or("");
+  change.remove = true;
+  auto x = ask_policies<policy_record>(sys_, timeout_, handles_.coordinator,
+                                       failed, std::move(change));
+  if (!x)
+    return failed;
+  return json_response(to_json(*x));
 }
 
 http_response http_api::get_healthz(const http_request&) {

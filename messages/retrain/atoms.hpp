@@ -98,4 +98,8 @@ using forget = caf::atom_constant<caf::atom("forget")>;
 /// Asks for the history of a model's metrics (`model_history`).
 using history = caf::atom_constant<caf::atom("history")>;
 
+/// A request about the policies of model lines: the ones in force, or the
+/// history of one pattern.
+using policy = caf::atom_constant<caf::atom("policy")>;
+
 } // namespace retrain::atom

@@ -43,6 +43,8 @@ enum class ec : uint8_t {
   /// The node watches as many models as `retrain.monitor.max-models`
   /// allows: events of new model ids are refused.
   too_many_models,
+  /// No policy is stored for that pattern (or it was removed).
+  no_such_policy,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

@@ -56,12 +56,18 @@ struct trigger_reason;
 struct worker_status;
 struct model_query;
 struct model_page;
+struct monitor_policy;
+struct policy_change;
+struct policy_record;
+struct policy_set;
 
 } // namespace retrain
 
 namespace retrain::core {
 
 struct strategy_snapshot;
+struct policy_explanation;
+struct policy_source;
 
 } // namespace retrain::core
 
@@ -148,6 +154,17 @@ CAF_ADD_TYPE_ID(retrain, (retrain::kind_history))
 CAF_ADD_TYPE_ID(retrain, (retrain::trigger_mark))
 CAF_ADD_TYPE_ID(retrain, (retrain::model_history))
 CAF_ADD_TYPE_ID(retrain, (retrain::monitor_history_actor))
+
+// -- appended: policies per model line --------------------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::monitor_policy))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_change))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_record))
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_set))
+CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_explanation))
+CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_source))
+CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::policy_record>) )
+CAF_ADD_TYPE_ID(retrain, (retrain::policy_news_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

@@ -66,10 +66,14 @@ using trigger_sink_actor = caf::typed_actor<
   /// A monitor's decision that its model must be retrained.
   caf::reacts_to<retrain_trigger>>;
 
-/// Takes news about jobs, as the dispatcher sends them to subscribers.
+/// Takes news about jobs and the policies in force, as the dispatcher sends
+/// them to subscribers.
 using job_news_actor = caf::typed_actor<
   /// A job of a model line changed its state.
-  caf::reacts_to<job_update>>;
+  caf::reacts_to<job_update>,
+  /// The policies in force: the coordinator pushes them to every
+  /// subscriber when it subscribes and on every change.
+  caf::reacts_to<policy_set>>;
 
 /// Takes what a coordinator did, for the world outside the cluster
 /// (webhooks). The dispatcher sends each fire-and-forget, once per event.
@@ -110,6 +114,29 @@ using monitor_parent_actor = trigger_sink_actor::extend<
   /// A monitor's status, answering `atom::status`.
   caf::reacts_to<model_status>>;
 
+/// Takes the policies in force (pushed by the coordinator on every change
+/// and every connect).
+using policy_news_actor = caf::typed_actor<
+  /// The policy set of the coordinator; applied if its epoch is newer.
+  caf::reacts_to<policy_set>>;
+
+/// Explains which policy applies to a model and why.
+using policy_explain_actor = caf::typed_actor<
+  /// Returns the explanation for a model id or a model line; an
+  /// `invalid_model_line` error when it is neither.
+  caf::replies_to<atom::explain, std::string>::with<core::policy_explanation>>;
+
+/// Stores and lists the versioned policies of model lines.
+using policy_admin_actor = caf::typed_actor<
+  /// Stores a change (a new version of the pattern's policy, or its
+  /// removal) and pushes the new set to monitor nodes; an `invalid_config`
+  /// error names what is wrong and nothing changes.
+  caf::replies_to<policy_change>::with<policy_record>,
+  /// Returns the policies in force, by pattern.
+  caf::replies_to<atom::policy>::with<std::vector<policy_record>>,
+  /// Returns every version of one pattern's policy, oldest first.
+  caf::replies_to<atom::policy, std::string>::with<std::vector<policy_record>>>;
+
 // -- actors -------------------------------------------------------------------
 
 /// The public ingest interface. A monitor node publishes an actor with (at
@@ -128,7 +155,8 @@ using ingest_actor = caf::typed_actor<
 using monitor_node_actor
   = ingest_actor::extend_with<explain_actor, monitor_status_actor,
                               monitor_stats_actor, monitor_forget_actor,
-                              monitor_history_actor, monitor_query_actor>;
+                              monitor_history_actor, monitor_query_actor,
+                              policy_explain_actor>;
 
 /// Where a worker belongs: it enlists there (as the sender) and reports
 /// its attempts there (`job_result_sink_actor`).
@@ -162,7 +190,10 @@ using monitor_actor = line_news_actor::extend<
   /// supervisor.
   caf::reacts_to<atom::stats>,
   /// Returns this model's history.
-  caf::replies_to<atom::history>::with<model_history>>;
+  caf::replies_to<atom::history>::with<model_history>,
+  /// Runs what a changed policy sets: a kind whose detector changed starts
+  /// fresh, one whose gate changed keeps its state.
+  caf::reacts_to<monitor_policy>>;
 
 /// The registry: serializes version bumps and persists them, and lists
 /// versions (`versions_actor`).
@@ -195,11 +226,12 @@ using coordinator_actor = worker_home_actor::extend<
 /// `retrain.coordinator-port`: what links and workers use of it
 /// (`coordinator_actor`), versions (`versions_actor`, asking the registry)
 /// and what `retrain-ctl` asks.
-using dispatcher_actor = coordinator_actor::extend_with<versions_actor>::extend<
-  /// Returns every job, newest first.
-  caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
-  /// Returns queue and worker status.
-  caf::replies_to<atom::status>::with<coordinator_status>>;
+using dispatcher_actor
+  = coordinator_actor::extend_with<versions_actor, policy_admin_actor>::extend<
+    /// Returns every job, newest first.
+    caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
+    /// Returns queue and worker status.
+    caf::replies_to<atom::status>::with<coordinator_status>>;
 
 /// A node's link to its coordinator, which owns reachability: it holds the
 /// triggers of the node's monitors (`trigger_sink_actor`) while the
@@ -224,7 +256,8 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<metric_batch>::with<ingest_ack>>::
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
               monitor_parent_actor, line_news_actor, monitor_forget_actor,
-              monitor_history_actor, monitor_query_actor>;
+              monitor_history_actor, monitor_query_actor, policy_news_actor,
+              policy_explain_actor>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

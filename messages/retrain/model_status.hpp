@@ -44,13 +44,17 @@ struct model_status {
   /// Events lost in monitor crashes (at-most-once delivery).
   uint64_t lost = 0;
   std::vector<kind_status> kinds;
+  /// The policy it runs: its pattern and version (`*` and 0: the node
+  /// configuration).
+  std::string policy = "*";
+  uint64_t policy_version = 0;
 };
 
 /// @relates model_status
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_status& x) {
   return f(caf::meta::type_name("model_status"), x.model, x.state, x.events,
-           x.triggers, x.restarts, x.lost, x.kinds);
+           x.triggers, x.restarts, x.lost, x.kinds, x.policy, x.policy_version);
 }
 
 } // namespace retrain

@@ -48,6 +48,10 @@ struct monitor_snapshot {
   std::vector<kind_history> history;
   /// The triggers the monitor remembers (always carried: a few at most).
   std::vector<trigger_mark> marks;
+  /// Per kind of `kinds`, the complete strategy it ran
+  /// (`NAME KEY=VALUE ...`): a monitor started under a policy that changed
+  /// the detector meanwhile starts that kind fresh.
+  std::vector<std::string> specs;
 };
 
 /// @relates monitor_snapshot
@@ -55,7 +59,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_snapshot& x) {
   return f(caf::meta::type_name("monitor_snapshot"), x.model, x.events,
            x.triggers, x.breaches, x.standing_down, x.line_busy, x.fired,
-           x.fired_at_ns, x.kinds, x.strategies, x.history, x.marks);
+           x.fired_at_ns, x.kinds, x.strategies, x.history, x.marks, x.specs);
 }
 
 } // namespace retrain

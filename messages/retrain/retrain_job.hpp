@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -18,12 +20,21 @@ struct retrain_job {
   /// time it started). A result names it, so that a late result of an
   /// attempt given up on is told apart from the current one.
   uint32_t attempt = 1;
+  /// The command template of the line's policy, when it sets one
+  /// (`has_command`; an empty one is the simulated trainer); else the
+  /// worker's `retrain.job.command`.
+  bool has_command = false;
+  std::vector<std::string> command;
+  /// The time limit of the line's policy in ms; 0: the worker's
+  /// `retrain.job.timeout`.
+  int64_t timeout_ms = 0;
 };
 
 /// @relates retrain_job
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_job& x) {
-  return f(caf::meta::type_name("retrain_job"), x.record, x.attempt);
+  return f(caf::meta::type_name("retrain_job"), x.record, x.attempt,
+           x.has_command, x.command, x.timeout_ms);
 }
 
 } // namespace retrain

@@ -33,6 +33,8 @@ std::string to_string(ec x) {
       return "draining";
     case ec::too_many_models:
       return "too_many_models";
+    case ec::no_such_policy:
+      return "no_such_policy";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }

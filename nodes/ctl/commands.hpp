@@ -71,4 +71,14 @@ int run_backtest_command(const std::vector<std::string>& args,
 int run_backup(const std::vector<std::string>& args, std::ostream& out,
                std::ostream& err);
 
+/// `policy set|get|list|history|rm|explain ...`
+int run_policy(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
+/// `backtest --policy PATTERN [--kind K] [--json] FILE`: runs the strategy
+/// of a stored policy offline.
+int run_policy_backtest(const remote_options& opts,
+                        const std::vector<std::string>& args, std::ostream& out,
+                        std::ostream& err);
+
 } // namespace retrain::ctl

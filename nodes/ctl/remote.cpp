@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -29,8 +30,10 @@
 #include "retrain/core/line_splitter.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
+#include "retrain/core/policy.hpp"
 #include "retrain/edge/render_json.hpp"
 #include "retrain/messages.hpp"
+#include "retrain/monitor_config.hpp"
 
 namespace retrain::ctl {
 
@@ -599,6 +602,9 @@ void print_rows(const model_query& query, const model_page& page,
         << " triggers=" << m.triggers;
     if (m.restarts > 0 || m.lost > 0)
       out << " restarts=" << m.restarts << " lost=" << m.lost;
+    out << " policy=" << m.policy;
+    if (m.policy_version > 0)
+      out << " v" << m.policy_version;
     out << '\n';
     for (auto& k : m.kinds)
       out << "  " << std::left << std::setw(11) << to_string(k.kind)
@@ -724,6 +730,367 @@ int run_versions(const remote_options& opts,
   }
   t.print(out);
   return ok;
+}
+
+// -- policies -----------------------------------------------------------------
+
+namespace {
+
+// The arguments of `policy set|rm` after the pattern.
+struct policy_args {
+  std::string file;
+  std::string kind;
+  std::string strategy;
+  std::string threshold;
+  std::string by;
+  std::string reason;
+};
+
+// Reads `--key VALUE` and `--key=VALUE` options; an error text, or empty.
+std::string parse_policy_args(const std::vector<std::string>& args,
+                              std::size_t first, policy_args& out) {
+  struct option {
+    const char* name;
+    std::string* slot;
+  };
+  option options[] = {{"--file", &out.file},
+                      {"--kind", &out.kind},
+                      {"--strategy", &out.strategy},
+                      {"--threshold", &out.threshold},
+                      {"--by", &out.by},
+                      {"--reason", &out.reason}};
+  for (auto i = first; i < args.size(); ++i) {
+    auto& arg = args[i];
+    bool known = false;
+    for (auto& o : options) {
+      std::string name = o.name;
+      if (arg == name) {
+        if (i + 1 >= args.size())
+          return name + " needs a value";
+        *o.slot = args[++i];
+        known = true;
+      } else if (arg.compare(0, name.size() + 1, name + "=") == 0) {
+        *o.slot = arg.substr(name.size() + 1);
+        known = true;
+      }
+      if (known)
+        break;
+    }
+    if (!known)
+      return "unexpected argument '" + arg + "'";
+  }
+  return {};
+}
+
+// The policy text of `policy set`: the file, or one kind's strategy or
+// threshold; an error text in `error`.
+std::string policy_text(const policy_args& a, std::string& error) {
+  if (!a.file.empty()) {
+    if (!a.kind.empty() || !a.strategy.empty() || !a.threshold.empty()) {
+      error = "give --file or --kind with --strategy or --threshold, not both";
+      return {};
+    }
+    std::ifstream in{a.file, std::ios::binary};
+    if (!in) {
+      error = "cannot read '" + a.file + "': " + std::strerror(errno);
+      return {};
+    }
+    std::string text;
+    char buf[4096];
+    while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(in.gcount()));
+      if (text.size() > (1u << 20)) {
+        error = "'" + a.file + "' is larger than 1 MiB";
+        return {};
+      }
+    }
+    return text;
+  }
+  if (a.kind.empty() || (a.strategy.empty() == a.threshold.empty())) {
+    error = "policy set needs --file P.ini, or --kind K with --strategy "
+            "\"NAME [KEY=VALUE ...]\" or --threshold X";
+    return {};
+  }
+  auto quote = [](const std::string& x) {
+    std::string result = "\"";
+    for (auto c : x) {
+      if (c == '"' || c == '\\')
+        result += '\\';
+      result += c;
+    }
+    return result + "\"";
+  };
+  if (!a.strategy.empty())
+    return "[retrain.strategy]\n" + a.kind + " = " + quote(a.strategy) + "\n";
+  return "[retrain.threshold]\n" + a.kind + " = " + quote(a.threshold) + "\n";
+}
+
+void print_record(const policy_record& x, std::ostream& out) {
+  out << "# " << x.pattern << " v" << x.version << " (epoch " << x.epoch << ") "
+      << (x.removed ? "removed" : "set") << " "
+      << edge::iso_time(x.created_at_ns);
+  if (!x.by.empty())
+    out << " by " << x.by;
+  if (!x.reason.empty())
+    out << ": " << x.reason;
+  out << '\n' << x.text;
+}
+
+int policy_usage(std::ostream& err) {
+  return fail(err,
+              "usage: retrain-ctl policy set PATTERN (--file P.ini | --kind "
+              "K --strategy \"NAME [KEY=VALUE ...]\" | --kind K --threshold "
+              "X) [--by WHO] [--reason WHY]\n"
+              "       retrain-ctl policy get|history PATTERN\n"
+              "       retrain-ctl policy rm PATTERN [--by WHO] [--reason WHY]\n"
+              "       retrain-ctl policy list\n"
+              "       retrain-ctl policy explain MODEL|LINE\n"
+              "PATTERN is *, PROJECT:* or PROJECT:NAME",
+              usage);
+}
+
+// Asks the coordinator for `xs...`; the answer, or the exit code in
+// `code` (2 for a policy it refuses, 1 otherwise) after saying why.
+template <class T, class... Ts>
+std::optional<T> ask_policies(const remote_options& opts, std::ostream& err,
+                              int& code, Ts&&... xs) {
+  connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
+  if (!conn.error.empty()) {
+    code = fail(err, conn.error, conn.code);
+    return std::nullopt;
+  }
+  std::optional<T> result;
+  caf::scoped_actor self{*conn.sys};
+  self
+    ->request(conn.handle, std::chrono::seconds{opts.timeout_s},
+              std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& e) {
+               auto bad = e == ec::invalid_config;
+               code = fail(err,
+                           "policy refused: "
+                             + (e.category() == caf::atom("retrain")
+                                  ? error_text(e)
+                                  : conn.sys->render(e)),
+                           bad ? usage : refused);
+             });
+  return result;
+}
+
+// The current version of `pattern`'s policy, if it has one.
+std::optional<policy_record>
+current_policy(const std::vector<policy_record>& history) {
+  if (history.empty() || history.back().removed)
+    return std::nullopt;
+  return history.back();
+}
+
+} // namespace
+
+int run_policy(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  if (args.empty())
+    return policy_usage(err);
+  auto& verb = args[0];
+  int code = ok;
+  if (verb == "list") {
+    if (args.size() != 1)
+      return policy_usage(err);
+    auto xs = ask_policies<std::vector<policy_record>>(opts, err, code,
+                                                       atom::policy::value);
+    if (!xs)
+      return code;
+    if (opts.json) {
+      out << json::serialize(edge::to_json_array(*xs)) << '\n';
+      return ok;
+    }
+    table t{{"PATTERN", "VERSION", "EPOCH", "CHANGED", "BY", "REASON"}};
+    for (auto& x : *xs)
+      t.add({x.pattern, std::to_string(x.version), std::to_string(x.epoch),
+             edge::iso_time(x.created_at_ns), x.by, x.reason});
+    t.print(out);
+    return ok;
+  }
+  if (verb == "explain") {
+    if (args.size() != 2)
+      return policy_usage(err);
+    if (!is_model_or_line(args[1]))
+      return fail(err, not_model_or_line(args[1]), usage);
+    connection<monitor_node_actor> conn{opts, opts.node, "node"};
+    if (!conn.error.empty())
+      return fail(err, conn.error, conn.code);
+    std::string error;
+    auto e = ask<core::policy_explanation>(conn, opts, error,
+                                           atom::explain::value, args[1]);
+    if (!e)
+      return fail(err, "explain failed: " + error, refused);
+    if (opts.json) {
+      out << json::serialize(edge::to_json(*e)) << '\n';
+      return ok;
+    }
+    out << e->line << ": ";
+    if (e->version == 0)
+      out << "no policy matches: the node config applies\n";
+    else
+      out << "policy " << e->pattern << " v" << e->version
+          << " (the most specific of the " << e->matched.size()
+          << " that match: ";
+    for (std::size_t i = 0; e->version > 0 && i < e->matched.size(); ++i)
+      out << (i > 0 ? ", " : "") << e->matched[i];
+    if (e->version > 0)
+      out << ")\n";
+    table t{{"SETTING", "VALUE", "FROM"}};
+    for (auto& s : e->settings)
+      t.add({s.key, s.value, s.source});
+    t.print(out);
+    return ok;
+  }
+  if (args.size() < 2)
+    return policy_usage(err);
+  auto& pattern = args[1];
+  if (auto p = core::parse_policy_pattern(pattern); !p)
+    return fail(err, p.error().message, usage);
+  if (verb == "get" || verb == "history") {
+    if (args.size() != 2)
+      return policy_usage(err);
+    auto xs = ask_policies<std::vector<policy_record>>(
+      opts, err, code, atom::policy::value, pattern);
+    if (!xs)
+      return code;
+    if (verb == "get") {
+      auto x = current_policy(*xs);
+      if (!x)
+        return fail(err, "no policy for " + pattern, refused);
+      if (opts.json)
+        out << json::serialize(edge::to_json(*x)) << '\n';
+      else
+        print_record(*x, out);
+      return ok;
+    }
+    if (opts.json) {
+      out << json::serialize(edge::to_json_array(*xs)) << '\n';
+      return ok;
+    }
+    for (std::size_t i = 0; i < xs->size(); ++i) {
+      if (i > 0)
+        out << '\n';
+      print_record((*xs)[i], out);
+    }
+    return ok;
+  }
+  if (verb != "set" && verb != "rm")
+    return policy_usage(err);
+  policy_args a;
+  if (auto e = parse_policy_args(args, 2, a); !e.empty())
+    return fail(err, e, usage);
+  policy_change change;
+  change.pattern = pattern;
+  change.by = a.by;
+  change.reason = a.reason;
+  if (verb == "rm") {
+    if (!a.file.empty() || !a.kind.empty() || !a.strategy.empty()
+        || !a.threshold.empty())
+      return fail(err, "policy rm takes only --by and --reason", usage);
+    change.remove = true;
+  } else {
+    std::string error;
+    change.text = policy_text(a, error);
+    if (!error.empty())
+      return fail(err, error, usage);
+    // Checked here too, so that a typo never needs the coordinator.
+    if (auto parsed = core::parse_policy(change.text); !parsed)
+      return fail(err, "policy refused: " + parsed.error().message, usage);
+  }
+  auto x = ask_policies<policy_record>(opts, err, code, std::move(change));
+  if (!x)
+    return code;
+  if (opts.json)
+    out << json::serialize(edge::to_json(*x)) << '\n';
+  else
+    out << "policy " << x->pattern << " v" << x->version << " "
+        << (x->removed ? "removed" : "set") << " (epoch " << x->epoch << ")\n";
+  return ok;
+}
+
+int run_policy_backtest(const remote_options& opts,
+                        const std::vector<std::string>& args, std::ostream& out,
+                        std::ostream& err) {
+  std::string pattern;
+  std::string kind_name;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--policy" || args[i] == "--kind") && i + 1 < args.size()) {
+      (args[i] == "--policy" ? pattern : kind_name) = args[i + 1];
+      ++i;
+    } else if (args[i].rfind("--policy=", 0) == 0) {
+      pattern = args[i].substr(9);
+    } else if (args[i].rfind("--kind=", 0) == 0) {
+      kind_name = args[i].substr(7);
+    } else if (args[i] == "--strategy" || args[i] == "--param") {
+      return fail(err, "backtest takes --policy or --strategy, not both",
+                  usage);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (auto p = core::parse_policy_pattern(pattern); !p)
+    return fail(err, p.error().message, usage);
+  int code = ok;
+  auto xs = ask_policies<std::vector<policy_record>>(
+    opts, err, code, atom::policy::value, pattern);
+  if (!xs)
+    return code;
+  auto x = current_policy(*xs);
+  if (!x)
+    return fail(err, "no policy for " + pattern, refused);
+  auto parsed = core::parse_policy(x->text);
+  if (!parsed)
+    return fail(err, "policy " + pattern + ": " + parsed.error().message,
+                refused);
+  // Kinds the policy sets; the one to run must be clear.
+  std::optional<metric_kind> kind;
+  if (!kind_name.empty()) {
+    kind = parse_metric_kind(kind_name);
+    if (!kind)
+      return fail(err,
+                  "unknown kind '" + kind_name
+                    + "' (known: " + std::string{metric_kind_names()} + ")",
+                  usage);
+  } else {
+    for (std::size_t i = 0; i < metric_kind_count; ++i) {
+      if (!parsed->strategy[i] && !parsed->threshold[i])
+        continue;
+      if (kind)
+        return fail(err,
+                    "policy " + pattern
+                      + " sets several kinds: name one with --kind",
+                    usage);
+      kind = static_cast<metric_kind>(i);
+    }
+    if (!kind)
+      return fail(err,
+                  "policy " + pattern
+                    + " sets no strategy or threshold: name a kind with "
+                      "--kind",
+                  usage);
+  }
+  // What it leaves unset comes from the built-in defaults: backtest needs
+  // no node, so it knows no node's configuration.
+  core::stored_policy stored{*core::parse_policy_pattern(pattern), x->version,
+                             std::move(*parsed)};
+  auto resolved = core::resolve(monitor_config::defaults().policy_base(),
+                                &stored);
+  auto& spec = resolved.kinds[static_cast<std::size_t>(*kind)];
+  if (!spec)
+    return fail(
+      err, "policy " + pattern + " does not watch " + to_string(*kind), usage);
+  std::vector<std::string> run{"--strategy", spec->name};
+  for (auto& [key, value] : spec->params) {
+    run.push_back("--param");
+    run.push_back(key + "=" + value);
+  }
+  run.insert(run.end(), rest.begin(), rest.end());
+  return run_backtest_command(run, out, err);
 }
 
 } // namespace retrain::ctl

@@ -106,6 +106,7 @@ fake_link(std::shared_ptr<link_log> log) {
     [log](atom::subscribe, line_news_actor& x) {
       log->subscribers.push_back(x.address());
     },
+    [](policy_set&) {},
   };
 }
 
@@ -215,6 +216,7 @@ inline job_news_actor::behavior_type
 fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
   return {
     [seen](job_update& x) { seen->push_back(std::move(x)); },
+    [](policy_set&) {},
   };
 }
 

@@ -153,9 +153,13 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(copy.version, "1.0.1");
   CAF_CHECK_EQUAL(copy.created_at_ns, 1);
   CAF_CHECK_EQUAL(copy.updated_at_ns, 2);
-  auto job = check_round_trip(retrain_job{rec, 3});
+  auto job
+    = check_round_trip(retrain_job{rec, 3, true, {"train", "{model}"}, 30000});
   CAF_CHECK_EQUAL(caf::deep_to_string(job.record), caf::deep_to_string(rec));
   CAF_CHECK_EQUAL(job.attempt, 3u);
+  CAF_CHECK(job.has_command);
+  CAF_CHECK_EQUAL(job.command.size(), 2u);
+  CAF_CHECK_EQUAL(job.timeout_ms, 30000);
   check_round_trip(job_result{42, 3, false, 137, "", "timeout after 5s",
                               5'000'000'000, "/tmp/x/jobs/42-3.log"});
   check_round_trip(job_update{42, "cv:a", job_state::failed, ""});
@@ -176,7 +180,7 @@ CAF_TEST(internal messages) {
   CAF_CHECK_EQUAL(mv.created_at_ns, 99);
   CAF_CHECK_EQUAL(mv.reason, "why");
   CAF_CHECK_EQUAL(mv.artifact, "s3://x");
-  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}};
+  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}, "cv:*", 2};
   st.kinds.push_back(
     kind_status{metric_kind::f1_score, "ewma_threshold", 0.9, 0.9, 10, "none"});
   check_round_trip(st);
@@ -286,7 +290,7 @@ CAF_TEST(internal messages) {
 }
 
 CAF_TEST(vectors sent as replies) {
-  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}};
+  model_status st{"cv:a:1.0.0", "watching", 10, 1, 0, 0, {}, "cv:*", 2};
   CAF_CHECK_EQUAL(check_round_trip(std::vector<model_status>{st, st}).size(),
                   2u);
   check_round_trip(std::vector<line_state>{line_state{"cv:a", true, "1.0.1"}});

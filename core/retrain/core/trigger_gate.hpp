@@ -30,6 +30,12 @@ public:
     busy_ = true;
   }
 
+  /// Changes the cooldown (a changed policy); a trigger already recorded
+  /// counts against the new one.
+  void cooldown(duration x) noexcept {
+    cooldown_ = x;
+  }
+
   /// Records whether the model line has a job queued or running.
   void line_busy(bool value) noexcept {
     busy_ = value;

@@ -69,6 +69,17 @@ public:
   /// `GET /v1/lines/{line}/versions`.
   http_response get_versions(const http_request& req);
 
+  /// `GET /v1/policies`, `GET /v1/policies/{pattern}` and
+  /// `GET /v1/policies/{pattern}/history` (coordinator nodes), and
+  /// `GET /v1/policies/explain?model=M` (monitor nodes).
+  http_response get_policies(const http_request& req);
+
+  /// `PUT /v1/policies/{pattern}`: body `{"policy": INI, "by", "reason"}`.
+  http_response put_policy(const http_request& req);
+
+  /// `DELETE /v1/policies/{pattern}?by=WHO&reason=WHY`.
+  http_response delete_policy(const http_request& req);
+
   /// `GET /healthz`: the process serves requests.
   http_response get_healthz(const http_request& req);
 

@@ -10,6 +10,8 @@
 #include "retrain/model_history.hpp"
 #include "retrain/model_status.hpp"
 #include "retrain/model_version.hpp"
+#include "retrain/policy_explanation.hpp"
+#include "retrain/policy_record.hpp"
 
 namespace retrain::edge {
 
@@ -34,6 +36,14 @@ boost::json::object to_json(const model_version& x);
 /// `t` in ms since the Unix epoch, a point's `state` the most severe
 /// verdict within it.
 boost::json::object to_json(const model_history& x);
+
+/// One version of a policy as `retrain-ctl policy ... --json` and
+/// `/v1/policies` show it.
+boost::json::object to_json(const policy_record& x);
+
+/// Which policy applies to a line and why, as `retrain-ctl policy explain
+/// --json` and `GET /v1/policies/explain` show it.
+boost::json::object to_json(const core::policy_explanation& x);
 
 /// Each element of [`first`, `last`) rendered with `to_json`.
 template <class Iterator>
