@@ -123,7 +123,22 @@ class HistoryApiTest(NodeTestCase):
         model = "cv:anomaly_detector:1.2.0"
         lines = ["model,kind,value,observed_at_ns"]
         lines += [f"{model},accuracy,0.95,{(i + 1) * 10**9}" for i in range(8)]
+        # Two more models, with 3 and 1 events: sorted by events and
+        # filtered by a substring, the fleet page is paged after both.
+        lines += [f"fraud:scorer:2.0.0,accuracy,0.95,{(i + 1) * 10**9}" for i in range(3)]
+        lines += ["fraud:ranker:1.0.0,accuracy,0.95,1000000000"]
         self.replay(node, self.write("few.csv", "\n".join(lines) + "\n"))
+        status, _, body = self.get(port, "/v1/models?sort=-events&limit=2&offset=1")
+        self.assertEqual(status, 200, body)
+        doc = json.loads(body)
+        self.assertEqual(doc["total"], 3)
+        self.assertEqual([(m["model"], m["events"]) for m in doc["models"]],
+                         [("fraud:scorer:2.0.0", 3), ("fraud:ranker:1.0.0", 1)])
+        self.assertEqual(sum(doc["states"].values()), 3)
+        status, _, body = self.get(port, "/v1/models?contains=fraud&sort=-events&limit=1")
+        doc = json.loads(body)
+        self.assertEqual((doc["total"], [m["model"] for m in doc["models"]]),
+                         (2, ["fraud:scorer:2.0.0"]))
         status, _, body = self.get(port, f"/v1/models/{model}/history")
         self.assertEqual(status, 200, body)
         doc = json.loads(body)
