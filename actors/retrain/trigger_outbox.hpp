@@ -2,7 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -82,15 +83,14 @@ public:
 
 private:
   std::unordered_map<std::string, entry> entries_;
-  /// Lines in the order their entries came, with the entry's `seq`: a line
-  /// whose entry left (or left and came back) is skipped and swept out
-  /// lazily.
-  std::deque<std::pair<uint64_t, std::string>> order_;
+  /// The line of every entry by its `seq`, i.e. in the order they came.
+  std::map<uint64_t, std::string> order_;
+  /// The `seq` of every entry not in flight: a send takes from its front
+  /// without walking the entries that wait for answers (with thousands of
+  /// lines in flight, a walk per answer cost more than the events).
+  std::set<uint64_t> ready_;
   uint64_t next_seq_ = 0;
   std::size_t in_flight_ = 0;
-
-  // Whether `x` of `order_` stands for a current entry.
-  bool current(const std::pair<uint64_t, std::string>& x) const;
 };
 
 } // namespace retrain

@@ -11,14 +11,10 @@ bool trigger_outbox::add(std::string line, retrain_trigger x) {
     return false;
   }
   auto seq = next_seq_++;
-  order_.emplace_back(seq, line);
+  order_.emplace(seq, line);
+  ready_.insert(seq);
   entries_.emplace(std::move(line), entry{std::move(x), 0, false, seq});
   return true;
-}
-
-bool trigger_outbox::current(const std::pair<uint64_t, std::string>& x) const {
-  auto i = entries_.find(x.second);
-  return i != entries_.end() && i->second.seq == x.first;
 }
 
 const trigger_outbox::entry*
@@ -42,29 +38,22 @@ void trigger_outbox::drop(const std::string& line) {
     return;
   if (i->second.in_flight)
     --in_flight_;
+  else
+    ready_.erase(i->second.seq);
+  order_.erase(i->second.seq);
   entries_.erase(i);
-  // `order_` keeps the line until a sweep passes it; a sweep comes with
-  // every send, and an empty outbox starts over.
-  if (entries_.empty())
-    order_.clear();
 }
 
 std::vector<retrain_trigger> trigger_outbox::take_ready(std::size_t n) {
   std::vector<retrain_trigger> result;
-  // Sweeps out what left on the way: the walk is over every line anyway.
-  std::deque<std::pair<uint64_t, std::string>> kept;
-  for (auto& x : order_) {
-    if (!current(x))
-      continue;
-    auto& e = entries_.at(x.second);
-    if (result.size() < n && !e.in_flight) {
-      e.in_flight = true;
-      ++in_flight_;
-      result.push_back(e.trigger);
-    }
-    kept.push_back(std::move(x));
+  while (result.size() < n && !ready_.empty()) {
+    auto seq = *ready_.begin();
+    ready_.erase(ready_.begin());
+    auto& e = entries_.at(order_.at(seq));
+    e.in_flight = true;
+    ++in_flight_;
+    result.push_back(e.trigger);
   }
-  order_.swap(kept);
   return result;
 }
 
@@ -74,18 +63,21 @@ void trigger_outbox::failed(const std::string& line) {
     return;
   i->second.in_flight = false;
   --in_flight_;
+  ready_.insert(i->second.seq);
 }
 
 void trigger_outbox::resend_all() {
-  for (auto& [line, x] : entries_)
+  for (auto& [line, x] : entries_) {
     x.in_flight = false;
+    ready_.insert(x.seq);
+  }
   in_flight_ = 0;
 }
 
 std::vector<retrain_trigger> trigger_outbox::all() const {
   std::vector<retrain_trigger> result;
   result.reserve(entries_.size());
-  for (auto& line : lines())
+  for (auto& [seq, line] : order_)
     result.push_back(entries_.at(line).trigger);
   return result;
 }
@@ -93,9 +85,8 @@ std::vector<retrain_trigger> trigger_outbox::all() const {
 std::vector<std::string> trigger_outbox::lines() const {
   std::vector<std::string> result;
   result.reserve(entries_.size());
-  for (auto& x : order_)
-    if (current(x))
-      result.push_back(x.second);
+  for (auto& [seq, line] : order_)
+    result.push_back(line);
   return result;
 }
 
