@@ -19,6 +19,7 @@
 #include "retrain/core/restart_policy.hpp"
 #include "retrain/core/semver.hpp"
 #include "retrain/core/slot_index.hpp"
+#include "retrain/core/string_pool.hpp"
 #include "retrain/fan_in.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/monitor.hpp"
@@ -198,6 +199,8 @@ struct supervisor_state {
 
   /// Which monitors to ask for snapshots next.
   snapshot_sweep sweep;
+  /// The strategy names and specs the kept snapshots name by number.
+  core::string_pool strings;
 
   /// Runs that came for models while their monitor was passivating: they
   /// go to the monitor started again once the old one is down.
