@@ -37,8 +37,9 @@ void history_ring::push(const history_point& x) {
   if (size_ < capacity_) {
     if (buf_.size() == buf_.capacity()) {
       // Grows by doubling but never past the bound: a vector's own growth
-      // would reserve up to twice `capacity_` for a full ring.
-      auto want = std::min(capacity_, std::max<std::size_t>(2, 2 * size_));
+      // would reserve up to twice `capacity_` for a full ring. The first
+      // point gets room for itself only: many models see few events.
+      auto want = std::min(capacity_, std::max<std::size_t>(1, 2 * size_));
       buf_.reserve(want);
     }
     buf_.push_back(x);
