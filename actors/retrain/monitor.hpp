@@ -26,6 +26,9 @@ namespace retrain {
 struct monitor_setup {
   std::array<std::unique_ptr<core::strategy>, metric_kind_count> prototypes;
   std::array<std::optional<core::strategy_spec>, metric_kind_count> specs;
+  /// The text of each spec, as snapshots carry it: formatted once per
+  /// policy, not once per snapshot.
+  std::array<std::string, metric_kind_count> spec_texts;
   std::chrono::milliseconds cooldown{0};
   /// History points per kind and their width (`retrain.history.*`).
   std::size_t history_points = 0;

@@ -76,6 +76,7 @@ monitor_setup::make(const monitor_policy& policy, std::size_t history_points,
     if (!s)
       continue;
     result->prototypes[i] = std::move(*s);
+    result->spec_texts[i] = core::to_text(*spec);
     result->specs[i] = std::move(*spec);
   }
   return result;
@@ -182,8 +183,7 @@ monitor_snapshot monitor_state::snapshot(bool with_history) const {
     if (strategies[i]) {
       result.kinds.push_back(static_cast<metric_kind>(i));
       result.strategies.push_back(strategies[i]->snapshot());
-      result.specs.push_back(setup->specs[i] ? core::to_text(*setup->specs[i])
-                                             : std::string{});
+      result.specs.push_back(setup->spec_texts[i]);
     }
   }
   result.marks = marks;
