@@ -763,6 +763,10 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       self->state.subscribers.push_back(std::move(sub));
       return resync(self, known);
     },
+    [=](atom::standby) {
+      // Asked directly, never through a gate: it runs without a lease.
+      return uint64_t{0};
+    },
     [=](job_result& result) { on_result(self, result); },
     [=](atom::report, job_result& result) -> uint64_t {
       auto id = result.job_id;
