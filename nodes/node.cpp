@@ -21,6 +21,7 @@
 
 #include "allocator.hpp"
 #include "fence.hpp"
+#include "retrain/coordinator_gate.hpp"
 #include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
 #include "retrain/ec.hpp"
@@ -28,8 +29,11 @@
 #include "retrain/edge/metrics.hpp"
 #include "retrain/edge/webhook.hpp"
 #include "retrain/ingest.hpp"
+#include "retrain/lease_keeper.hpp"
 #include "retrain/log.hpp"
+#include "retrain/pg_db.hpp"
 #include "retrain/process_runner.hpp"
+#include "retrain/registry_schema.hpp"
 #include "retrain/retrain_worker.hpp"
 #include "retrain/supervisor.hpp"
 #include "version.hpp"
@@ -197,6 +201,59 @@ caf::error lock_data_dir(const std::string& data_dir) {
   return caf::none;
 }
 
+// The gate and lease keeper of a coordinator in a failover group.
+struct failover_actors {
+  caf::actor gate;
+  caf::actor keeper;
+};
+
+// Starts a coordinator that shares its PostgreSQL registry with others: it
+// publishes its gate at once (a standby until it holds the lease) and
+// leaves the rest to its lease keeper, which spawns the dispatcher and the
+// registry once it takes the lease.
+caf::expected<failover_actors> start_failover(caf::actor_system& sys,
+                                              const node_settings& cfg,
+                                              news_actor webhooks) {
+  // The keeper's own connection; opening it creates or updates the
+  // schema, so a bad URL or a database out of reach stops the node now.
+  auto db = open_registry_db(cfg.job.data_dir, cfg.job.registry_url);
+  if (!db)
+    return std::move(db.error());
+  core::lease_timing timing{cfg.job.lease_timeout};
+  auto fence = std::make_shared<write_fence>();
+  failover_actors result;
+  result.gate = sys.spawn(coordinator_gate, timing, fence, node_version());
+  auto port = publish(sys, caf::actor_cast<dispatcher_actor>(result.gate), cfg,
+                      cfg.coordinator_port, "coordinator");
+  if (!port) {
+    caf::anon_send_exit(result.gate, caf::exit_reason::user_shutdown);
+    return port.error();
+  }
+  log().info("retrain-node coordinator listening on {}:{}", cfg.host, *port);
+  lease_keeper_config kc;
+  kc.holder = cfg.host + ":" + std::to_string(*port) + " pid "
+              + std::to_string(::getpid());
+  kc.timing = timing;
+  kc.job = cfg.job;
+  kc.request_timeout = cfg.request_timeout;
+  kc.news = std::move(webhooks);
+  result.keeper = sys.spawn<caf::detached>(lease_keeper, std::move(*db),
+                                           std::move(kc), fence, result.gate);
+  return result;
+}
+
+// Steps a coordinator of a failover group down and releases its lease, so
+// that a standby takes over at its next look rather than after the lease
+// timeout.
+void stop_failover(caf::actor_system& sys, const failover_actors& x) {
+  caf::scoped_actor self{sys};
+  auto ignore = [](caf::error&) {};
+  self->request(x.gate, std::chrono::seconds{5}, atom::drain::value)
+    .receive([](uint64_t) {}, ignore);
+  self->request(x.keeper, std::chrono::seconds{5}, atom::drain::value)
+    .receive([](uint64_t) {}, ignore);
+}
+
 } // namespace
 
 caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
@@ -219,7 +276,20 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     log().warn("retrain-node retrain.webhooks is ignored: webhooks are sent "
                "by the node with the coordinator");
   }
-  if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
+  // A coordinator on PostgreSQL takes part in failover: it holds a lease
+  // on the database while active and is a standby otherwise. (Role `all`
+  // keeps its database to itself.)
+  failover_actors failover;
+  if (cfg.role == node_role::coordinator
+      && is_postgresql_url(cfg.job.registry_url)) {
+    auto started = start_failover(sys, cfg, webhooks);
+    if (!started)
+      return std::move(started.error());
+    failover = std::move(*started);
+    keep(failover.gate);
+    keep(failover.keeper);
+    coordinator = caf::actor_cast<dispatcher_actor>(failover.gate);
+  } else if (cfg.role == node_role::all || cfg.role == node_role::coordinator) {
     auto coord = spawn_coordinator(sys, cfg.job, cfg.request_timeout, webhooks);
     if (!coord)
       return std::move(coord.error());
@@ -255,6 +325,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     where.local = coordinator;
     where.host = cfg.coordinator.host;
     where.port = cfg.coordinator.port;
+    if (!cfg.coordinator.more.empty())
+      where.all = cfg.coordinator.all();
     // Worker nodes fence their job commands: a node that is stopped or
     // cut off from the coordinator longer than the coordinator waits for
     // it loses them, so an attempt never overlaps its re-run for long.
@@ -303,8 +375,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   if (!http)
     return std::move(http.error());
   if (!coordinator)
-    log().info("retrain-node looking for the coordinator at {}:{}",
-               cfg.coordinator.host, cfg.coordinator.port);
+    log().info("retrain-node looking for the coordinator at {}",
+               to_string(cfg.coordinator));
   log().info("retrain-node ready (role {}, data dir {}, {} malloc)",
              to_string(cfg.role), cfg.data_dir, allocator_name());
   auto sig = wait_for_signal();
@@ -318,6 +390,8 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
   } else {
     log().info("retrain-node stopping on signal {}", sig);
   }
+  if (failover.gate)
+    stop_failover(sys, failover);
   // HTTP stops before the actors it asks.
   http->reset();
   for (auto& handle : actors)

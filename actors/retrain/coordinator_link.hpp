@@ -13,6 +13,7 @@
 
 #include "retrain/core/backoff.hpp"
 #include "retrain/core/semver.hpp"
+#include "retrain/endpoint.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/trigger_outbox.hpp"
 
@@ -23,18 +24,28 @@ namespace retrain {
 struct coordinator_location {
   /// The coordinator of this process, if it runs here.
   coordinator_actor local;
+  /// The address tried now (or last).
   std::string host;
   uint16_t port = 0;
+  /// Every coordinator of a failover group, in the order they are tried;
+  /// empty: only `host:port`.
+  std::vector<endpoint> all;
 };
 
 /// State of a node's link to its coordinator: everything a node says to
 /// the coordinator and hears from it goes through here.
 ///
 /// ```
-///  connecting --ok--> connected --coordinator lost--> connecting
-///      ^  |                                         (after a backoff)
-///      +--+ refused or unreachable: retry with backoff, forever
+///  connecting --ok, active--> connected --coordinator lost--> connecting
+///      ^  |                               or stepped down  (after a backoff)
+///      +--+ refused, unreachable or a standby: the next address at once;
+///           after all of them, retry with backoff, forever
 /// ```
+/// With several coordinators (`retrain.coordinator="A:4243,B:4243"`, one
+/// PostgreSQL database and a lease between them) it follows the active
+/// one: a reached coordinator is asked `atom::standby` first, and one
+/// that answers `ec::standby`, runs without a lease, or is at an older
+/// epoch than the one this node followed last is skipped.
 /// On every (re)connection it enlists the node's workers, subscribes to job
 /// news for its subscriber (the supervisor of a monitor node) and resyncs
 /// the lines it holds busy, and sends every unacknowledged trigger again;
@@ -100,6 +111,18 @@ struct coordinator_link_state {
   policy_set policies;
   /// Who waits for the outbox to empty (a stopping node).
   std::vector<caf::typed_response_promise<uint64_t>> drain_waiters;
+  /// Which of `where.all` is tried next, and how many of them were tried
+  /// in this round.
+  size_t next = 0;
+  size_t tried = 0;
+  /// Whether a standby answered in this round (a takeover is coming: try
+  /// again soon), or any coordinator was skipped as older than the one
+  /// followed.
+  bool saw_standby = false;
+  bool saw_older = false;
+  /// The epoch of the coordinator followed last (0: none, or one without
+  /// a lease).
+  uint64_t followed_epoch = 0;
 
   /// Sends the coordinator has not answered yet, at most.
   static constexpr size_t max_in_flight = 1000;

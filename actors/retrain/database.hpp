@@ -12,6 +12,7 @@
 
 #include "retrain/ec.hpp"
 #include "retrain/sql_dialect.hpp"
+#include "retrain/write_fence.hpp"
 
 namespace retrain {
 
@@ -241,6 +242,19 @@ public:
   caf::error failure(const std::string& what, const std::string& detail,
                      ec code = ec::storage_failure) const;
 
+  /// Fences every later write transaction with `fence`: it fails unless
+  /// the coordinator lease is at the fence's epoch (checked inside the
+  /// transaction, after the write lock). Only a PostgreSQL registry has a
+  /// lease; SQLite ignores the fence (one coordinator owns its file).
+  void fence_writes(std::shared_ptr<write_fence> fence) {
+    fence_ = std::move(fence);
+  }
+
+  /// The fence of the write transactions, or null.
+  const std::shared_ptr<write_fence>& fence() const noexcept {
+    return fence_;
+  }
+
 protected:
   /// `label` starts every error text, e.g. `registry db`; `path` says where
   /// the database is.
@@ -265,6 +279,9 @@ protected:
   /// Brings the schema to the last step of `schema` in one write
   /// transaction; refuses a database whose schema is newer.
   caf::error migrate(const std::vector<schema_migration>& schema);
+
+  /// The fence of the write transactions, or null.
+  std::shared_ptr<write_fence> fence_;
 
 private:
   friend class db_transaction;

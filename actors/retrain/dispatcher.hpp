@@ -149,7 +149,8 @@ using dispatcher_self_actor = dispatcher_actor::extend<
 
 /// Spawns work on enlisted workers. `store` holds the jobs; versions are
 /// registered through `registry`; `news`, when set, hears of each drift,
-/// job transition and version once, fire-and-forget. Spawn it `detached`:
+/// job transition and version once, fire-and-forget. The policies table
+/// is fenced as `store` is (`job_store::fence`). Spawn it `detached`:
 /// it writes to SQLite on every transition.
 dispatcher_self_actor::behavior_type
 dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
@@ -169,8 +170,11 @@ struct coordinator_actors {
 /// the scheduler. `timeout` bounds the dispatcher's requests. Fails with
 /// the store's error (e.g. `ec::storage_failure`) and spawns nothing.
 /// `news`, when set, hears what the dispatcher did (see `dispatcher`).
+/// With a `fence` (a coordinator that holds the lease of a PostgreSQL
+/// registry), every write of both is fenced by it.
 caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
-                  std::chrono::milliseconds timeout, news_actor news = {});
+                  std::chrono::milliseconds timeout, news_actor news = {},
+                  std::shared_ptr<write_fence> fence = nullptr);
 
 } // namespace retrain

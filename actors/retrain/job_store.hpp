@@ -24,9 +24,10 @@ namespace retrain {
 class job_store {
 public:
   /// Opens the registry database: SQLite in `data_dir`, or PostgreSQL at
-  /// `url` (see `open_registry_db`).
+  /// `url` (see `open_registry_db`), its writes fenced by `fence` if set.
   static caf::expected<std::unique_ptr<job_store>>
-  open(const std::string& data_dir, const std::string& url = {});
+  open(const std::string& data_dir, const std::string& url = {},
+       std::shared_ptr<write_fence> fence = nullptr);
 
   /// Builds the store on `db`, which must hold the registry schema.
   static caf::expected<std::unique_ptr<job_store>>
@@ -35,6 +36,12 @@ public:
   /// Where the database is: its file, or its URL without the password.
   const std::string& path() const noexcept {
     return db_->path();
+  }
+
+  /// The fence of its writes (a coordinator on a shared PostgreSQL
+  /// registry), or null; the other stores of its coordinator use it too.
+  const std::shared_ptr<write_fence>& fence() const noexcept {
+    return db_->fence();
   }
 
   /// Inserts `job` (ignoring its `id`) and returns the id the database gave

@@ -22,8 +22,11 @@ const std::vector<schema_migration>& registry_schema();
 /// (128 random bits) and starts its job ids at its creation time in
 /// microseconds, so that a coordinator whose disk was lost never hands out
 /// a job id again. Any other `url` is refused (`ec::invalid_config`).
+/// With a `fence`, every write transaction after the set-up is fenced
+/// (see `database::fence_writes`).
 caf::expected<std::unique_ptr<database>>
-open_registry_db(const std::string& data_dir, const std::string& url);
+open_registry_db(const std::string& data_dir, const std::string& url,
+                 std::shared_ptr<write_fence> fence = nullptr);
 
 /// Opens (or creates) the SQLite registry `<data_dir>/registry.db`.
 caf::expected<std::unique_ptr<database>>

@@ -94,6 +94,8 @@ void resync(self_ptr self, std::vector<line_state>& lines) {
     relay(self, x.line);
 }
 
+bool lost_to_standby(self_ptr self, const caf::error& err);
+
 // Subscribes to job news for the subscriber, saying what this node knows,
 // and resyncs.
 void subscribe(self_ptr self) {
@@ -113,6 +115,8 @@ void subscribe(self_ptr self) {
               caf::actor_cast<job_news_actor>(self), std::move(known))
     .then([=](std::vector<line_state>& lines) { resync(self, lines); },
           [=](caf::error& err) {
+            if (lost_to_standby(self, err))
+              return;
             log().warn("{}#{} subscribing with the coordinator failed: {}",
                        coordinator_link_state::name, self->id(),
                        self->system().render(err));
@@ -187,6 +191,8 @@ void on_send_error(self_ptr self, const std::string& line,
     return;
   }
   st.outbox.failed(line);
+  if (lost_to_standby(self, err))
+    return;
   if (st.send_failures == 0)
     log().warn("{}#{} the coordinator did not take trigger {} of {} ({}); "
                "{} triggers wait and are sent again",
@@ -273,7 +279,7 @@ void report(self_ptr self, job_result result) {
     ->request(st.coordinator, st.timeout, atom::report::value,
               std::move(result))
     .then([=](uint64_t) { self->state.reporting.erase(seq); },
-          [=](caf::error&) {
+          [=](caf::error& err) {
             // Gone already when the link dropped (held since).
             auto i = self->state.reporting.find(seq);
             if (i == self->state.reporting.end())
@@ -281,6 +287,7 @@ void report(self_ptr self, job_result result) {
             auto kept = std::move(i->second);
             self->state.reporting.erase(i);
             hold_result(self, std::move(kept));
+            lost_to_standby(self, err);
           });
 }
 
@@ -392,10 +399,12 @@ void connected(self_ptr self, coordinator_actor coordinator) {
   send_ready(self);
 }
 
-void on_down(self_ptr self, const caf::down_msg& msg) {
+// Forgets the coordinator (`why` says what happened) and looks for one
+// again: after a backoff, or at once at the next address of a failover
+// group.
+void lose(self_ptr self, const std::string& why) {
   auto& st = self->state;
-  if (!st.coordinator || msg.source != st.coordinator.address())
-    return;
+  self->demonitor(st.coordinator.address());
   st.coordinator = nullptr;
   hold_reporting(self);
   if (st.where.local) {
@@ -403,13 +412,36 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
     st.outbox.resend_all();
     log().warn("{}#{} lost the coordinator of this process ({}); holding "
                "triggers",
-               coordinator_link_state::name, self->id(), to_string(msg.reason));
+               coordinator_link_state::name, self->id(), why);
     return;
   }
   log().warn("{}#{} lost the coordinator at {}:{} ({}); reconnecting",
              coordinator_link_state::name, self->id(), st.where.host,
-             st.where.port, to_string(msg.reason));
+             st.where.port, why);
+  if (st.where.all.size() > 1) {
+    // Another coordinator of the group takes over: look there first.
+    st.next = (st.next + 1) % st.where.all.size();
+    st.tried = 0;
+    self->send(self, atom::reconnect::value);
+    return;
+  }
   schedule_retry(self);
+}
+
+void on_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (!st.coordinator || msg.source != st.coordinator.address())
+    return;
+  lose(self, to_string(msg.reason));
+}
+
+// Whether `err` says the coordinator is a standby now (it lost its lease):
+// then it is lost, and the link looks for the active one.
+bool lost_to_standby(self_ptr self, const caf::error& err) {
+  if (err != ec::standby || !self->state.coordinator)
+    return false;
+  lose(self, "it is a standby now");
+  return true;
 }
 
 // Says why the coordinator could not be reached; the causes a user can fix
@@ -440,14 +472,121 @@ void log_failure(self_ptr self, const caf::error& err) {
   }
 }
 
+// How long connecting to (and asking) one coordinator of a failover group
+// may take: a stopped one accepts connections and never answers, and the
+// others must not wait the whole request timeout for it.
+constexpr std::chrono::milliseconds group_probe_timeout{2000};
+
+std::chrono::milliseconds probe_timeout(self_ptr self) {
+  auto& st = self->state;
+  return st.where.all.size() > 1 ? std::min(st.timeout, group_probe_timeout)
+                                 : st.timeout;
+}
+
+// This address did not give an active coordinator: the next one at once,
+// or after a whole round a backoff (short while a standby said a takeover
+// is coming).
+void try_next(self_ptr self) {
+  auto& st = self->state;
+  auto n = st.where.all.size();
+  if (n > 1 && ++st.tried < n) {
+    st.next = (st.next + 1) % n;
+    self->send(self, atom::reconnect::value);
+    return;
+  }
+  if (n > 1) {
+    st.next = (st.next + 1) % n;
+    st.tried = 0;
+    if (st.saw_older && !st.saw_standby) {
+      // Only older epochs answer: the database was restored or reset;
+      // follow what is there rather than nothing.
+      log().warn("{}#{} every reachable coordinator is at an older epoch "
+                 "than {}: following them again",
+                 coordinator_link_state::name, self->id(), st.followed_epoch);
+      st.followed_epoch = 0;
+    }
+    auto standby = st.saw_standby;
+    st.saw_standby = false;
+    st.saw_older = false;
+    if (standby) {
+      ++st.attempts;
+      self->delayed_send(self, std::chrono::milliseconds{250},
+                         atom::reconnect::value);
+      return;
+    }
+  }
+  schedule_retry(self);
+}
+
+// Asks a reached coordinator whether it is the active one; links up with
+// it if so.
+void probe(self_ptr self, coordinator_actor coordinator) {
+  self->request(coordinator, probe_timeout(self), atom::standby::value)
+    .then(
+      [=](uint64_t epoch) {
+        auto& st = self->state;
+        auto grouped = st.where.all.size() > 1;
+        if (grouped && epoch == 0) {
+          if (st.attempts % 20 == 0)
+            log().error("{}#{} the coordinator at {}:{} runs without a lease "
+                        "(a SQLite registry, or role all): a list of "
+                        "coordinators needs all of them on one PostgreSQL "
+                        "database; skipped",
+                        coordinator_link_state::name, self->id(), st.where.host,
+                        st.where.port);
+          try_next(self);
+          return;
+        }
+        if (epoch < st.followed_epoch) {
+          log().warn("{}#{} the coordinator at {}:{} is at epoch {}, older "
+                     "than epoch {} this node followed: skipped",
+                     coordinator_link_state::name, self->id(), st.where.host,
+                     st.where.port, epoch, st.followed_epoch);
+          st.saw_older = true;
+          try_next(self);
+          return;
+        }
+        st.followed_epoch = epoch;
+        st.tried = 0;
+        st.saw_standby = false;
+        st.saw_older = false;
+        if (grouped)
+          log().info("{}#{} the coordinator at {}:{} is the active one "
+                     "(epoch {})",
+                     coordinator_link_state::name, self->id(), st.where.host,
+                     st.where.port, epoch);
+        self->send(self, atom::linkup::value, coordinator);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        if (err == ec::standby) {
+          // Once per round of backoff steps, not every 250 ms.
+          if (st.attempts % 20 == 0)
+            log().info("{}#{} the coordinator at {}:{} is a standby; trying "
+                       "the next",
+                       coordinator_link_state::name, self->id(), st.where.host,
+                       st.where.port);
+          st.saw_standby = true;
+        } else if (st.attempts % 20 == 0) {
+          log_failure(self, err);
+        }
+        try_next(self);
+      });
+}
+
 void try_connect(self_ptr self) {
   auto& st = self->state;
+  if (!st.where.all.empty()) {
+    auto& at = st.where.all[st.next % st.where.all.size()];
+    st.where.host = at.host;
+    st.where.port = at.port;
+  }
   // With TLS configured, connect through CAF's openssl manager.
   auto& sys = self->system();
   auto mm = sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
                                       : sys.middleman().actor_handle();
   self
-    ->request(mm, st.timeout, caf::connect_atom::value, st.where.host,
+    ->request(mm, probe_timeout(self), caf::connect_atom::value, st.where.host,
               st.where.port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
@@ -457,7 +596,7 @@ void try_connect(self_ptr self) {
           log().warn("{}#{} {}:{} published no actor; retrying",
                      coordinator_link_state::name, self->id(), st.where.host,
                      st.where.port);
-          schedule_retry(self);
+          try_next(self);
           return;
         }
         if (!self->system().assignable<dispatcher_actor>(ifs)) {
@@ -465,18 +604,17 @@ void try_connect(self_ptr self) {
                       "or version); retrying",
                       coordinator_link_state::name, self->id(), st.where.host,
                       st.where.port);
-          schedule_retry(self);
+          try_next(self);
           return;
         }
-        self->send(self, atom::linkup::value,
-                   caf::actor_cast<coordinator_actor>(std::move(ptr)));
+        probe(self, caf::actor_cast<coordinator_actor>(std::move(ptr)));
       },
       [=](caf::error& err) {
         auto& st = self->state;
         // Log the first failure and then every 20th, not every retry.
         if (st.attempts % 20 == 0)
           log_failure(self, err);
-        schedule_retry(self);
+        try_next(self);
       });
 }
 
@@ -535,6 +673,16 @@ coordinator_link_self_actor::behavior_type coordinator_link(
     [=](atom::reconnect) {
       if (!self->state.coordinator)
         try_connect(self);
+    },
+    [=](atom::standby, uint64_t epoch) {
+      // Only the coordinator followed now may send it off elsewhere.
+      auto& st = self->state;
+      if (!st.coordinator
+          || self->current_sender()
+               != caf::actor_cast<caf::strong_actor_ptr>(st.coordinator))
+        return;
+      lose(self,
+           "it stepped down from the lease of epoch " + std::to_string(epoch));
     },
     [=](atom::linkup, coordinator_actor& coordinator) {
       connected(self, std::move(coordinator));

@@ -763,6 +763,10 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       self->state.subscribers.push_back(std::move(sub));
       return resync(self, known);
     },
+    [=](atom::standby) {
+      // Asked directly, never through a gate: it runs without a lease.
+      return uint64_t{0};
+    },
     [=](job_result& result) { on_result(self, result); },
     [=](atom::report, job_result& result) -> uint64_t {
       auto id = result.job_id;
@@ -829,11 +833,14 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
 
 caf::expected<coordinator_actors>
 spawn_coordinator(caf::actor_system& sys, job_config config,
-                  std::chrono::milliseconds timeout, news_actor news) {
-  auto versions = version_store::open(config.data_dir, config.registry_url);
+                  std::chrono::milliseconds timeout, news_actor news,
+                  std::shared_ptr<write_fence> fence) {
+  auto versions = version_store::open(config.data_dir, config.registry_url,
+                                      fence);
   if (!versions)
     return std::move(versions.error());
-  auto jobs = job_store::open(config.data_dir, config.registry_url);
+  auto jobs = job_store::open(config.data_dir, config.registry_url,
+                              std::move(fence));
   if (!jobs)
     return std::move(jobs.error());
   coordinator_actors result;

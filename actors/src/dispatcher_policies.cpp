@@ -62,7 +62,8 @@ void load(self_ptr self) {
   auto& st = self->state;
   if (st.config.data_dir.empty())
     return;
-  auto store = policy_store::open(st.config.data_dir, st.config.registry_url);
+  auto store = policy_store::open(st.config.data_dir, st.config.registry_url,
+                                  st.store->fence());
   if (!store) {
     log().error("{}#{} cannot open the policies: {}", dispatcher_state::name,
                 self->id(), error_text(store.error()));

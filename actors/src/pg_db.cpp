@@ -212,6 +212,10 @@ private:
   }
 
   caf::error execute() {
+    // A fenced database writes only in transactions that check the lease
+    // epoch: a write outside one gets one of its own.
+    if (!is_read_ && db_->fence_ && db_->tx_session_ == 0)
+      return execute_fenced();
     // A read outside a transaction that finds its connection lost (the
     // server restarted since the last statement) runs once more on a new
     // connection: it changes nothing, so running it twice is harmless. A
@@ -220,6 +224,23 @@ private:
     if (err && is_read_ && db_->tx_session_ == 0
         && PQstatus(db_->conn_) == CONNECTION_BAD)
       err = execute_once();
+    return err;
+  }
+
+  // Runs a write in a fenced transaction of its own; its rows (`RETURNING`)
+  // stay readable after the commit, since a result arrives whole.
+  caf::error execute_fenced() {
+    if (auto err = db_->start_write(what_)) {
+      db_->rollback();
+      return err;
+    }
+    auto err = execute_once();
+    if (!err)
+      err = db_->commit_write(what_);
+    if (err) {
+      db_->rollback();
+      result_.reset();
+    }
     return err;
   }
 
@@ -349,8 +370,35 @@ bool pg_db::in_transaction() const noexcept {
 caf::error pg_db::start_write(const std::string& what) {
   if (auto err = ensure_connected(what))
     return err;
+  if (!fence_) {
+    tx_session_ = session_;
+    return exec(dialect().begin_write, what);
+  }
+  auto held = fence_->epoch();
+  if (held <= 0)
+    return failure(what, "this coordinator does not hold the lease of the "
+                         "database (it is a standby or stepped down)");
   tx_session_ = session_;
-  return exec(dialect().begin_write, what);
+  // One round trip: PQexec answers with the result of the last statement,
+  // the epoch of the lease as it stands once this transaction holds the
+  // write lock, which any takeover takes too.
+  static const std::string fenced_begin
+    = std::string{dialect().begin_write}
+      + "; SELECT epoch FROM coordinator_lease WHERE id = 1";
+  result_ptr res{PQexec(conn_, fenced_begin.c_str())};
+  if (!succeeded(res.get()))
+    return failure(what, result_error(res.get(), conn_));
+  auto current = PQntuples(res.get()) > 0
+                   ? std::strtoll(PQgetvalue(res.get(), 0, 0), nullptr, 10)
+                   : int64_t{0};
+  if (current != held) {
+    fence_->lose(current);
+    return failure(what, "fenced: the lease of the database is at epoch "
+                           + std::to_string(current) + ", this coordinator "
+                           + "held epoch " + std::to_string(held)
+                           + ": another coordinator took over");
+  }
+  return caf::none;
 }
 
 caf::error pg_db::commit_write(const std::string& what) {

@@ -68,6 +68,20 @@ CREATE TABLE IF NOT EXISTS policies (
   created_at_ns {int} NOT NULL,
   UNIQUE (pattern, version));
 )"},
+    // The lease of the coordinators that share a PostgreSQL registry: one
+    // row, held by `holder` at `epoch` (raised by every takeover) and
+    // renewed at `renewed_at_us` (database time); `backend_pid` is the
+    // session the holder renews on. SQLite has the table, unused.
+    {4, "coordinator lease", R"(
+CREATE TABLE IF NOT EXISTS coordinator_lease (
+  id {int} PRIMARY KEY,
+  holder {text} NOT NULL,
+  epoch {int} NOT NULL,
+  renewed_at_us {int} NOT NULL,
+  backend_pid {int} NOT NULL);
+INSERT INTO coordinator_lease (id, holder, epoch, renewed_at_us, backend_pid)
+  VALUES (1, '', 0, 0, 0);
+)"},
   };
   return steps;
 }
@@ -167,7 +181,8 @@ caf::expected<std::string> registry_identity(database& db) {
 }
 
 caf::expected<std::unique_ptr<database>>
-open_registry_db(const std::string& data_dir, const std::string& url) {
+open_registry_db(const std::string& data_dir, const std::string& url,
+                 std::shared_ptr<write_fence> fence) {
   std::unique_ptr<database> result;
   if (url.empty()) {
     auto db = sqlite_db::open("registry db", data_dir, "registry.db",
@@ -188,6 +203,8 @@ open_registry_db(const std::string& data_dir, const std::string& url) {
   }
   if (auto err = init_registry(*result))
     return err;
+  if (fence)
+    result->fence_writes(std::move(fence));
   return result;
 }
 

@@ -140,6 +140,12 @@ inline constexpr std::chrono::milliseconds retry_delay
 /// `retrain.job.retry-cap`
 inline constexpr std::chrono::milliseconds retry_cap = std::chrono::minutes{30};
 
+/// `retrain.registry.lease-timeout`: how old (in database time) the lease
+/// of the active coordinator on a shared PostgreSQL registry may get
+/// before a standby takes over.
+inline constexpr std::chrono::milliseconds lease_timeout
+  = std::chrono::seconds{5};
+
 } // namespace job
 
 /// `retrain.http*`, `retrain.webhook*`: the public edge.

@@ -34,6 +34,10 @@ struct job_config {
   /// (`postgresql://user:password@host:port/dbname`); empty: SQLite,
   /// `<data_dir>/registry.db`.
   std::string registry_url;
+  /// `retrain.registry.lease-timeout`: with several coordinators on one
+  /// PostgreSQL registry, the age of the active one's lease after which a
+  /// standby takes over.
+  std::chrono::milliseconds lease_timeout = defaults::job::lease_timeout;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed range), or nothing.

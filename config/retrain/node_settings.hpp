@@ -24,8 +24,11 @@ struct node_settings {
   std::string host{defaults::host};
   uint16_t ingest_port = defaults::ingest_port;
   uint16_t coordinator_port = defaults::coordinator_port;
-  /// Where monitor and worker nodes find the coordinator.
-  endpoint coordinator{std::string{defaults::host}, defaults::coordinator_port};
+  /// Where monitor and worker nodes find the coordinator: one, or the
+  /// coordinators of a failover group (they follow the active one).
+  endpoint_list coordinator{{std::string{defaults::host},
+                             defaults::coordinator_port},
+                            {}};
   /// Retrain workers on this node.
   uint32_t workers = defaults::workers;
   /// Timeout of requests between actors.

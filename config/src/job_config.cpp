@@ -35,6 +35,13 @@ caf::error job_config::validate() const {
         return config_error("retrain.registry.url contains a space or a "
                             "control character; percent-encode it");
   }
+  // Below 500 ms a renewal (every fifth) competes with ordinary load; the
+  // cap keeps a takeover within minutes.
+  if (lease_timeout < std::chrono::milliseconds{500}
+      || lease_timeout > std::chrono::minutes{10})
+    return config_error("retrain.registry.lease-timeout="
+                        + std::to_string(lease_timeout.count())
+                        + "ms is outside [500ms, 10min]");
   return caf::none;
 }
 

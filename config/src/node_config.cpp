@@ -212,7 +212,9 @@ void node_config::declare_options() {
     .add(s.coordinator_port, "coordinator-port",
          "port of the coordinator; 0 picks a free one")
     .add(s.coordinator, "coordinator",
-         "where monitor and worker nodes find the coordinator")
+         "where monitor and worker nodes find the coordinator; several, "
+         "comma-separated (\"A:4243,B:4243\"): coordinators sharing one "
+         "PostgreSQL registry, of which nodes follow the active one")
     .add(s.workers, "workers", "retrain workers on this node")
     .add(s.shutdown_grace, "shutdown-grace",
          "how long SIGTERM waits for what the node holds to be delivered "
@@ -311,11 +313,17 @@ void node_config::declare_options() {
     .add(job.retry_delay, "retry-delay",
          "backoff base: delay * 2^(attempt-1) with jitter")
     .add(job.retry_cap, "retry-cap", "longest retry delay");
-  binder{*this, "retrain.registry"}.add(
-    job.registry_url, "url",
-    "the coordinator's database: postgresql://user:password@host:port/dbname "
-    "(several coordinators may share one); empty: SQLite, "
-    "<data-dir>/registry.db");
+  binder{*this, "retrain.registry"}
+    .add(
+      job.registry_url, "url",
+      "the coordinator's database: postgresql://user:password@host:port/dbname "
+      "(several coordinators may share one); empty: SQLite, "
+      "<data-dir>/registry.db")
+    .add(job.lease_timeout, "lease-timeout",
+         "with several coordinators on one PostgreSQL registry: how old the "
+         "active one's lease may get (database time) before a standby takes "
+         "over; the active one renews every fifth of it and stops acting "
+         "after three fifths without a renewal");
 }
 
 node_config::node_config() {

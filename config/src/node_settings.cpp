@@ -35,10 +35,11 @@ caf::error node_settings::validate() const {
   if (log_format != "text" && log_format != "json")
     return config_error("retrain.log-format=" + detail::quote(log_format)
                         + " is not one of text, json");
-  if (coordinator.host.empty() || coordinator.port == 0)
-    return config_error("retrain.coordinator="
-                        + detail::quote(to_string(coordinator))
-                        + " is not HOST:PORT with a port within [1, 65535]");
+  for (auto& ep : coordinator.all())
+    if (ep.host.empty() || ep.port == 0)
+      return config_error("retrain.coordinator="
+                          + detail::quote(to_string(coordinator))
+                          + " is not HOST:PORT with a port within [1, 65535]");
   if (auto err = edge.validate())
     return err;
   if (role == node_role::all || role == node_role::monitor)

@@ -106,6 +106,19 @@ inline caf::config_value write_endpoint(const endpoint& x) {
   return caf::config_value{to_string(x)};
 }
 
+/// Reads `HOST:PORT[,HOST:PORT...]`.
+inline std::optional<endpoint_list>
+to_endpoint_list(const caf::config_value& x) {
+  if (auto str = caf::get_if<std::string>(&x))
+    if (auto eps = parse_endpoint_list(*str, ""))
+      return *eps;
+  return std::nullopt;
+}
+
+inline caf::config_value write_endpoint_list(const endpoint_list& x) {
+  return caf::config_value{to_string(x)};
+}
+
 } // namespace retrain::detail
 
 namespace caf {
@@ -184,6 +197,17 @@ struct config_value_access<retrain::endpoint>
                                        retrain::detail::write_endpoint> {
   static std::string type_name() {
     return "HOST:PORT";
+  }
+};
+
+/// `retrain.coordinator`: `HOST:PORT`, or several comma-separated.
+template <>
+struct config_value_access<retrain::endpoint_list>
+  : retrain::detail::read_write_access<retrain::endpoint_list,
+                                       retrain::detail::to_endpoint_list,
+                                       retrain::detail::write_endpoint_list> {
+  static std::string type_name() {
+    return "HOST:PORT[,HOST:PORT...]";
   }
 };
 

@@ -133,6 +133,9 @@ std::string expectation(caf::string_view type_name) {
     return "a number or \"off\"";
   if (type == "HOST:PORT")
     return "HOST:PORT with a port within [1, 65535]";
+  if (type == "HOST:PORT[,HOST:PORT...]")
+    return "HOST:PORT with a port within [1, 65535], or several "
+           "comma-separated";
   if (caf::starts_with(type_name, "list of "))
     return "a list such as [\"a\", \"b\"]";
   if (caf::starts_with(type_name, "uint"))

@@ -102,4 +102,10 @@ using history = caf::atom_constant<caf::atom("history")>;
 /// history of one pattern.
 using policy = caf::atom_constant<caf::atom("policy")>;
 
+/// Asks a coordinator whether it is the active one (the answer is the
+/// epoch of its lease, or `ec::standby`); sent by a coordinator that lost
+/// its lease to the links of its nodes, with that epoch, so that they look
+/// for the active one.
+using standby = caf::atom_constant<caf::atom("standby")>;
+
 } // namespace retrain::atom

@@ -45,6 +45,9 @@ enum class ec : uint8_t {
   too_many_models,
   /// No policy is stored for that pattern (or it was removed).
   no_such_policy,
+  /// This coordinator is a standby: another coordinator on its database
+  /// holds the lease and is the active one.
+  standby,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

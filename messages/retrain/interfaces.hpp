@@ -220,7 +220,11 @@ using coordinator_actor = worker_home_actor::extend<
   /// latest version); the answer is the state of every line the
   /// coordinator knows, to resync after a reconnect.
   caf::replies_to<atom::subscribe, job_news_actor,
-                  std::vector<line_state>>::with<std::vector<line_state>>>;
+                  std::vector<line_state>>::with<std::vector<line_state>>,
+  /// Whether this coordinator is the active one: the epoch of its lease on
+  /// a shared database (0: it runs without a lease, alone on its
+  /// database), or `ec::standby`.
+  caf::replies_to<atom::standby>::with<uint64_t>>;
 
 /// The dispatcher, which the coordinator node publishes on
 /// `retrain.coordinator-port`: what links and workers use of it
@@ -243,7 +247,10 @@ using dispatcher_actor
 using coordinator_link_actor
   = trigger_sink_actor::extend_with<job_news_actor, worker_home_actor>::extend<
     /// Subscribes to line news: the supervisor of the node.
-    caf::reacts_to<atom::subscribe, line_news_actor>>;
+    caf::reacts_to<atom::subscribe, line_news_actor>,
+    /// The coordinator stepped down from the lease of this epoch: the link
+    /// looks for the active one.
+    caf::reacts_to<atom::standby, uint64_t>>;
 
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors. Ingest hands it batches and asks it for explained

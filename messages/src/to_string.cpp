@@ -35,6 +35,8 @@ std::string to_string(ec x) {
       return "too_many_models";
     case ec::no_such_policy:
       return "no_such_policy";
+    case ec::standby:
+      return "standby";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -129,6 +129,24 @@ CAF_TEST(the link tells every coordinator it reaches the version of its node) {
   CAF_CHECK_EQUAL(seen2->hellos, std::vector<std::string>{"0.1.0 (git test)"});
 }
 
+CAF_TEST(
+  a coordinator that stepped down is dropped and no one else can say so) {
+  // Only the coordinator followed now may send the link elsewhere.
+  self->send(link, atom::standby::value, uint64_t{3});
+  drain();
+  CAF_CHECK(state().coordinator);
+  caf::send_as(coordinator, link, atom::standby::value, uint64_t{3});
+  drain();
+  CAF_CHECK(!state().coordinator);
+  // Triggers wait for the active coordinator.
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  CAF_CHECK(seen->triggers.empty());
+  auto seen2 = reach_another();
+  CAF_REQUIRE_EQUAL(seen2->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen2->triggers[0].model, "cv:a:1.0.0");
+}
+
 CAF_TEST(triggers are held while the coordinator is lost) {
   lose(coordinator);
   self->send(link, trigger_of("cv:a:1.0.0"));

@@ -107,6 +107,7 @@ fake_link(std::shared_ptr<link_log> log) {
       log->subscribers.push_back(x.address());
     },
     [](policy_set&) {},
+    [](atom::standby, uint64_t) {},
   };
 }
 
@@ -208,6 +209,7 @@ fake_coordinator(coordinator_actor::pointer self,
       log->known = std::move(known);
       return log->lines;
     },
+    [](atom::standby) { return uint64_t{0}; },
   };
 }
 

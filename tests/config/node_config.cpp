@@ -93,6 +93,29 @@ CAF_TEST(the command line fills every kind of field) {
   CAF_CHECK_EQUAL(s->job.max_attempts, 4u);
 }
 
+CAF_TEST(a list of coordinators is read from the command line and the file) {
+  auto s = parse({"--retrain.role=worker",
+                  "--retrain.coordinator=db1:5000, db2:5001",
+                  "--retrain.registry.lease-timeout=2s"});
+  CAF_REQUIRE(s);
+  // The first stays the endpoint of code that wants one.
+  CAF_CHECK_EQUAL(s->coordinator.host, "db1");
+  CAF_CHECK_EQUAL(s->coordinator.port, 5000u);
+  CAF_REQUIRE_EQUAL(s->coordinator.all().size(), 2u);
+  CAF_CHECK_EQUAL(to_string(s->coordinator.all()[1]), "db2:5001");
+  CAF_CHECK_EQUAL(to_string(s->coordinator), "db1:5000,db2:5001");
+  CAF_CHECK(s->job.lease_timeout == 2s);
+  auto t = parse_ini("[retrain]\nrole=\"monitor\"\n"
+                     "coordinator=\"a:1,b:2,c:3\"\n");
+  CAF_REQUIRE(t);
+  CAF_CHECK_EQUAL(to_string(t->coordinator), "a:1,b:2,c:3");
+  CAF_CHECK(t->job.lease_timeout == defaults::job::lease_timeout);
+  // One address is one, as before.
+  auto u = parse({"--retrain.role=worker", "--retrain.coordinator=db1:5000"});
+  CAF_REQUIRE(u);
+  CAF_CHECK(u->coordinator.more.empty());
+}
+
 CAF_TEST(a flag is set alone or with true or false) {
   auto s = parse({"--retrain.http=false", "--retrain.allow-plaintext=true",
                   "--retrain.metrics.per-model"});
@@ -188,11 +211,22 @@ CAF_TEST(values of the wrong type are refused wherever they are written) {
     {{"--retrain.coordinator=db1"},
      "",
      "retrain.coordinator='db1' is not HOST:PORT with a port within [1, "
-     "65535]"},
+     "65535], or several comma-separated"},
     {{"--retrain.coordinator=db1:0"},
      "",
      "retrain.coordinator='db1:0' is not HOST:PORT with a port within [1, "
-     "65535]"},
+     "65535], or several comma-separated"},
+    {{"--retrain.coordinator=a:1,a:1"},
+     "",
+     "retrain.coordinator='a:1,a:1' is not HOST:PORT with a port within [1, "
+     "65535], or several comma-separated"},
+    {{"--retrain.coordinator=a:1,"},
+     "",
+     "retrain.coordinator='a:1,' is not HOST:PORT with a port within [1, "
+     "65535], or several comma-separated"},
+    {{"--retrain.registry.lease-timeout=100ms"},
+     "",
+     "retrain.registry.lease-timeout=100ms is outside [500ms, 10min]"},
     {{"--retrain.threshold.recall=nan"},
      "",
      "retrain.threshold.recall='nan' is not a finite number"},
