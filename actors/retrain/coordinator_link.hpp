@@ -100,6 +100,13 @@ struct coordinator_link_state {
   policy_set policies;
   /// Who waits for the outbox to empty (a stopping node).
   std::vector<caf::typed_response_promise<uint64_t>> drain_waiters;
+  /// A monitor node's membership in the shard map (empty `node` on other
+  /// nodes), told the coordinator at every connect; the map as the
+  /// coordinator last pushed it, relayed to `shard_subscriber` (the node's
+  /// router; a weak reference like `subscriber`).
+  shard_member member;
+  shard_table shards;
+  caf::actor_addr shard_subscriber;
 
   /// Sends the coordinator has not answered yet, at most.
   static constexpr size_t max_in_flight = 1000;

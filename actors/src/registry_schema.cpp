@@ -68,6 +68,26 @@ CREATE TABLE IF NOT EXISTS policies (
   created_at_ns {int} NOT NULL,
   UNIQUE (pattern, version));
 )"},
+    // Number 4 belongs to the coordinator's lease (coordinator failover);
+    // this placeholder keeps the numbers contiguous until that step lands.
+    {4, "reserved", "SELECT 1;"},
+    // The shard map of the monitor tier: each shard's owner (a monitor
+    // node's name, empty for none) and its epoch; and the last snapshot of
+    // each monitor, hex, with the shard and epoch of the owner that sent it.
+    {5, "shards and monitor snapshots", R"(
+CREATE TABLE IF NOT EXISTS shard_owners (
+  shard {int} PRIMARY KEY,
+  node {text} NOT NULL,
+  epoch {int} NOT NULL);
+CREATE TABLE IF NOT EXISTS monitor_snapshots (
+  model {text} PRIMARY KEY,
+  shard {int} NOT NULL,
+  epoch {int} NOT NULL,
+  body {text} NOT NULL,
+  updated_at_ns {int} NOT NULL);
+CREATE INDEX IF NOT EXISTS monitor_snapshots_by_shard
+  ON monitor_snapshots (shard);
+)"},
   };
   return steps;
 }

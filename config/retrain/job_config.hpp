@@ -34,6 +34,9 @@ struct job_config {
   /// (`postgresql://user:password@host:port/dbname`); empty: SQLite,
   /// `<data_dir>/registry.db`.
   std::string registry_url;
+  /// `retrain.cluster.shards`: the coordinator spreads this many shards
+  /// of model lines over the monitor nodes.
+  uint32_t shards = defaults::cluster::shards;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed range), or nothing.

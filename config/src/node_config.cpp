@@ -316,6 +316,14 @@ void node_config::declare_options() {
     "the coordinator's database: postgresql://user:password@host:port/dbname "
     "(several coordinators may share one); empty: SQLite, "
     "<data-dir>/registry.db");
+  binder{*this, "retrain.cluster"}
+    .add(
+      job.shards, "shards",
+      "model lines map to this many shards, spread over the monitor nodes by "
+      "the coordinator; never change it in a running cluster")
+    .add(s.shard_port, "port",
+         "where a monitor node takes events other monitor nodes forward to "
+         "it (0 = a free port; the shard map tells the others)");
 }
 
 node_config::node_config() {

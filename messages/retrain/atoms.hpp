@@ -102,4 +102,7 @@ using history = caf::atom_constant<caf::atom("history")>;
 /// history of one pattern.
 using policy = caf::atom_constant<caf::atom("policy")>;
 
+/// A request for the shard map of the monitor tier (`shard_table`).
+using shards = caf::atom_constant<caf::atom("shards")>;
+
 } // namespace retrain::atom

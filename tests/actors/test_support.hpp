@@ -107,6 +107,9 @@ fake_link(std::shared_ptr<link_log> log) {
       log->subscribers.push_back(x.address());
     },
     [](policy_set&) {},
+    [](shard_table&) {},
+    [](shard_member&) {},
+    [](atom::subscribe, shard_news_actor&) {},
   };
 }
 
@@ -208,6 +211,7 @@ fake_coordinator(coordinator_actor::pointer self,
       log->known = std::move(known);
       return log->lines;
     },
+    [](shard_member&) {},
   };
 }
 
@@ -217,6 +221,7 @@ fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
   return {
     [seen](job_update& x) { seen->push_back(std::move(x)); },
     [](policy_set&) {},
+    [](shard_table&) {},
   };
 }
 

@@ -113,6 +113,9 @@ CAF_TEST(joins and leaves move as few shards as an even spread allows) {
     {3, {"a", "b"}, {"a", "b", "c", "d", "e"}, 1},
     {1, {"a"}, {"a", "b"}, 0},
     {10, {"a", "b", "c"}, {"a", "b", "c", "d"}, 2},
+    // The larger quotas go to the members holding most, whatever their
+    // names: b keeps 3 and c 2 of their 4 and 3, a new a gets 2.
+    {7, {"b", "c"}, {"a", "b", "c"}, 2},
   };
   for (auto& r : rows) {
     shard_map m{r.shards};
