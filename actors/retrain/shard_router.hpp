@@ -77,6 +77,8 @@ struct shard_router_state {
   uint64_t next_batch = 0;
   std::vector<parked_event> parked;
   bool retry_scheduled = false;
+  /// Whether the log said that events wait for a first map.
+  bool told_no_map = false;
   /// Events sent to other owners and taken from other nodes since start.
   uint64_t forwarded = 0;
   uint64_t received = 0;

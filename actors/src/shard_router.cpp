@@ -106,6 +106,12 @@ void park(self_ptr self, uint64_t id, uint64_t index, metric_event ev) {
                              + " is not reachable yet; send it again"));
     return;
   }
+  if (st.map.owners.empty() && !st.told_no_map) {
+    st.told_no_map = true;
+    log().info("{}#{} no shard map from the coordinator yet: events wait "
+               "here until it comes",
+               shard_router_state::name, self->id());
+  }
   st.parked.push_back(parked_event{id, index, std::move(ev)});
   schedule_retry(self);
 }
