@@ -130,5 +130,62 @@ class ShardedDecisionsTest(ShardTestCase):
         self.assertEqual(len(set(owners.values())), 3)
 
 
+class MembershipTest(ShardTestCase):
+    """Monitor nodes join and go under load: the shards spread again and
+    every event a node accepted is applied exactly once somewhere."""
+
+    def many_rows(self, models, per_model):
+        return [f"load:m{m}:1.0.0,accuracy,0.95"
+                for _ in range(per_model) for m in range(models)]
+
+    def events_in_cluster(self, nodes):
+        total = {}
+        for st in self.models_by_node(nodes):
+            for model, x in st.items():
+                total[model] = total.get(model, 0) + x["events"]
+        return total
+
+    def test_a_fourth_node_joins_mid_stream(self):
+        coord = self.start_coordinator()
+        mons = self.start_monitors(3)
+        self.wait_owners(coord, 3)
+        rows = self.many_rows(40, 6)
+        half = len(rows) // 2
+        self.send_round_robin(mons, rows[:half], chunk=20)
+        mons.append(self.start_monitor())
+        spread = self.wait_owners(coord, 4)
+        counts = {}
+        for s in spread["shards"]:
+            counts[s["owner"]] = counts.get(s["owner"], 0) + 1
+        self.assertEqual(sorted(counts.values()), [64, 64, 64, 64])
+        self.send_round_robin(mons, rows[half:], chunk=20)
+        want = {f"load:m{m}:1.0.0": 6 for m in range(40)}
+        wait_for("every event applied once in the cluster",
+                 lambda: self.events_in_cluster(mons) == want)
+
+    def test_killed_node_shards_are_served_elsewhere(self):
+        coord = self.start_coordinator()
+        mons = self.start_monitors(3)
+        self.wait_owners(coord, 3)
+        rows = self.many_rows(30, 4)
+        self.send_round_robin(mons, rows[:60], chunk=15)
+        mons[2].kill()
+        # The coordinator gives the lost node's shards to the two others.
+        self.wait_owners(coord, 2)
+        self.send_round_robin(mons[:2], rows[60:], chunk=15)
+        # Every event sent after the kill is applied on a live node: the
+        # lost node's shards start afresh there (their state does not move
+        # yet), so each model counts at least its events since the kill.
+        after = {}
+        for r in rows[60:]:
+            model = r.split(",")[0]
+            after[model] = after.get(model, 0) + 1
+
+        def applied():
+            got = self.events_in_cluster(mons[:2])
+            return all(got.get(m, 0) >= n for m, n in after.items())
+        wait_for("the events after the kill applied on the live nodes", applied)
+
+
 if __name__ == "__main__":
     test_node.main()
