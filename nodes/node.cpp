@@ -35,6 +35,7 @@
 #include "retrain/process_runner.hpp"
 #include "retrain/registry_schema.hpp"
 #include "retrain/retrain_worker.hpp"
+#include "retrain/shard_router.hpp"
 #include "retrain/supervisor.hpp"
 #include "version.hpp"
 
@@ -254,6 +255,30 @@ void stop_failover(caf::actor_system& sys, const failover_actors& x) {
     .receive([](uint64_t) {}, ignore);
 }
 
+// A monitor node's shard router and the port other monitor nodes reach it on.
+struct shard_routing {
+  shard_router_self_actor router;
+  uint16_t port = 0;
+};
+
+// Spawns the router between ingest and the supervisor and publishes it on
+// `retrain.cluster.port`.
+caf::expected<shard_routing> start_shard_router(caf::actor_system& sys,
+                                                const node_settings& cfg,
+                                                const drain_targets& t) {
+  shard_routing result;
+  result.router = sys.spawn(shard_router, t.supervisor,
+                            coordinator_link_actor{t.link},
+                            cfg.request_timeout);
+  auto port = publish(sys, shard_router_actor{result.router}, cfg,
+                      cfg.shard_port, "shard router");
+  if (!port)
+    return port.error();
+  result.port = *port;
+  log().info("retrain-node shard router listening on {}:{}", cfg.host, *port);
+  return result;
+}
+
 } // namespace
 
 caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
@@ -354,14 +379,23 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     targets.supervisor = sys.spawn(supervisor, cfg.monitor,
                                    coordinator_link_actor{targets.link});
     keep(targets.supervisor);
-    targets.ingest = sys.spawn(ingest, targets.supervisor, cfg.monitor,
-                               cfg.request_timeout);
+    auto shards = start_shard_router(sys, cfg, targets);
+    if (!shards)
+      return std::move(shards.error());
+    keep(shards->router);
+    targets.ingest = sys.spawn(ingest, supervisor_actor{shards->router},
+                               cfg.monitor, cfg.request_timeout);
     keep(targets.ingest);
     auto port = publish(sys, monitor_node_actor{targets.ingest}, cfg,
                         cfg.ingest_port, "ingest actor");
     if (!port)
       return port.error();
     log().info("retrain-node ingest listening on {}:{}", cfg.host, *port);
+    // The node's name in the shard map is its ingest endpoint; the router
+    // tells its link, which joins the map with it.
+    caf::anon_send(shards->router,
+                   shard_member{cfg.host + ":" + std::to_string(*port),
+                                cfg.host, shards->port});
   }
   edge::metric_sources metrics{
     targets.ingest, coordinator,

@@ -38,6 +38,8 @@ commands:
                              prints how many models were forgotten
   jobs                       retrain jobs: id, model, state, attempts, version
   versions LINE              registered versions of <project>:<name>
+  shards                     the shard map of the monitor tier: each shard's
+                             owner (a monitor node), epoch and models
   backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
                              run a strategy offline over one value per line
   backtest --policy PATTERN [--kind K] [--coordinator=HOST:PORT] FILE
@@ -152,6 +154,8 @@ int main(int argc, char** argv) {
     return run_versions(opts, args, std::cout, std::cerr);
   if (command == "policy")
     return run_policy(opts, args, std::cout, std::cerr);
+  if (command == "shards")
+    return run_shards(opts, args, std::cout, std::cerr);
   if (command == "backup")
     return run_backup(args, std::cout, std::cerr);
   if (command == "backtest") {

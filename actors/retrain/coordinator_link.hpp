@@ -123,6 +123,13 @@ struct coordinator_link_state {
   /// The epoch of the coordinator followed last (0: none, or one without
   /// a lease).
   uint64_t followed_epoch = 0;
+  /// A monitor node's membership in the shard map (empty `node` on other
+  /// nodes), told the coordinator at every connect; the map as the
+  /// coordinator last pushed it, relayed to `shard_subscriber` (the node's
+  /// router; a weak reference like `subscriber`).
+  shard_member member;
+  shard_table shards;
+  caf::actor_addr shard_subscriber;
 
   /// Sends the coordinator has not answered yet, at most.
   static constexpr size_t max_in_flight = 1000;

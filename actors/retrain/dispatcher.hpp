@@ -26,6 +26,7 @@
 #include "retrain/job_store.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/policy_store.hpp"
+#include "retrain/shard_allocator.hpp"
 
 namespace retrain {
 
@@ -128,6 +129,10 @@ struct dispatcher_state {
   std::unique_ptr<policy_store> policies;
   std::vector<policy_record> policy_log;
   core::policy_book book;
+
+  /// Gives shards to monitor nodes; spawned (linked) when the first
+  /// member joins or `retrain-ctl shards` asks.
+  shard_allocator_actor shards;
 
   /// Triggers stored per transaction at most.
   static constexpr size_t max_group = 1000;

@@ -388,6 +388,8 @@ void connected(self_ptr self, coordinator_actor coordinator) {
                caf::actor_cast<worker_home_actor>(self));
   if (st.subscriber)
     subscribe(self);
+  if (!st.member.node.empty())
+    self->send(st.coordinator, st.member);
   // Answers to sends on an earlier link will not come: everything goes
   // again (the dispatcher knows a trigger it stored by its id).
   st.outbox.resend_all();
@@ -736,6 +738,25 @@ coordinator_link_self_actor::behavior_type coordinator_link(
       auto& st = self->state;
       return link_status{static_cast<bool>(st.coordinator), st.outbox.size(),
                          st.results.size() + st.reporting.size()};
+    },
+    [=](shard_member& m) {
+      auto& st = self->state;
+      st.member = std::move(m);
+      if (st.coordinator)
+        self->send(st.coordinator, st.member);
+    },
+    [=](shard_table& x) {
+      // The coordinator pushes the map in order: the last is in force.
+      auto& st = self->state;
+      st.shards = std::move(x);
+      if (auto sub = caf::actor_cast<shard_news_actor>(st.shard_subscriber))
+        self->send(sub, st.shards);
+    },
+    [=](atom::subscribe, shard_news_actor& sub) {
+      auto& st = self->state;
+      st.shard_subscriber = sub.address();
+      if (!st.shards.owners.empty())
+        self->send(sub, st.shards);
     },
   };
 }

@@ -720,6 +720,19 @@ std::vector<line_state> resync(self_ptr self,
   return result;
 }
 
+// The shard allocator, spawned at first use; null when the shard map
+// cannot be read.
+shard_allocator_actor shards_of(self_ptr self) {
+  auto& st = self->state;
+  if (!st.shards) {
+    st.shards = spawn_shard_allocator(self->system(), st.config.data_dir,
+                                      st.config.registry_url, st.config.shards);
+    if (st.shards)
+      self->link_to(st.shards);
+  }
+  return st.shards;
+}
+
 } // namespace
 
 dispatcher_self_actor::behavior_type
@@ -827,6 +840,17 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
       result.job_seconds = st.durations.counts();
       result.job_ms_sum = st.durations.sum_ms();
       return result;
+    },
+    [=](shard_member& m) {
+      if (auto allocator = shards_of(self))
+        self->delegate(allocator, std::move(m));
+    },
+    [=](atom::shards) -> caf::result<shard_table> {
+      if (auto allocator = shards_of(self))
+        return self->delegate(allocator, atom::shards::value);
+      return caf::make_error(ec::storage_failure,
+                             "the shard map cannot be read (see the "
+                             "coordinator's log)");
     },
   };
 }

@@ -82,6 +82,23 @@ CREATE TABLE IF NOT EXISTS coordinator_lease (
 INSERT INTO coordinator_lease (id, holder, epoch, renewed_at_us, backend_pid)
   VALUES (1, '', 0, 0, 0);
 )"},
+    // The shard map of the monitor tier: each shard's owner (a monitor
+    // node's name, empty for none) and its epoch; and the last snapshot of
+    // each monitor, hex, with the shard and epoch of the owner that sent it.
+    {5, "shards and monitor snapshots", R"(
+CREATE TABLE IF NOT EXISTS shard_owners (
+  shard {int} PRIMARY KEY,
+  node {text} NOT NULL,
+  epoch {int} NOT NULL);
+CREATE TABLE IF NOT EXISTS monitor_snapshots (
+  model {text} PRIMARY KEY,
+  shard {int} NOT NULL,
+  epoch {int} NOT NULL,
+  body {text} NOT NULL,
+  updated_at_ns {int} NOT NULL);
+CREATE INDEX IF NOT EXISTS monitor_snapshots_by_shard
+  ON monitor_snapshots (shard);
+)"},
   };
   return steps;
 }

@@ -172,6 +172,23 @@ inline constexpr uint32_t webhook_max_attempts = 10;
 
 } // namespace edge
 
+/// `retrain.cluster.*`: the sharded monitor tier.
+namespace cluster {
+
+/// `retrain.cluster.shards`: model lines map to this many shards, which the
+/// coordinator spreads over the monitor nodes.
+inline constexpr uint32_t shards = 256;
+
+/// The most `retrain.cluster.shards` may be.
+inline constexpr uint32_t max_shards = 65536;
+
+/// `retrain.cluster.port`: where a monitor node takes the events other
+/// monitor nodes forward to it; 0 picks a free port (the shard map tells
+/// the others).
+inline constexpr uint16_t port = 0;
+
+} // namespace cluster
+
 /// CAF settings whose defaults a node changes.
 namespace caf_settings {
 

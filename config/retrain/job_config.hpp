@@ -38,6 +38,9 @@ struct job_config {
   /// PostgreSQL registry, the age of the active one's lease after which a
   /// standby takes over.
   std::chrono::milliseconds lease_timeout = defaults::job::lease_timeout;
+  /// `retrain.cluster.shards`: the coordinator spreads this many shards
+  /// of model lines over the monitor nodes.
+  uint32_t shards = defaults::cluster::shards;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed range), or nothing.

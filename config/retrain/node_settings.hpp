@@ -42,6 +42,9 @@ struct node_settings {
   monitor_config monitor = monitor_config::node_defaults();
   job_config job;
   edge_config edge;
+  /// `retrain.cluster.port`: where other monitor nodes forward events of
+  /// this node's shards (0: a free port).
+  uint16_t shard_port = defaults::cluster::port;
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed values), or nothing: the node's own keys, then the monitor

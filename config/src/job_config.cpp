@@ -17,6 +17,10 @@ caf::error job_config::validate() const {
   if (retry_cap < retry_delay)
     return config_error("retrain.job.retry-cap must be at least "
                         "retrain.job.retry-delay");
+  if (shards < 1 || shards > defaults::cluster::max_shards)
+    return config_error("retrain.cluster.shards must be within [1, "
+                        + std::to_string(defaults::cluster::max_shards)
+                        + "], not " + std::to_string(shards));
   if (!command.empty() && command.front().empty())
     return config_error("retrain.job.command: the program name is empty");
   if (!registry_url.empty()) {

@@ -324,6 +324,14 @@ void node_config::declare_options() {
          "active one's lease may get (database time) before a standby takes "
          "over; the active one renews every fifth of it and stops acting "
          "after three fifths without a renewal");
+  binder{*this, "retrain.cluster"}
+    .add(
+      job.shards, "shards",
+      "model lines map to this many shards, spread over the monitor nodes by "
+      "the coordinator; never change it in a running cluster")
+    .add(s.shard_port, "port",
+         "where a monitor node takes events other monitor nodes forward to "
+         "it (0 = a free port; the shard map tells the others)");
 }
 
 node_config::node_config() {

@@ -107,5 +107,7 @@ using policy = caf::atom_constant<caf::atom("policy")>;
 /// its lease to the links of its nodes, with that epoch, so that they look
 /// for the active one.
 using standby = caf::atom_constant<caf::atom("standby")>;
+/// A request for the shard map of the monitor tier (`shard_table`).
+using shards = caf::atom_constant<caf::atom("shards")>;
 
 } // namespace retrain::atom

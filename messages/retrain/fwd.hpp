@@ -60,6 +60,10 @@ struct monitor_policy;
 struct policy_change;
 struct policy_record;
 struct policy_set;
+struct shard_member;
+struct shard_table;
+struct shard_batch;
+struct shard_reply;
 
 } // namespace retrain
 
@@ -165,6 +169,15 @@ CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_explanation))
 CAF_ADD_TYPE_ID(retrain, (retrain::core::policy_source))
 CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::policy_record>) )
 CAF_ADD_TYPE_ID(retrain, (retrain::policy_news_actor))
+
+// -- appended: the shard map of the monitor tier ----------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_member))
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_table))
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_news_actor))
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_batch))
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_reply))
+CAF_ADD_TYPE_ID(retrain, (retrain::shard_router_actor))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

@@ -73,7 +73,15 @@ using job_news_actor = caf::typed_actor<
   caf::reacts_to<job_update>,
   /// The policies in force: the coordinator pushes them to every
   /// subscriber when it subscribes and on every change.
-  caf::reacts_to<policy_set>>;
+  caf::reacts_to<policy_set>,
+  /// The shard map: the coordinator pushes it to every member when it
+  /// joins and on every change.
+  caf::reacts_to<shard_table>>;
+
+/// Takes the shard map of the monitor tier.
+using shard_news_actor = caf::typed_actor<
+  /// The map; applied if its version is newer than the one in force.
+  caf::reacts_to<shard_table>>;
 
 /// Takes what a coordinator did, for the world outside the cluster
 /// (webhooks). The dispatcher sends each fire-and-forget, once per event.
@@ -224,7 +232,11 @@ using coordinator_actor = worker_home_actor::extend<
   /// Whether this coordinator is the active one: the epoch of its lease on
   /// a shared database (0: it runs without a lease, alone on its
   /// database), or `ec::standby`.
-  caf::replies_to<atom::standby>::with<uint64_t>>;
+  caf::replies_to<atom::standby>::with<uint64_t>,
+  /// The sender, a monitor node's link (`job_news_actor`), joins the shard
+  /// map as this member and gets the map now and on every change; it
+  /// leaves when the link is lost.
+  caf::reacts_to<shard_member>>;
 
 /// The dispatcher, which the coordinator node publishes on
 /// `retrain.coordinator-port`: what links and workers use of it
@@ -235,7 +247,9 @@ using dispatcher_actor
     /// Returns every job, newest first.
     caf::replies_to<atom::jobs>::with<std::vector<job_record>>,
     /// Returns queue and worker status.
-    caf::replies_to<atom::status>::with<coordinator_status>>;
+    caf::replies_to<atom::status>::with<coordinator_status>,
+    /// Returns the shard map of the monitor tier.
+    caf::replies_to<atom::shards>::with<shard_table>>;
 
 /// A node's link to its coordinator, which owns reachability: it holds the
 /// triggers of the node's monitors (`trigger_sink_actor`) while the
@@ -250,7 +264,13 @@ using coordinator_link_actor
     caf::reacts_to<atom::subscribe, line_news_actor>,
     /// The coordinator stepped down from the lease of this epoch: the link
     /// looks for the active one.
-    caf::reacts_to<atom::standby, uint64_t>>;
+    caf::reacts_to<atom::standby, uint64_t>,
+    /// The node is a monitor node and this its membership in the shard
+    /// map: told the coordinator at every connect.
+    caf::reacts_to<shard_member>,
+    /// Subscribes to the shard map (the node's router): it gets the map
+    /// in force now and each newer one.
+    caf::reacts_to<atom::subscribe, shard_news_actor>>;
 
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors. Ingest hands it batches and asks it for explained
@@ -265,6 +285,13 @@ using supervisor_actor = caf::typed_actor<
               monitor_parent_actor, line_news_actor, monitor_forget_actor,
               monitor_history_actor, monitor_query_actor, policy_news_actor,
               policy_explain_actor>;
+
+/// What a monitor node publishes on `retrain.shard-port` for the other
+/// monitor nodes: the events of the shards it owns.
+using shard_router_actor = caf::typed_actor<
+  /// Applies the events of shards the receiver owns (answered once they
+  /// are applied or queued at their monitors) and returns the others.
+  caf::replies_to<shard_batch>::with<shard_reply>>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

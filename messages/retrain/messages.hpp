@@ -32,5 +32,7 @@
 #include "retrain/register_version.hpp"
 #include "retrain/retrain_job.hpp"
 #include "retrain/retrain_trigger.hpp"
+#include "retrain/shard_batch.hpp"
+#include "retrain/shard_table.hpp"
 #include "retrain/trigger_ack.hpp"
 #include "retrain/trigger_reason.hpp"

@@ -81,4 +81,8 @@ int run_policy_backtest(const remote_options& opts,
                         const std::vector<std::string>& args, std::ostream& out,
                         std::ostream& err);
 
+/// `shards`: the shard map (shard, owner, epoch, models).
+int run_shards(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
 } // namespace retrain::ctl

@@ -31,6 +31,7 @@
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
 #include "retrain/core/policy.hpp"
+#include "retrain/core/shard_map.hpp"
 #include "retrain/edge/render_json.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/monitor_config.hpp"
@@ -443,6 +444,30 @@ void print_versions(const coordinator_status& st, std::ostream& out) {
         << " different retrain versions\n";
 }
 
+// Prints how many shards each monitor node owns.
+void print_shard_spread(connection<dispatcher_actor>& conn,
+                        const remote_options& opts, std::ostream& out) {
+  std::string error;
+  auto map = ask<shard_table>(conn, opts, error, atom::shards::value);
+  if (!map) {
+    out << "  shards: " << error << '\n';
+    return;
+  }
+  std::vector<uint32_t> held(map->nodes.size());
+  uint32_t none = 0;
+  for (auto owner : map->owners)
+    if (owner >= 0 && static_cast<size_t>(owner) < held.size())
+      ++held[static_cast<size_t>(owner)];
+    else
+      ++none;
+  out << "  shards: " << map->shards() << " (map v" << map->version << ")";
+  for (size_t i = 0; i < held.size(); ++i)
+    out << "; " << map->nodes[i].node << " " << held[i];
+  if (none > 0)
+    out << "; no owner " << none;
+  out << '\n';
+}
+
 // Prints the coordinator's view: queue, workers and their jobs.
 void print_cluster(const remote_options& opts, std::ostream& out) {
   connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
@@ -462,6 +487,7 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
       << " monitor nodes, " << st->workers.size() << " workers\n";
   out << "  storage: " << st->storage << "; registry " << st->registry << '\n';
   print_versions(*st, out);
+  print_shard_spread(conn, opts, out);
   for (auto& w : st->workers) {
     out << "  worker " << w.worker << ": ";
     if (w.job_id == 0)
@@ -1091,6 +1117,77 @@ int run_policy_backtest(const remote_options& opts,
   }
   run.insert(run.end(), rest.begin(), rest.end());
   return run_backtest_command(run, out, err);
+}
+
+// -- shards -------------------------------------------------------------------
+
+int run_shards(const remote_options& opts, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err) {
+  if (!args.empty())
+    return fail(err, "usage: retrain-ctl shards", usage);
+  connection<dispatcher_actor> conn{opts, opts.coordinator, "coordinator"};
+  if (!conn.error.empty())
+    return fail(err, conn.error, conn.code);
+  std::string error;
+  auto map = ask<shard_table>(conn, opts, error, atom::shards::value);
+  if (!map)
+    return fail(err, "shards failed: " + error, refused);
+  // Models per shard, from each owner's status: a node's name is its
+  // ingest endpoint.
+  std::vector<int64_t> models(map->shards(), -1);
+  for (auto& node : map->nodes) {
+    if (node.port == 0)
+      continue;
+    connection<monitor_node_actor> mc{opts, node.node, "node"};
+    if (!mc.error.empty()) {
+      err << "retrain-ctl: " << mc.error << '\n';
+      continue;
+    }
+    auto st = ask<std::vector<model_status>>(mc, opts, error,
+                                             atom::status::value);
+    if (!st) {
+      err << "retrain-ctl: status of " << node.node << " failed: " << error
+          << '\n';
+      continue;
+    }
+    for (uint32_t s = 0; s < map->shards(); ++s)
+      if (auto owner = map->owner(s); owner && owner->node == node.node)
+        models[s] = 0;
+    for (auto& m : *st) {
+      auto s = core::shard_of_model(m.model, map->shards());
+      if (auto owner = map->owner(s); owner && owner->node == node.node)
+        ++models[s];
+    }
+  }
+  auto owner_name = [&](uint32_t s) {
+    auto owner = map->owner(s);
+    return owner ? owner->node : std::string{};
+  };
+  if (opts.json) {
+    json::array rows;
+    for (uint32_t s = 0; s < map->shards(); ++s) {
+      json::object row{
+        {"shard", s}, {"owner", owner_name(s)}, {"epoch", map->epochs[s]}};
+      if (models[s] >= 0)
+        row["models"] = models[s];
+      else
+        row["models"] = nullptr;
+      rows.push_back(std::move(row));
+    }
+    out << json::serialize(
+      json::object{{"version", map->version}, {"shards", std::move(rows)}})
+        << '\n';
+    return ok;
+  }
+  table t{{"SHARD", "OWNER", "EPOCH", "MODELS"}};
+  for (uint32_t s = 0; s < map->shards(); ++s) {
+    auto owner = owner_name(s);
+    t.add({std::to_string(s), owner.empty() ? "-" : owner,
+           std::to_string(map->epochs[s]),
+           models[s] >= 0 ? std::to_string(models[s]) : "?"});
+  }
+  t.print(out);
+  return ok;
 }
 
 } // namespace retrain::ctl

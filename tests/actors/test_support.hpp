@@ -108,6 +108,9 @@ fake_link(std::shared_ptr<link_log> log) {
     },
     [](policy_set&) {},
     [](atom::standby, uint64_t) {},
+    [](shard_table&) {},
+    [](shard_member&) {},
+    [](atom::subscribe, shard_news_actor&) {},
   };
 }
 
@@ -210,6 +213,7 @@ fake_coordinator(coordinator_actor::pointer self,
       return log->lines;
     },
     [](atom::standby) { return uint64_t{0}; },
+    [](shard_member&) {},
   };
 }
 
@@ -219,6 +223,7 @@ fake_job_news(std::shared_ptr<std::vector<job_update>> seen) {
   return {
     [seen](job_update& x) { seen->push_back(std::move(x)); },
     [](policy_set&) {},
+    [](shard_table&) {},
   };
 }
 

@@ -271,6 +271,9 @@ CAF_TEST(values of the wrong type are refused wherever they are written) {
      "[retrain.registry]\nurl=\"postgresql://u:se cret@db/r\"\n",
      "retrain.registry.url contains a space or a control character; "
      "percent-encode it"},
+    {{"--retrain.cluster.shards=0"},
+     "",
+     "retrain.cluster.shards must be within [1, 65536], not 0"},
   };
   for (auto& r : rows) {
     CAF_MESSAGE("args " << r.args.size() << ", ini " << r.ini);

@@ -212,19 +212,34 @@ class StartOrderTest(ClusterTestCase):
     """Workers and monitor first, coordinator last: the cluster forms."""
 
     def test_coordinator_last(self):
-        mon = self.start_monitor()
+        # A monitor node applies only the shards the coordinator gave it:
+        # before any coordinator exists, events wait in the node (up to 3/4
+        # of the request timeout) and are applied once the shard map comes.
+        mon = self.start_monitor("--retrain.request-timeout=60s")
         self.start_worker("--retrain.job.simulated-duration=1s")
-        # Drift before any coordinator exists: the trigger is held.
-        self.replay(mon, self.drifting_csv())
-        wait_for("the held trigger",
-                 lambda: "held until the coordinator is reachable" in mon.log_text())
-        coord = self.start_coordinator()
+        replay = subprocess.Popen(
+            [binary("retrain-ctl"), mon.node, "--timeout=60", "replay",
+             self.drifting_csv()],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        try:
+            wait_for("the events waiting for a shard map",
+                     lambda: "events wait here until it comes" in mon.log_text())
+            self.assertIsNone(replay.poll(), "the events must wait for the map")
+            self.assertEqual(self.status(mon), {}, "no event applied without a map")
+            coord = self.start_coordinator()
+            out, err = replay.communicate(timeout=DEADLINE_S * 2)
+        finally:
+            if replay.poll() is None:
+                replay.kill()
+                replay.communicate()
+        self.assertEqual(replay.returncode, 0, err)
+        self.assertIn("20 accepted, 0 rejected", out)
         self.wait_enlisted(coord, 2)
         self.wait_linked(mon)
         (job,) = self.wait_jobs_settled(coord, 1)
         self.assertEqual(job["state"], "succeeded", job)
         self.assertEqual(job["model"], "cv:anomaly_detector:1.2.0")
-        self.assertIn("delivering 1 triggers held", mon.log_text())
 
 
 class ProtocolMismatchTest(ClusterTestCase):

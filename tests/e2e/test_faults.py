@@ -108,14 +108,20 @@ class HeldTriggersTest(FaultTestCase):
     a job once it is, none dropped (the outbox holds one entry per line)."""
 
     def test_every_held_trigger_becomes_a_job(self):
+        # A monitor node applies only the shards the coordinator gave it, so
+        # it meets the coordinator once before the coordinator goes away.
+        coord = self.start_coordinator("--retrain.workers=0")
         mon = self.start_monitor(*EAGER)
+        wait_for("the shard map on the monitor node",
+                 lambda: "shard map v" in mon.log_text())
+        coord.kill()
         path = os.path.join(self.tmp, "many.csv")
         lines = lines_csv(path, 10_500)
         self.replay(mon, path)
         wait_for("10,500 triggers",
                  lambda: sum(s["triggers"] for s in self.status(mon).values()) == 10_500,
                  deadline_s=120)
-        coord = self.start_coordinator("--retrain.workers=0")
+        coord = self.start_coordinator("--retrain.workers=0", data_dir=coord.data_dir)
         jobs = wait_for("10,500 jobs", lambda: (lambda js: js if len(js) >= 10_500 else None)(
             self.jobs(coord)), deadline_s=180, interval_s=1.0)
         self.assertEqual(len(jobs), 10_500)
@@ -232,7 +238,13 @@ class ShutdownDrainTest(FaultTestCase):
                          sorted(lines), "one job per line")
 
     def test_second_signal_exits_at_once_and_keeps_the_outbox(self):
+        # The monitor node gets its shards from the coordinator, which then
+        # goes away: its triggers have nowhere to go.
+        coord = self.start_coordinator("--retrain.workers=0")
         mon = self.start_monitor(*EAGER, "--retrain.shutdown-grace=60s")
+        wait_for("the shard map on the monitor node",
+                 lambda: "shard map v" in mon.log_text())
+        coord.kill()
         path = os.path.join(self.tmp, "five.csv")
         lines = lines_csv(path, 5)
         self.replay(mon, path)
@@ -249,7 +261,7 @@ class ShutdownDrainTest(FaultTestCase):
         mon.proc.wait(timeout=10)
         self.assertRegex(mon.log_text(), r"5 undelivered triggers? (kept|written)")
         # At its next start the node delivers them.
-        coord = self.start_coordinator("--retrain.workers=0")
+        coord = self.start_coordinator("--retrain.workers=0", data_dir=coord.data_dir)
         mon = self.start_role("monitor", self.link, *EAGER, data_dir=mon.data_dir)
         jobs = wait_for("5 jobs", lambda: (lambda js: js if len(js) >= 5 else None)(
             self.jobs(coord)))
@@ -403,14 +415,20 @@ class EmptyDataDirTest(FaultTestCase):
             "cv:anomaly_detector:1.2.0", {}).get("state") == "standing-down")
 
         coord.kill()
-        links = len(re.findall("reached the coordinator", mon.log_text()))
         coord = self.start_coordinator(*common, data_dir=os.path.join(self.tmp, "empty"))
+        # The first node tells the new coordinator what it knows (its
+        # subscribe comes before its join to the shard map).
         wait_for("the monitor node back",
-                 lambda: len(re.findall("reached the coordinator", mon.log_text())) > links)
+                 lambda: re.search(r"monitor node \S+ joined", coord.log_text()))
         self.wait_enlisted(coord, 2)
         # A monitor node that never heard of 1.2.1 drifts on 1.2.0: the
         # coordinator learnt 1.2.1 from the first node and tells the new one,
         # whose monitor of 1.2.0 stands down instead of asking for 1.2.1.
+        # The first node goes, so that the new one owns every shard (and the
+        # line's monitor is there, not on the node that knows 1.2.1).
+        mon.kill()
+        wait_for("the first node lost",
+                 lambda: re.search(r"monitor node \S+ lost", coord.log_text()))
         fresh = self.start_role("monitor", self.link, name="fresh")
         self.wait_linked(fresh)
         self.replay(fresh, self.drifting_csv(model="cv:anomaly_detector:1.2.0"))
@@ -419,7 +437,7 @@ class EmptyDataDirTest(FaultTestCase):
         self.assertEqual(self.status(fresh)["cv:anomaly_detector:1.2.0"]["triggers"], 0)
         self.assertEqual(self.jobs(coord), [])
         # The deployed 1.2.1 drifts: the next version is 1.2.2, with a new id.
-        self.replay(mon, self.drifting_csv(model="cv:anomaly_detector:1.2.1"))
+        self.replay(fresh, self.drifting_csv(model="cv:anomaly_detector:1.2.1"))
         (second,) = self.wait_jobs_settled(coord, 1)
         self.assertEqual(second["version"], "1.2.2", second)
         self.assertNotEqual(second["id"], first["id"])

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "retrain/core/shard_map.hpp"
+#include "retrain/messages.hpp"
+#include "retrain/shard_store.hpp"
+
+namespace retrain {
+
+/// A monitor node while its link to the coordinator lives.
+struct shard_member_link {
+  shard_member member;
+  /// Its link, which gets the map.
+  job_news_actor link;
+};
+
+/// State of the shard allocator: the coordinator's part that gives shards
+/// to monitor nodes. The dispatcher hands it what members and `retrain-ctl`
+/// send about shards (with their senders).
+///
+/// Each monitor node's link joins with its `shard_member` at every connect;
+/// the allocator watches the link and rebalances on every join and every
+/// lost link (`core::shard_map::rebalance`: even, moving as few shards as
+/// possible), stores the new map before anyone hears of it, then pushes it
+/// to every member. A map the database refuses is not published; the
+/// allocator tries again after `retry`.
+struct shard_allocator_state {
+  static inline const char* name = "shard_allocator";
+
+  /// The map's table, or none (no data dir: a map in memory only).
+  std::unique_ptr<shard_store> store;
+  /// The map in force: stored and published.
+  core::shard_map map;
+  /// The members, by their link's address.
+  std::map<caf::actor_addr, shard_member_link> members;
+  /// Whether an `atom::recover` is on its way.
+  bool recover_scheduled = false;
+  /// The wait before trying a refused write again.
+  std::chrono::milliseconds retry{1000};
+
+  /// The map as members and `retrain-ctl` see it.
+  shard_table table() const;
+};
+
+/// The allocator as it addresses itself.
+using shard_allocator_actor = caf::typed_actor<
+  /// The sender, a monitor node's link, joins as this member.
+  caf::reacts_to<shard_member>,
+  /// Returns the map in force.
+  caf::replies_to<atom::shards>::with<shard_table>,
+  /// Timer: try storing the map again.
+  caf::reacts_to<atom::recover>>;
+
+/// An allocator of `shards` shards on `store` (may be null), starting from
+/// the map stored there (a new map, logged, when it cannot be read). Spawn
+/// it detached: it writes to the database on every change.
+shard_allocator_actor::behavior_type shard_allocator(
+  shard_allocator_actor::stateful_pointer<shard_allocator_state> self,
+  std::unique_ptr<shard_store> store, uint32_t shards);
+
+/// Opens the shard table of the registry database (`data_dir`, `url` as
+/// for `open_registry_db`; an empty `data_dir` and `url`: in memory only)
+/// and spawns an allocator on it; null, with the error logged, when the
+/// table cannot be read.
+shard_allocator_actor
+spawn_shard_allocator(caf::actor_system& sys, const std::string& data_dir,
+                      const std::string& url, uint32_t shards);
+
+} // namespace retrain

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "retrain/messages.hpp"
+
+namespace retrain {
+
+/// One batch that came in through this node's ingest, until every event
+/// of it is applied (or queued) at its owner or refused.
+struct routed_batch {
+  /// Events not resolved yet.
+  uint64_t open = 0;
+  /// What happened so far; reject indexes are those of the batch.
+  batch_report report;
+  /// Who waits: ingest with a plain batch (`ack`), or an explained one
+  /// (`full`); neither for a fire-and-forget event.
+  caf::typed_response_promise<ingest_ack> ack;
+  caf::typed_response_promise<batch_report> full;
+  bool explain = false;
+  bool answer = false;
+  /// Events still parked when this passes are refused (`ec::unreachable`)
+  /// before ingest's request times out, so a producer never retries what
+  /// a node still holds.
+  caf::actor_clock::time_point deadline;
+};
+
+/// An event waiting for its shard to have a reachable owner.
+struct parked_event {
+  uint64_t batch = 0;
+  uint64_t index = 0;
+  metric_event event;
+};
+
+/// Another monitor node's router, once reached.
+struct shard_peer {
+  shard_router_actor handle;
+  bool connecting = false;
+};
+
+/// State of a monitor node's shard router, which sits between ingest and
+/// the supervisor: the events of shards this node owns go to the
+/// supervisor, the others in batches to their owners' routers; an
+/// acknowledgement comes only once every event of a batch is applied (or
+/// queued) at its owner or refused.
+///
+/// ```
+///  event --(owner is this node)--> supervisor
+///        --(owner elsewhere)-----> owner's router --> its supervisor
+///        --(no map, no owner, owner unreachable)--> parked, routed again on
+///          every new map, every peer reached and every `retry`
+/// ```
+/// Parked events are bounded (`max_parked`): beyond it events are refused
+/// with `ec::unreachable`, which tells the producer to send them again
+/// later. An event that a receiver does not own by its map comes back and
+/// is parked: maps converge within one push of the coordinator.
+struct shard_router_state {
+  static inline const char* name = "shard_router";
+
+  supervisor_actor supervisor;
+  /// This node's name in the map.
+  std::string node;
+  /// The map in force; no shards before the first.
+  shard_table map;
+  std::chrono::milliseconds timeout{10000};
+  /// Other monitor nodes' routers, by `host:port`.
+  std::map<std::string, shard_peer> peers;
+  std::unordered_map<uint64_t, routed_batch> batches;
+  uint64_t next_batch = 0;
+  std::vector<parked_event> parked;
+  bool retry_scheduled = false;
+  /// Whether the log said that events wait for a first map.
+  bool told_no_map = false;
+  /// Events sent to other owners and taken from other nodes since start.
+  uint64_t forwarded = 0;
+  uint64_t received = 0;
+
+  /// Parked events at most.
+  static constexpr size_t max_parked = 200000;
+
+  /// How often parked events are routed again.
+  static constexpr std::chrono::milliseconds retry_interval{100};
+
+  /// The owner of `model`'s shard, or null.
+  const shard_member* owner_of(const std::string& model) const;
+};
+
+/// The router as it addresses itself: what ingest uses of a supervisor
+/// (every other handler goes to the supervisor as it is), what other nodes
+/// send it (`shard_router_actor`), the map (`shard_news_actor`) and its
+/// timers.
+using shard_router_self_actor
+  = supervisor_actor::extend_with<shard_router_actor, shard_news_actor>::extend<
+    /// Timer: route the parked events again.
+    caf::reacts_to<atom::retry>,
+    /// A peer's router at `host:port`, reached (or null: not reachable).
+    caf::reacts_to<atom::linkup, std::string, shard_router_actor>,
+    /// This node's membership in the map, from its `main` once its ports are
+    /// bound: the router takes its name and has its link join with it.
+    caf::reacts_to<shard_member>>;
+
+/// The router in front of `supervisor`; it subscribes to the map at `link`
+/// and waits for its `shard_member`, parking events until it has both.
+/// `timeout` bounds ingest's requests: forwards and parking end before it.
+shard_router_self_actor::behavior_type
+shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
+             supervisor_actor supervisor, coordinator_link_actor link,
+             std::chrono::milliseconds timeout);
+
+} // namespace retrain

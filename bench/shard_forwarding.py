@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Events per second into a sharded monitor tier: through one node that
+forwards what it does not own, and straight to each event's owner.
+
+Starts a coordinator and two monitor nodes (real processes on loopback),
+replays --events events spread over --models model lines (one accuracy
+value each, above the threshold, so nothing triggers) once entirely to the
+first node (about half of them forwarded to the second) and once split by
+owner, each owner's part to itself, one after the other with one producer
+(`retrain-ctl replay`, batches of 1,000, each acknowledged once applied or
+queued at its owner). Model counts run one after the other in the same
+invocation, each with fresh nodes.
+
+    python3 bench/shard_forwarding.py --bin build/nodes --models 1000,100000 --events 1000000
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster_jobs import Cluster, free_port, wait, _try  # noqa: E402
+
+
+def fnv1a64(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode():
+        h ^= b
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def replay_seconds(cluster, node, path):
+    start = time.monotonic()
+    out = cluster.ctl(f"--node={node}", "replay", path)
+    if " 0 rejected" not in out:
+        raise RuntimeError(out)
+    return time.monotonic() - start
+
+
+def run(bin_dir, models, events):
+    tmp = tempfile.mkdtemp(prefix="retrain-bench-")
+    cluster = Cluster(bin_dir, tmp)
+    try:
+        coord = f"--coordinator=127.0.0.1:{cluster.port}"
+        cluster.start("coordinator", "--retrain.role=coordinator",
+                      f"--retrain.coordinator-port={cluster.port}")
+        nodes = []
+        for i in range(2):
+            port = free_port()
+            cluster.start(f"monitor{i}", "--retrain.role=monitor",
+                          f"--retrain.ingest-port={port}",
+                          f"--retrain.monitor.max-models={max(models * 2, 1000)}")
+            nodes.append(f"127.0.0.1:{port}")
+
+        def two_owners():
+            raw = _try(lambda: cluster.ctl(coord, "shards", "--json"))
+            if not raw:
+                return None
+            m = json.loads(raw)
+            owners = {s["owner"] for s in m["shards"]}
+            return m if owners == set(nodes) else None
+        shard_map = wait("both monitor nodes owning shards", two_owners, 60)
+        owner = {s["shard"]: s["owner"] for s in shard_map["shards"]}
+        n = len(owner)
+        lines = [f"bench:m{i}" for i in range(models)]
+        owner_of = [owner[fnv1a64(line) % n] for line in lines]
+        rows = [(f"{lines[i % models]}:1.0.0,accuracy,0.95\n", owner_of[i % models])
+                for i in range(events)]
+        everything = os.path.join(tmp, "all.csv")
+        with open(everything, "w") as f:
+            f.writelines(r for r, _ in rows)
+        parts = {}
+        for node in nodes:
+            parts[node] = os.path.join(tmp, f"{node.replace(':', '_')}.csv")
+            with open(parts[node], "w") as f:
+                f.writelines(r for r, o in rows if o == node)
+        forwarded_share = sum(1 for _, o in rows if o != nodes[0]) / events
+        # A warm-up pass creates every monitor, so both runs below apply to
+        # existing monitors.
+        replay_seconds(cluster, nodes[0], everything)
+        forwarding = replay_seconds(cluster, nodes[0], everything)
+        direct = sum(replay_seconds(cluster, node, parts[node]) for node in nodes)
+        return events / forwarding, events / direct, forwarded_share
+    finally:
+        cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--models", default="1000,100000")
+    p.add_argument("--events", type=int, default=1_000_000)
+    args = p.parse_args()
+    print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) | overhead |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for models in [int(x) for x in args.models.split(",")]:
+        fwd, direct, share = run(args.bin, models, args.events)
+        print(f"| {models:,} | {args.events:,} | {share:.0%} | {fwd:,.0f} | {direct:,.0f} "
+              f"| {(direct / fwd - 1):.0%} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
