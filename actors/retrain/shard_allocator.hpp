@@ -66,10 +66,12 @@ shard_allocator_actor::behavior_type shard_allocator(
 
 /// Opens the shard table of the registry database (`data_dir`, `url` as
 /// for `open_registry_db`; an empty `data_dir` and `url`: in memory only)
-/// and spawns an allocator on it; null, with the error logged, when the
-/// table cannot be read.
+/// and spawns an allocator on it, its writes fenced by `fence` if set (a
+/// coordinator holding the lease of a shared PostgreSQL registry); null,
+/// with the error logged, when the table cannot be read.
 shard_allocator_actor
 spawn_shard_allocator(caf::actor_system& sys, const std::string& data_dir,
-                      const std::string& url, uint32_t shards);
+                      const std::string& url, uint32_t shards,
+                      std::shared_ptr<write_fence> fence = nullptr);
 
 } // namespace retrain

@@ -20,9 +20,10 @@ namespace retrain {
 class shard_store {
 public:
   /// Opens the registry database: SQLite in `data_dir`, or PostgreSQL at
-  /// `url` (see `open_registry_db`).
+  /// `url` (see `open_registry_db`), its writes fenced by `fence` if set.
   static caf::expected<std::unique_ptr<shard_store>>
-  open(const std::string& data_dir, const std::string& url = {});
+  open(const std::string& data_dir, const std::string& url = {},
+       std::shared_ptr<write_fence> fence = nullptr);
 
   /// Builds the store on `db`, which must hold the registry schema.
   static caf::expected<std::unique_ptr<shard_store>>

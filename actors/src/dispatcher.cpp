@@ -726,7 +726,8 @@ shard_allocator_actor shards_of(self_ptr self) {
   auto& st = self->state;
   if (!st.shards) {
     st.shards = spawn_shard_allocator(self->system(), st.config.data_dir,
-                                      st.config.registry_url, st.config.shards);
+                                      st.config.registry_url, st.config.shards,
+                                      st.store ? st.store->fence() : nullptr);
     if (st.shards)
       self->link_to(st.shards);
   }

@@ -154,10 +154,11 @@ shard_allocator_actor::behavior_type shard_allocator(
 
 shard_allocator_actor
 spawn_shard_allocator(caf::actor_system& sys, const std::string& data_dir,
-                      const std::string& url, uint32_t shards) {
+                      const std::string& url, uint32_t shards,
+                      std::shared_ptr<write_fence> fence) {
   std::unique_ptr<shard_store> store;
   if (!data_dir.empty() || !url.empty()) {
-    auto opened = shard_store::open(data_dir, url);
+    auto opened = shard_store::open(data_dir, url, std::move(fence));
     if (!opened) {
       log().error("shard_allocator cannot open the shard map: {}",
                   error_text(opened.error()));

@@ -39,8 +39,9 @@ shard_store::make(std::unique_ptr<database> db) {
 }
 
 caf::expected<std::unique_ptr<shard_store>>
-shard_store::open(const std::string& data_dir, const std::string& url) {
-  auto db = open_registry_db(data_dir, url);
+shard_store::open(const std::string& data_dir, const std::string& url,
+                  std::shared_ptr<write_fence> fence) {
+  auto db = open_registry_db(data_dir, url, std::move(fence));
   if (!db)
     return std::move(db.error());
   return make(std::move(*db));

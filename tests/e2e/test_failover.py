@@ -12,6 +12,7 @@ Needs RETRAIN_TEST_PG_URL (run it through pg_server.py, as CTest does):
     tests/e2e/pg_server.py -- python3 tests/e2e/test_failover.py --bin build/nodes
 """
 
+import calendar
 import os
 import re
 import sys
@@ -142,6 +143,14 @@ class StandbyKilledTest(FailoverTestCase):
             self.assertNotIn("lost the coordinator", n.log_text(), n.log_path)
 
 
+def epoch_seconds(iso):
+    """Seconds since the epoch of an ISO 8601 UTC time as retrain prints it
+    (`2026-11-29T07:56:51.083Z`, any number of fraction digits)."""
+    whole, _, rest = iso.rstrip("Z").partition(".")
+    t = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    return t + (float("0." + rest) if rest else 0.0)
+
+
 class ActiveStoppedTest(FailoverTestCase):
     """SIGSTOP of the active coordinator mid-run: its database sessions and
     connections stay open, so the standby takes over once the lease is
@@ -152,6 +161,7 @@ class ActiveStoppedTest(FailoverTestCase):
     def test_stop_active(self):
         a, b, mon, workers = self.start_cluster()
         lines = self.run_drift(mon, a)
+        paused_at = time.time()
         a.pause()
         try:
             wait_for("B active", lambda: active_epoch(b) == 2)
@@ -168,10 +178,16 @@ class ActiveStoppedTest(FailoverTestCase):
         # Messages that waited in A while it was stopped get no action now.
         time.sleep(1.0)
         after = a.log_text()[resumed_at:]
-        for action in (r"attempt \d+ on worker", r": succeeded, registered ",
-                       r": queued \(", r"re-queued"):
+        for action in (r"attempt \d+ on worker", r": queued \(", r"re-queued"):
             self.assertIsNone(re.search(action, after),
                               f"A acted after SIGCONT ({action}):\n{after}")
+        # A registry answer that waited in A may be logged after SIGCONT;
+        # the version it names must have been written before the stop.
+        for line, version in re.findall(r": succeeded, registered (\S+) (\S+)",
+                                        after):
+            (v,) = [x for x in self.versions(b, line) if x["version"] == version]
+            self.assertLess(epoch_seconds(v["created"]), paused_at,
+                            f"A registered {line} {version} after SIGSTOP")
         self.assert_done(b, mon, lines)
 
 
