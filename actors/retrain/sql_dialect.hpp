@@ -15,6 +15,11 @@ namespace retrain::sql_dialect {
 // connection turns them into `$1`, `$2`, ... as it prepares a statement
 // (`dialect::statement_sql`), so one string serves both databases.
 
+/// The key of the advisory lock every PostgreSQL write transaction takes
+/// (`dialect::begin_write`), and that a coordinator taking over ends stuck
+/// holders of; it spells "retrain" in ASCII.
+inline constexpr long long pg_write_lock_key = 32199698154613102;
+
 /// Parameter `index` (1-based) in a statement, as portable SQL spells it.
 inline std::string param(int index) {
   return "?" + std::to_string(index);

@@ -6,6 +6,7 @@
 
 #include "retrain/dispatcher.hpp"
 #include "retrain/log.hpp"
+#include "retrain/sql_dialect.hpp"
 
 namespace retrain {
 
@@ -53,7 +54,7 @@ const std::string terminate_sql
 
 #undef RETRAIN_NOW_US
 
-constexpr int64_t write_lock_key = 32199698154613102;
+constexpr int64_t write_lock_key = sql_dialect::pg_write_lock_key;
 
 int64_t steady_ns(std::chrono::steady_clock::time_point t) {
   return t.time_since_epoch().count();

@@ -115,12 +115,14 @@ const dialect& sqlite() {
 }
 
 const dialect& postgresql() {
-  // The advisory lock's key spells "retrain" in ASCII; the transaction
-  // releases it at its end, a lost session too.
+  // The transaction releases the advisory lock at its end, a lost session
+  // too.
+  static const std::string begin_write
+    = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock("
+      + std::to_string(pg_write_lock_key) + ")";
   static const dialect result{
     "postgresql",
-    "BEGIN ISOLATION LEVEL READ COMMITTED; "
-    "SELECT pg_advisory_xact_lock(32199698154613102)",
+    begin_write.c_str(),
     "COMMIT",
     "ROLLBACK",
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)",
