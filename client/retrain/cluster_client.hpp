@@ -16,6 +16,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "retrain/core/batch_fanout.hpp"
+#include "retrain/core/slot_index.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain {
@@ -133,6 +134,8 @@ struct cluster_client_state {
   /// Fetches since the last time every batch was answered (the delay
   /// doubles with them).
   uint32_t failures = 0;
+  /// Hashes of the model ids found valid.
+  core::hash_set checked_ids;
   /// Events sent to owners since the start, and how often an event had to
   /// wait for the map to be fetched again.
   uint64_t sent = 0;
@@ -185,6 +188,8 @@ public:
   /// The shard map in force.
   caf::expected<shard_table> map();
 
+  /// Hashes of the model ids found valid.
+  core::hash_set checked_ids;
   /// Events sent to owners since the start, and how often an event had to
   /// wait for the map to be fetched again (see `cluster_client_actor`).
   caf::expected<std::pair<uint64_t, uint64_t>> sent();

@@ -101,9 +101,16 @@ int64_t unix_now_ns() {
 // What a monitor node's ingest checks of an event; the owner's router takes
 // events as checked, so they are checked here. Returns why `ev` is refused,
 // or an empty string.
-std::string check_event(metric_event& ev) {
-  if (auto err = core::check_model_id(ev.model))
-    return err.message;
+std::string check_event(cluster_client_state& st, metric_event& ev) {
+  // As in ingest, ids are checked once and remembered by hash: a collision
+  // lets a malformed id through to the owner's supervisor, which checks
+  // every new id again and refuses it.
+  auto hash = core::hash_key(ev.model);
+  if (!st.checked_ids.contains(hash)) {
+    if (auto err = core::check_model_id(ev.model))
+      return err.message;
+    st.checked_ids.insert(hash);
+  }
   if (auto err = check_value(ev.kind, ev.value))
     return err.message;
   if (ev.observed_at_ns == 0)
@@ -376,7 +383,7 @@ cluster_client_self_actor::behavior_type cluster_client_impl(
                                                     {}})
                   .first->second;
       for (uint64_t i = 0; i < n; ++i)
-        if (auto why = check_event(b.events[i]); !why.empty())
+        if (auto why = check_event(st, b.events[i]); !why.empty())
           b.fanout.reject(i, std::move(why));
       if (b.fanout.done()) {
         auto r = b.fanout.result();
