@@ -131,8 +131,8 @@ struct cluster_client_state {
   /// Whether a map was fetched since the start.
   bool fetched = false;
   bool retry_scheduled = false;
-  /// Fetches since the last time every batch was answered (the delay
-  /// doubles with them).
+  /// Fetches after failures since the last new map or the last time every
+  /// batch was answered (the delay doubles with them).
   uint32_t failures = 0;
   /// Hashes of the model ids found valid.
   core::hash_set checked_ids;

@@ -345,6 +345,9 @@ void take_map(self_ptr self, shard_table& map, const std::string& error) {
       schedule_retry(self);
     return;
   }
+  // A new map is progress: the next failure waits the shortest delay again.
+  if (map.version != st.map.version)
+    st.failures = 0;
   st.map = std::move(map);
   st.fetched = true;
   for (auto& m : st.map.nodes)
@@ -396,7 +399,6 @@ cluster_client_self_actor::behavior_type cluster_client_impl(
         route(self, id);
       else if (!st.fetching && !st.retry_scheduled)
         fetch(self); // the last fetch failed with no batch waiting
-
       return rp;
     },
     [=](atom::shards) { return self->state.map; },
