@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Events per second into a sharded monitor tier: through one node that
-forwards what it does not own, and straight to each event's owner.
+forwards what it does not own, straight to each event's owner, and through
+the client-side router of the installed package (retrain::cluster_client).
 
 Starts a coordinator and two monitor nodes (real processes on loopback),
 replays --events events spread over --models model lines (one accuracy
@@ -8,8 +9,11 @@ value each, above the threshold, so nothing triggers) once entirely to the
 first node (about half of them forwarded to the second) and once split by
 owner, each owner's part to itself, one after the other with one producer
 (`retrain-ctl replay`, batches of 1,000, each acknowledged once applied or
-queued at its owner). Model counts run one after the other in the same
-invocation, each with fresh nodes.
+queued at its owner); then sends the same events through
+`retrain-example-cluster-client` (examples/cluster_client: batches of
+1,000, each split by owner, the parts sent at once to the owners' routers
+and acknowledged once every owner acknowledged its part). Model counts run
+one after the other in the same invocation, each with fresh nodes.
 
     python3 bench/shard_forwarding.py --bin build/nodes --models 1000,100000 --events 1000000
 """
@@ -17,7 +21,9 @@ invocation, each with fresh nodes.
 import argparse
 import json
 import os
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +46,28 @@ def replay_seconds(cluster, node, path):
     if " 0 rejected" not in out:
         raise RuntimeError(out)
     return time.monotonic() - start
+
+
+def cluster_client_seconds(bin_dir, coordinator_port, models, events):
+    """Wall and CPU time of the example client sending the bench's events
+    (the same models and order as the CSV, batches of 1,000) through
+    retrain::cluster_client."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    out = subprocess.run(
+        [os.path.join(bin_dir, "retrain-example-cluster-client"),
+         f"--coordinator=127.0.0.1:{coordinator_port}", "--project=bench",
+         f"--models={models}", f"--events={events}", "--batch-size=1000"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3600)
+    elapsed = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0 or f"accepted={events} rejected=0" not in out.stdout:
+        raise RuntimeError(out.stdout + out.stderr)
+    # (The routers' forwarded counters include the passes before; that the
+    # client's events go straight to their owners is tested in
+    # tests/e2e/test_cluster_client.py.)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def run(bin_dir, models, events):
@@ -85,7 +113,9 @@ def run(bin_dir, models, events):
         replay_seconds(cluster, nodes[0], everything)
         forwarding = replay_seconds(cluster, nodes[0], everything)
         direct = sum(replay_seconds(cluster, node, parts[node]) for node in nodes)
-        return events / forwarding, events / direct, forwarded_share
+        routed, client_cpu = cluster_client_seconds(bin_dir, cluster.port, models, events)
+        return (events / forwarding, events / direct, events / routed, client_cpu,
+                forwarded_share)
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -98,12 +128,13 @@ def main():
     p.add_argument("--models", default="1000,100000")
     p.add_argument("--events", type=int, default=1_000_000)
     args = p.parse_args()
-    print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) | overhead |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) "
+          "| overhead | cluster_client (ev/s) | its CPU (s) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for models in [int(x) for x in args.models.split(",")]:
-        fwd, direct, share = run(args.bin, models, args.events)
+        fwd, direct, routed, cpu, share = run(args.bin, models, args.events)
         print(f"| {models:,} | {args.events:,} | {share:.0%} | {fwd:,.0f} | {direct:,.0f} "
-              f"| {(direct / fwd - 1):.0%} |", flush=True)
+              f"| {(direct / fwd - 1):.0%} | {routed:,.0f} | {cpu:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -415,6 +415,9 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
     [=](model_status& x) { self->delegate(sup(), std::move(x)); },
     [=](line_state& x) { self->delegate(sup(), std::move(x)); },
     [=](policy_set& x) { self->delegate(sup(), std::move(x)); },
+    [=](atom::shards, atom::stats) -> caf::result<uint64_t, uint64_t> {
+      return {self->state.forwarded, self->state.received};
+    },
   };
 }
 

@@ -291,7 +291,11 @@ using supervisor_actor = caf::typed_actor<
 using shard_router_actor = caf::typed_actor<
   /// Applies the events of shards the receiver owns (answered once they
   /// are applied or queued at their monitors) and returns the others.
-  caf::replies_to<shard_batch>::with<shard_reply>>;
+  caf::replies_to<shard_batch>::with<shard_reply>,
+  /// Returns how many events this router forwarded to other owners and
+  /// how many it took in `shard_batch`es (from other monitor nodes and
+  /// `cluster_client`s) since it started.
+  caf::replies_to<atom::shards, atom::stats>::with<uint64_t, uint64_t>>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

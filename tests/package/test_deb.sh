@@ -50,11 +50,13 @@ for f in ./usr/bin/retrain-node ./usr/bin/retrain-ctl \
          ./usr/share/doc/retrain/copyright ./usr/share/doc/retrain/changelog.gz; do
   grep -qxF "$f" "$tmp/node.files" || fail "retrain package lacks $f"
 done
-for f in ./usr/include/retrain/messages.hpp ./usr/share/doc/retrain-dev/copyright; do
+for f in ./usr/include/retrain/messages.hpp ./usr/include/retrain/cluster_client.hpp \
+         ./usr/share/doc/retrain-dev/copyright; do
   grep -qxF "$f" "$tmp/dev.files" || fail "retrain-dev package lacks $f"
 done
 grep -q 'retrainConfig.cmake$' "$tmp/dev.files" || fail "retrain-dev lacks retrainConfig.cmake"
 grep -q 'libretrain_messages' "$tmp/dev.files" || fail "retrain-dev lacks libretrain_messages"
+grep -q 'libretrain_client' "$tmp/dev.files" || fail "retrain-dev lacks libretrain_client"
 if grep -q 'retrain-bench\|\.hpp$' "$tmp/node.files"; then
   fail "the retrain package holds files of retrain-dev or the bench"
 fi
