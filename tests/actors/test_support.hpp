@@ -214,6 +214,7 @@ fake_coordinator(coordinator_actor::pointer self,
     },
     [](atom::standby) { return uint64_t{0}; },
     [](shard_member&) {},
+    [](atom::lease) { return uint64_t{0}; },
   };
 }
 
