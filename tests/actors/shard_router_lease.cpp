@@ -10,6 +10,8 @@
 #include "retrain/shard_router.hpp"
 #include "retrain/supervisor.hpp"
 
+#include "shard_support.hpp"
+
 using namespace retrain;
 using namespace retrain::test;
 using namespace std::chrono_literals;
@@ -88,22 +90,6 @@ struct fixture : actor_fixture {
       t.epochs.push_back(epoch);
     }
     return t;
-  }
-
-  static std::string model_owned_by(int parity, int n) {
-    for (int i = 0;; ++i) {
-      auto line = "p:m" + std::to_string(i);
-      if (static_cast<int>(core::shard_of_line(line, 8)) % 2 == parity
-          && n-- == 0)
-        return line + ":1.0.0";
-    }
-  }
-
-  static metric_batch batch_of(const std::vector<std::string>& models) {
-    metric_batch result;
-    for (auto& m : models)
-      result.events.push_back(metric_event{m, metric_kind::accuracy, 0.95, 0});
-    return result;
   }
 
   uint64_t events_at(const supervisor_actor& sup) {
@@ -268,8 +254,8 @@ CAF_TEST(a shard taken over from another node waits a term before it applies) {
 }
 
 CAF_TEST(the coordinator renews the lease of members only) {
-  auto alloc
-    = sys.spawn(shard_allocator, std::unique_ptr<shard_store>{}, uint32_t{8});
+  auto alloc = sys.spawn(shard_allocator, std::unique_ptr<shard_store>{},
+                         uint32_t{8});
   // Not joined (or lost): no renewal, so a lost node cannot renew its way
   // back to shards given away.
   auto res = self->request(alloc, caf::infinite, atom::lease::value);
