@@ -455,7 +455,7 @@ void on_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
   auto& st = self->state;
   if (sent_ns < 0) {
     st.lease.revoke();
-    if (!st.told_no_lease) {
+    if (!st.told_no_lease && !st.lease.alone()) {
       st.told_no_lease = true;
       log().warn("{}#{} the link to the coordinator is lost: this node stops "
                  "applying the events of its shards until the coordinator "

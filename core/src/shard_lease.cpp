@@ -45,7 +45,7 @@ bool shard_lease::holds(time_point now, uint64_t map_version) const noexcept {
 }
 
 shard_lease::time_point shard_lease::deadline() const noexcept {
-  return forever_ ? time_point::max() : until_;
+  return forever_ || alone_ ? time_point::max() : until_;
 }
 
 void shard_lease::take_map(const std::vector<bool>& mine,
@@ -69,6 +69,7 @@ void shard_lease::take_map(const std::vector<bool>& mine,
     if (!free_before && required_)
       usable[s] = now + timing_.settle();
   }
+  alone_ = alone;
   mine_ = mine;
   epochs_ = epochs;
   epochs_.resize(n);
@@ -79,7 +80,7 @@ shard_access shard_lease::access(uint32_t shard, uint64_t map_version,
                                  time_point now) const {
   if (shard >= mine_.size() || !mine_[shard])
     return shard_access::elsewhere;
-  if (!holds(now, map_version))
+  if (!alone_ && !holds(now, map_version))
     return shard_access::no_lease;
   if (now < usable_[shard])
     return shard_access::settling;

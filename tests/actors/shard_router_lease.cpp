@@ -99,6 +99,15 @@ struct fixture : actor_fixture {
     return n;
   }
 
+  // Has a hold its shards (the even ones) under a map of both nodes at
+  // `version`, past the settling of its first map.
+  void own(uint64_t version) {
+    self->send(a, map(version, 1));
+    drain();
+    advance_time(1500ms);
+    drain();
+  }
+
   // Lets `ticks` retry intervals pass, processing what they trigger.
   void wait_ticks(int ticks) {
     for (int i = 0; i < ticks; ++i) {
@@ -128,8 +137,7 @@ CAF_TEST(the supervisor applies a leased batch only before its deadline) {
 
 CAF_TEST(
   a node applies its shards only while the coordinator renews its lease) {
-  self->send(a, map(1, 1, true));
-  drain();
+  own(1);
   auto mine = model_owned_by(0, 0);
   // A map but no renewal yet: the event waits.
   auto res = self->request(a, caf::infinite, batch_of({mine}));
@@ -154,7 +162,7 @@ CAF_TEST(
   wait_ticks(1);
   CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
   CAF_CHECK_EQUAL(events_at(sup_a), 1u);
-  self->send(a, map(2, 1, true));
+  self->send(a, map(2, 1));
   drain();
   wait_ticks(1);
   require_answers();
@@ -173,7 +181,7 @@ CAF_TEST(
 
 CAF_TEST(
   a batch that outlived the lease in the supervisor mailbox is not applied) {
-  self->send(a, map(1, 1, true));
+  own(1);
   renew(1);
   auto mine = model_owned_by(0, 0);
   auto res = self->request(a, caf::infinite, batch_of({mine}));
@@ -196,7 +204,7 @@ CAF_TEST(
 }
 
 CAF_TEST(forwarded events under another epoch of their shard go back) {
-  self->send(a, map(1, 1, true));
+  own(1);
   renew(1);
   auto mine = model_owned_by(0, 0);
   // The sender routed the first event under epoch 2 of its shard; a holds
@@ -213,6 +221,20 @@ CAF_TEST(forwarded events under another epoch of their shard go back) {
   CAF_CHECK_EQUAL(reply.report.ack.accepted, 0u);
   CAF_CHECK_EQUAL(reply.returned, std::vector<uint64_t>{0});
   CAF_CHECK_EQUAL(events_at(sup_a), 1u);
+}
+
+CAF_TEST(the only monitor node applies without the lease) {
+  // As a single monitor node did before shards: nobody else can be given
+  // its shards while the coordinator is down.
+  self->send(a, map(1, 1, true));
+  drain();
+  auto ack = ask<ingest_ack>(a, batch_of({model_owned_by(1, 0)}));
+  CAF_CHECK_EQUAL(ack.accepted, 1u);
+  self->send(a, atom::lease::value, int64_t{-1}, uint64_t{0});
+  drain();
+  ack = ask<ingest_ack>(a, batch_of({model_owned_by(0, 0)}));
+  CAF_CHECK_EQUAL(ack.accepted, 1u);
+  CAF_CHECK_EQUAL(events_at(sup_a), 2u);
 }
 
 CAF_TEST(a shard taken over from another node waits a term before it applies) {

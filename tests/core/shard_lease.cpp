@@ -203,9 +203,22 @@ CAF_TEST(a gained shard settles for a term unless nobody owned it before) {
   }
 }
 
+CAF_TEST(the only monitor node goes on applying without the lease) {
+  shard_lease lease{shard_lease_timing{3000ms}};
+  lease.take_map({true, true}, {1, 1}, {}, true, at(0ms));
+  CAF_CHECK(lease.alone());
+  CAF_CHECK_EQUAL(to_string(lease.access(0, 1, at(9000ms))), "apply");
+  CAF_CHECK(lease.deadline() == tp::max());
+  // A second member joins: the lease decides again.
+  lease.take_map({true, false}, {1, 2}, {false, false}, false, at(0ms));
+  CAF_CHECK(!lease.alone());
+  CAF_CHECK_EQUAL(to_string(lease.access(0, 1, at(9000ms))), "no_lease");
+  CAF_CHECK(lease.deadline() == tp::min());
+}
+
 CAF_TEST(without the lease an owned shard waits and others still go elsewhere) {
   shard_lease lease{shard_lease_timing{3000ms}};
-  lease.take_map({true, false}, {1, 1}, {}, true, at(0ms));
+  lease.take_map({true, false}, {1, 1}, {}, false, at(-5000ms));
   CAF_CHECK_EQUAL(to_string(lease.access(0, 1, at(0ms))), "no_lease");
   CAF_CHECK_EQUAL(to_string(lease.access(1, 1, at(0ms))), "elsewhere");
   CAF_CHECK_EQUAL(to_string(lease.access(7, 1, at(0ms))), "elsewhere");

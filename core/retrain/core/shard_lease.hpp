@@ -104,8 +104,17 @@ public:
   bool holds(time_point now, uint64_t map_version) const noexcept;
 
   /// Until when a batch handed on now may be applied; the max time point
-  /// when held for ever, the min one when not held.
+  /// when held for ever or `alone`, else the end of the lease.
   time_point deadline() const noexcept;
+
+  /// Whether the last map named this node as its only member. Such a node
+  /// goes on applying without the lease, as a single monitor node did
+  /// before there were shards: while the coordinator is down nobody can
+  /// be given its shards, and a node that joins later waits for a
+  /// coordinator to give it any.
+  bool alone() const noexcept {
+    return alone_;
+  }
 
   /// Takes a new map at `now`: `mine` and `epochs` per shard (this node
   /// owns it; its epoch). A shard that this node owns at an epoch it did
@@ -130,6 +139,7 @@ private:
   shard_lease_timing timing_;
   bool required_ = true;
   bool forever_ = false;
+  bool alone_ = false;
   time_point until_ = time_point::min();
   uint64_t version_ = 0;
   /// Per shard: whether this node owns it, at which epoch, and when it
