@@ -21,6 +21,7 @@
 
 #include "allocator.hpp"
 #include "fence.hpp"
+#include "retrain/config_error.hpp"
 #include "retrain/coordinator_gate.hpp"
 #include "retrain/coordinator_link.hpp"
 #include "retrain/dispatcher.hpp"
@@ -261,6 +262,26 @@ struct shard_routing {
   uint16_t port = 0;
 };
 
+// Has `router` record what it applies in `file`, if set
+// (`retrain.cluster.apply-journal`): an error naming the key when the file
+// cannot be opened.
+caf::error open_apply_journal(caf::actor_system& sys,
+                              const shard_router_self_actor& router,
+                              const std::string& file) {
+  if (file.empty())
+    return caf::none;
+  caf::scoped_actor self{sys};
+  caf::error result;
+  self->request(router, std::chrono::seconds{5}, atom::store::value, file)
+    .receive([](bool) {},
+             [&](caf::error& err) {
+               result = caf::make_error(ec::invalid_config,
+                                        "retrain.cluster.apply-journal: "
+                                          + error_text(err));
+             });
+  return result;
+}
+
 // Spawns the router between ingest and the supervisor and publishes it on
 // `retrain.cluster.port`.
 caf::expected<shard_routing> start_shard_router(caf::actor_system& sys,
@@ -270,6 +291,8 @@ caf::expected<shard_routing> start_shard_router(caf::actor_system& sys,
   result.router = sys.spawn(shard_router, t.supervisor,
                             coordinator_link_actor{t.link},
                             cfg.request_timeout);
+  if (auto err = open_apply_journal(sys, result.router, cfg.apply_journal))
+    return err;
   auto port = publish(sys, shard_router_actor{result.router}, cfg,
                       cfg.shard_port, "shard router");
   if (!port)

@@ -13,6 +13,7 @@
 
 #include "retrain/core/backoff.hpp"
 #include "retrain/core/semver.hpp"
+#include "retrain/core/shard_lease.hpp"
 #include "retrain/endpoint.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/trigger_outbox.hpp"
@@ -130,6 +131,13 @@ struct coordinator_link_state {
   shard_member member;
   shard_table shards;
   caf::actor_addr shard_subscriber;
+  /// The timings of the ownership lease of a monitor node's shards (from
+  /// `middleman.connection-timeout`), and whether its renewal timer runs:
+  /// while the coordinator is linked the link asks it every
+  /// `renew_interval` and passes each answer to `shard_subscriber`, which
+  /// applies its shards only while one is fresh.
+  core::shard_lease_timing lease_timing;
+  bool renewing = false;
 
   /// Sends the coordinator has not answered yet, at most.
   static constexpr size_t max_in_flight = 1000;
@@ -155,6 +163,8 @@ using coordinator_link_self_actor
     caf::reacts_to<atom::resend>,
     /// Timer: renew the fence's lease while the coordinator is linked.
     caf::reacts_to<atom::lease>,
+    /// Timer: renew the ownership lease of a monitor node's shards.
+    caf::reacts_to<atom::renew>,
     /// A stopping node waits for every trigger to be acknowledged; the
     /// answer (0, the triggers left) comes once the outbox is empty.
     caf::replies_to<atom::drain>::with<uint64_t>,
@@ -180,6 +190,11 @@ coordinator_link_self_actor::behavior_type coordinator_link(
 /// How often a link renews its node's lease: well within the shortest
 /// sensible `middleman.connection-timeout`.
 inline constexpr std::chrono::milliseconds lease_interval{250};
+
+/// The timings of a monitor node's ownership lease under `cfg`'s
+/// `middleman.connection-timeout` (3 s when unset or not positive).
+core::shard_lease_timing
+shard_lease_timing_of(const caf::actor_system_config& cfg);
 
 /// Where a node's link keeps undelivered triggers: `<data_dir>/outbox.bin`.
 std::string outbox_file(const std::string& data_dir);

@@ -55,7 +55,11 @@ using shard_allocator_actor = caf::typed_actor<
   /// Returns the map in force.
   caf::replies_to<atom::shards>::with<shard_table>,
   /// Timer: try storing the map again.
-  caf::reacts_to<atom::recover>>;
+  caf::reacts_to<atom::recover>,
+  /// The sender, a member's link, renews its node's ownership lease: the
+  /// map's version, or `ec::unreachable` for a link that is no member
+  /// (lost, so its shards may be another node's now).
+  caf::replies_to<atom::lease>::with<uint64_t>>;
 
 /// An allocator of `shards` shards on `store` (may be null), starting from
 /// the map stored there (a new map, logged, when it cannot be read). Spawn

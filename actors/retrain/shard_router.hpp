@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "retrain/core/shard_lease.hpp"
 #include "retrain/messages.hpp"
 
 namespace retrain {
@@ -82,6 +85,14 @@ struct shard_router_state {
   /// Events sent to other owners and taken from other nodes since start.
   uint64_t forwarded = 0;
   uint64_t received = 0;
+  /// The node's ownership lease of its shards, renewed through its link
+  /// (held for ever without a link: tests, benchmarks).
+  core::shard_lease lease;
+  /// Whether the log said that the lease lapsed (until it holds again).
+  bool told_no_lease = false;
+  /// Where every applied batch is recorded per shard
+  /// (`retrain.cluster.apply-journal`), or null.
+  std::shared_ptr<std::FILE> journal;
 
   /// Parked events at most.
   static constexpr size_t max_parked = 200000;
@@ -91,6 +102,18 @@ struct shard_router_state {
 
   /// The owner of `model`'s shard, or null.
   const shard_member* owner_of(const std::string& model) const;
+
+  /// Whether this node may apply the events of `shard` at `now`: the one
+  /// place that decides (ownership by the map in force, the lease, a
+  /// gained shard's settling).
+  bool applies(uint32_t shard, caf::actor_clock::time_point now) const;
+
+  /// What this node may do with the events of `shard` at `now`.
+  core::shard_access access(uint32_t shard,
+                            caf::actor_clock::time_point now) const;
+
+  /// The epoch of `shard` in the map in force (0 without one).
+  uint64_t epoch_of(uint32_t shard) const;
 };
 
 /// The router as it addresses itself: what ingest uses of a supervisor
@@ -105,11 +128,21 @@ using shard_router_self_actor
     caf::reacts_to<atom::linkup, std::string, shard_router_actor>,
     /// This node's membership in the map, from its `main` once its ports are
     /// bound: the router takes its name and has its link join with it.
-    caf::reacts_to<shard_member>>;
+    caf::reacts_to<shard_member>,
+    /// From its `main`, before any event: record every applied batch in
+    /// the file at this path (`retrain.cluster.apply-journal`, appended
+    /// to), one line per batch and shard:
+    /// `<node> <shard> <epoch> <applied_ns> <events>`, `applied_ns` on the
+    /// node's steady clock (CLOCK_MONOTONIC). True, or an error when the
+    /// file cannot be opened.
+    caf::replies_to<atom::store, std::string>::with<bool>>;
 
 /// The router in front of `supervisor`; it subscribes to the map at `link`
 /// and waits for its `shard_member`, parking events until it has both.
 /// `timeout` bounds ingest's requests: forwards and parking end before it.
+/// With a `link` it applies its shards' events only under the ownership
+/// lease the link renews (`core::shard_lease`), handing them to the
+/// supervisor as `lease_batch`es stamped with the lease's end.
 shard_router_self_actor::behavior_type
 shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
              supervisor_actor supervisor, coordinator_link_actor link,

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <string_view>
 
@@ -366,6 +367,53 @@ void load_spill(self_ptr self) {
              coordinator_link_state::name, self->id(), triggers.size());
 }
 
+// -- the ownership lease of a monitor node's shards ---------------------------
+
+// Tells the router (the shard subscriber) about the lease: a renewal the
+// coordinator answered, sent at `sent_ns`, with its map at `version`.
+void tell_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
+  auto& st = self->state;
+  if (auto sub = caf::actor_cast<shard_news_actor>(st.shard_subscriber))
+    self->send(sub, atom::lease::value, sent_ns, version);
+}
+
+// Asks the coordinator to renew the lease now. The renewal counts from
+// when it was sent, before the coordinator heard it: the node's term ends
+// before the coordinator's wait for a silent node does.
+void renew_lease(self_ptr self) {
+  auto& st = self->state;
+  if (!st.coordinator || st.member.node.empty())
+    return;
+  if (st.where.local) {
+    // Nothing can cut this node off from a coordinator in its process.
+    tell_lease(self, std::numeric_limits<int64_t>::max(), 0);
+    return;
+  }
+  auto sent = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                self->clock().now().time_since_epoch())
+                .count();
+  auto to = st.coordinator;
+  self->request(st.coordinator, st.lease_timing.term(), atom::lease::value)
+    .then(
+      [=](uint64_t version) {
+        // An answer of a coordinator followed earlier is not a renewal.
+        if (self->state.coordinator == to)
+          tell_lease(self, sent, version);
+      },
+      [=](caf::error&) {
+        // The lease lapses by itself; losing the link revokes it at once.
+      });
+}
+
+// Renews the lease every `renew_interval` once the node is a member.
+void start_renewing(self_ptr self) {
+  auto& st = self->state;
+  if (st.renewing || st.member.node.empty())
+    return;
+  st.renewing = true;
+  self->send(self, atom::renew::value);
+}
+
 // -- reachability -------------------------------------------------------------
 
 void connected(self_ptr self, coordinator_actor coordinator) {
@@ -388,8 +436,11 @@ void connected(self_ptr self, coordinator_actor coordinator) {
                caf::actor_cast<worker_home_actor>(self));
   if (st.subscriber)
     subscribe(self);
-  if (!st.member.node.empty())
+  if (!st.member.node.empty()) {
     self->send(st.coordinator, st.member);
+    // After the join, which the coordinator handles first.
+    renew_lease(self);
+  }
   // Answers to sends on an earlier link will not come: everything goes
   // again (the dispatcher knows a trigger it stored by its id).
   st.outbox.resend_all();
@@ -409,6 +460,8 @@ void lose(self_ptr self, const std::string& why) {
   self->demonitor(st.coordinator.address());
   st.coordinator = nullptr;
   hold_reporting(self);
+  if (!st.member.node.empty())
+    tell_lease(self, -1, 0);
   if (st.where.local) {
     // Nothing to reconnect to: triggers wait in the outbox.
     st.outbox.resend_all();
@@ -645,6 +698,7 @@ coordinator_link_self_actor::behavior_type coordinator_link(
   st.spill_file = std::move(spill_file);
   st.lease_fd = lease_fd;
   st.node_version = std::move(node_version);
+  st.lease_timing = shard_lease_timing_of(self->system().config());
   load_spill(self);
   if (st.lease_fd >= 0)
     self->send(self, atom::lease::value);
@@ -742,8 +796,20 @@ coordinator_link_self_actor::behavior_type coordinator_link(
     [=](shard_member& m) {
       auto& st = self->state;
       st.member = std::move(m);
-      if (st.coordinator)
+      if (st.coordinator) {
         self->send(st.coordinator, st.member);
+        renew_lease(self);
+      }
+      start_renewing(self);
+    },
+    [=](atom::renew) {
+      auto& st = self->state;
+      if (self->current_sender()
+          != caf::actor_cast<caf::strong_actor_ptr>(self))
+        return;
+      renew_lease(self);
+      self->delayed_send(self, st.lease_timing.renew_interval(),
+                         atom::renew::value);
     },
     [=](shard_table& x) {
       // The coordinator pushes the map in order: the last is in force.
@@ -757,8 +823,21 @@ coordinator_link_self_actor::behavior_type coordinator_link(
       st.shard_subscriber = sub.address();
       if (!st.shards.owners.empty())
         self->send(sub, st.shards);
+      renew_lease(self);
     },
   };
+}
+
+core::shard_lease_timing
+shard_lease_timing_of(const caf::actor_system_config& cfg) {
+  auto timeout = caf::get_or(cfg, "middleman.connection-timeout",
+                             caf::timespan{std::chrono::seconds{3}});
+  if (timeout.count() <= 0)
+    timeout = std::chrono::seconds{3};
+  core::shard_lease_timing result;
+  result.timeout
+    = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  return result;
 }
 
 } // namespace retrain

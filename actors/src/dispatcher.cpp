@@ -853,6 +853,13 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
                              "the shard map cannot be read (see the "
                              "coordinator's log)");
     },
+    [=](atom::lease) -> caf::result<uint64_t> {
+      if (auto allocator = shards_of(self))
+        return self->delegate(allocator, atom::lease::value);
+      return caf::make_error(ec::storage_failure,
+                             "the shard map cannot be read (see the "
+                             "coordinator's log)");
+    },
   };
 }
 

@@ -5,6 +5,7 @@
 #include <caf/actor_system.hpp>
 
 #include "retrain/config_error.hpp"
+#include "retrain/ec.hpp"
 #include "retrain/log.hpp"
 
 namespace retrain {
@@ -91,6 +92,21 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   rebalance(self);
 }
 
+// A member's renewal of its ownership lease. Answered only for a link
+// that is a member now: the allocator drops a link it lost (after
+// `middleman.connection-timeout` of silence) before it gives the shards
+// away, so a renewal answered here was heard while the node still held
+// them, and one from a node that rejoins waits for its join.
+caf::result<uint64_t> renew(self_ptr self) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  if (!sender || st.members.count(sender) == 0)
+    return caf::make_error(ec::unreachable,
+                           "not a member of the shard map (the coordinator "
+                           "lost this node or it has not joined yet)");
+  return st.map.version();
+}
+
 } // namespace
 
 shard_table shard_allocator_state::table() const {
@@ -149,6 +165,7 @@ shard_allocator_actor::behavior_type shard_allocator(
       self->state.recover_scheduled = false;
       rebalance(self);
     },
+    [=](atom::lease) { return renew(self); },
   };
 }
 

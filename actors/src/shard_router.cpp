@@ -1,6 +1,9 @@
 #include "retrain/shard_router.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -9,6 +12,7 @@
 #include <caf/openssl/manager.hpp>
 
 #include "retrain/config_error.hpp"
+#include "retrain/coordinator_link.hpp"
 #include "retrain/core/shard_map.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
@@ -22,6 +26,23 @@ shard_router_state::owner_of(const std::string& model) const {
   return map.owner(core::shard_of_model(model, map.shards()));
 }
 
+core::shard_access
+shard_router_state::access(uint32_t shard,
+                           caf::actor_clock::time_point now) const {
+  // The lease took every map with this node's name: it knows which shards
+  // are this node's, at which epochs.
+  return lease.access(shard, map.version, now);
+}
+
+bool shard_router_state::applies(uint32_t shard,
+                                 caf::actor_clock::time_point now) const {
+  return access(shard, now) == core::shard_access::apply;
+}
+
+uint64_t shard_router_state::epoch_of(uint32_t shard) const {
+  return shard < map.epochs.size() ? map.epochs[shard] : 0;
+}
+
 namespace {
 
 using self_ptr = shard_router_self_actor::stateful_pointer<shard_router_state>;
@@ -30,7 +51,62 @@ using self_ptr = shard_router_self_actor::stateful_pointer<shard_router_state>;
 struct part {
   std::vector<uint64_t> index;
   metric_batch batch;
+  /// Per event: its shard and the shard's epoch when it was routed.
+  std::vector<uint32_t> shards;
+  std::vector<uint64_t> epochs;
+
+  void add(uint64_t i, metric_event&& ev, uint32_t shard, uint64_t epoch) {
+    index.push_back(i);
+    batch.events.push_back(std::move(ev));
+    shards.push_back(shard);
+    epochs.push_back(epoch);
+  }
 };
+
+int64_t to_ns(caf::actor_clock::time_point x) {
+  if (x == caf::actor_clock::time_point::max())
+    return std::numeric_limits<int64_t>::max();
+  if (x == caf::actor_clock::time_point::min())
+    return std::numeric_limits<int64_t>::min();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           x.time_since_epoch())
+    .count();
+}
+
+// Records a batch applied at `applied_ns` in the journal: one line per
+// shard, with the epoch it was routed under.
+void journal(self_ptr self, const part& p, int64_t applied_ns) {
+  auto& st = self->state;
+  if (!st.journal)
+    return;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> per_shard;
+  for (size_t i = 0; i < p.shards.size(); ++i) {
+    auto& x = per_shard[p.shards[i]];
+    x.first = p.epochs[i];
+    ++x.second;
+  }
+  std::string text;
+  for (auto& [shard, x] : per_shard)
+    text += st.node + " " + std::to_string(shard) + " "
+            + std::to_string(x.first) + " " + std::to_string(applied_ns) + " "
+            + std::to_string(x.second) + "\n";
+  std::fwrite(text.data(), 1, text.size(), st.journal.get());
+  std::fflush(st.journal.get());
+}
+
+// Says once that events of this node's own shards wait, and why.
+void note_waiting(self_ptr self, core::shard_access why) {
+  auto& st = self->state;
+  if (why != core::shard_access::no_lease || st.told_no_lease)
+    return;
+  st.told_no_lease = true;
+  log().warn("{}#{} no renewal of the ownership lease from the coordinator "
+             "within {} ms: this node stops applying the events of its "
+             "shards, which wait here until it is renewed or the shards' new "
+             "owner takes them",
+             shard_router_state::name, self->id(),
+             st.lease.timing().term().count());
+}
 
 std::string endpoint_of(const shard_member& m) {
   return m.host + ":" + std::to_string(m.port);
@@ -146,17 +222,28 @@ void connect(self_ptr self, const shard_member& m) {
       });
 }
 
+// Hands events of this node's shards to the supervisor under the lease:
+// applied before the lease's end, or given back and parked.
 void apply_local(self_ptr self, uint64_t id, part p) {
   auto& st = self->state;
-  auto index = std::make_shared<std::vector<uint64_t>>(std::move(p.index));
-  self
-    ->request(st.supervisor, st.timeout, atom::explain::value,
-              std::move(p.batch))
-    .then([=](batch_report& r) { resolve(self, id, *index, r); },
-          [=](caf::error& err) {
-            for (auto i : *index)
-              reject(self, id, i, err);
-          });
+  lease_batch msg{to_ns(st.lease.deadline()), std::move(p.batch)};
+  auto sent = std::make_shared<part>(std::move(p));
+  self->request(st.supervisor, st.timeout, std::move(msg))
+    .then(
+      [=](lease_report& r) {
+        if (r.expired) {
+          auto& events = r.returned.events;
+          for (size_t i = 0; i < sent->index.size() && i < events.size(); ++i)
+            park(self, id, sent->index[i], std::move(events[i]));
+          return;
+        }
+        journal(self, *sent, r.applied_ns);
+        resolve(self, id, sent->index, r.report);
+      },
+      [=](caf::error& err) {
+        for (auto i : sent->index)
+          reject(self, id, i, err);
+      });
 }
 
 void route(self_ptr self, uint64_t id,
@@ -166,7 +253,7 @@ void forward(self_ptr self, uint64_t id, const shard_router_actor& to, part p) {
   auto& st = self->state;
   st.forwarded += p.batch.events.size();
   auto sent = std::make_shared<part>(std::move(p));
-  shard_batch msg{st.map.version, sent->batch.events};
+  shard_batch msg{st.map.version, sent->batch.events, sent->epochs};
   // Half of ingest's wait: what comes back in time can still be parked.
   self->request(to, st.timeout / 2, std::move(msg))
     .then(
@@ -192,20 +279,27 @@ void route(self_ptr self, uint64_t id,
   auto& st = self->state;
   part local;
   std::map<std::string, part> remote;
+  auto now = self->clock().now();
   for (auto& [index, ev] : items) {
-    auto owner = st.owner_of(ev.model);
+    auto shard = st.map.owners.empty()
+                   ? 0u
+                   : core::shard_of_model(ev.model, st.map.shards());
+    auto owner = st.map.owner(shard);
     if (owner && owner->node == st.node) {
-      local.index.push_back(index);
-      local.batch.events.push_back(std::move(ev));
+      auto why = st.access(shard, now);
+      if (why == core::shard_access::apply) {
+        local.add(index, std::move(ev), shard, st.epoch_of(shard));
+        continue;
+      }
+      note_waiting(self, why);
+      park(self, id, index, std::move(ev));
       continue;
     }
     if (owner && owner->port != 0) {
       auto key = endpoint_of(*owner);
       auto peer = st.peers.find(key);
       if (peer != st.peers.end() && peer->second.handle) {
-        auto& p = remote[key];
-        p.index.push_back(index);
-        p.batch.events.push_back(std::move(ev));
+        remote[key].add(index, std::move(ev), shard, st.epoch_of(shard));
         continue;
       }
       connect(self, *owner);
@@ -267,13 +361,18 @@ uint64_t start(self_ptr self, metric_batch& batch, bool explain, Promise rp) {
   return id;
 }
 
-// Whether every event of `batch` is this node's to apply.
-bool all_local(const shard_router_state& st, const metric_batch& batch) {
-  for (auto& ev : batch.events) {
-    auto owner = st.owner_of(ev.model);
-    if (!owner || owner->node != st.node)
+// Whether every event of `batch` is this node's to apply now, with no
+// deadline to keep (a lease held for ever) and no journal: then the batch
+// may go to the supervisor as it is.
+bool all_local(self_ptr self, const metric_batch& batch) {
+  auto& st = self->state;
+  if (st.journal || st.map.owners.empty()
+      || st.lease.deadline() != caf::actor_clock::time_point::max())
+    return false;
+  auto now = self->clock().now();
+  for (auto& ev : batch.events)
+    if (!st.applies(core::shard_of_model(ev.model, st.map.shards()), now))
       return false;
-  }
   return true;
 }
 
@@ -283,33 +382,101 @@ caf::result<shard_reply> receive(self_ptr self, shard_batch& x) {
   st.received += x.events.size();
   shard_reply reply;
   reply.version = st.map.version;
-  auto index = std::make_shared<std::vector<uint64_t>>();
-  metric_batch mine;
+  auto now = self->clock().now();
+  part mine;
   for (uint64_t i = 0; i < x.events.size(); ++i) {
-    auto owner = st.owner_of(x.events[i].model);
-    if (owner && owner->node == st.node) {
-      index->push_back(i);
-      mine.events.push_back(std::move(x.events[i]));
+    auto shard = st.map.owners.empty()
+                   ? 0u
+                   : core::shard_of_model(x.events[i].model, st.map.shards());
+    auto why = st.access(shard, now);
+    // A sender that routed under another epoch of the shard has a stale
+    // map, or this node has: the event goes back either way.
+    bool same_epoch = i >= x.epochs.size() || x.epochs[i] == st.epoch_of(shard);
+    if (why == core::shard_access::apply && same_epoch) {
+      mine.add(i, std::move(x.events[i]), shard, st.epoch_of(shard));
     } else {
+      note_waiting(self, why);
       reply.returned.push_back(i);
     }
   }
-  if (mine.events.empty())
+  if (mine.index.empty())
     return reply;
   auto rp = self->make_response_promise<shard_reply>();
-  self
-    ->request(st.supervisor, st.timeout, atom::explain::value, std::move(mine))
+  lease_batch msg{to_ns(st.lease.deadline()), std::move(mine.batch)};
+  auto sent = std::make_shared<part>(std::move(mine));
+  self->request(st.supervisor, st.timeout, std::move(msg))
     .then(
-      [=](batch_report& r) mutable {
+      [=](lease_report& r) mutable {
         auto result = reply;
-        result.report.ack = r.ack;
-        for (auto& rej : r.rejects)
+        if (r.expired) {
+          // Not applied: the sender routes them again.
+          result.returned.insert(result.returned.end(), sent->index.begin(),
+                                 sent->index.end());
+          std::sort(result.returned.begin(), result.returned.end());
+          rp.deliver(std::move(result));
+          return;
+        }
+        journal(self, *sent, r.applied_ns);
+        result.report.ack = r.report.ack;
+        for (auto& rej : r.report.rejects)
           result.report.rejects.push_back(
-            event_reject{index->at(rej.index), std::move(rej.reason)});
+            event_reject{sent->index.at(rej.index), std::move(rej.reason)});
         rp.deliver(std::move(result));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
+}
+
+// Has the lease take the map in force, given the one before (`before`,
+// empty when there was none): which shards are this node's, at which
+// epochs, and which of them nobody could be applying elsewhere.
+void take_map(self_ptr self, const shard_table& before) {
+  auto& st = self->state;
+  auto n = st.map.shards();
+  std::vector<bool> mine(n);
+  std::vector<bool> unowned_before;
+  if (!before.owners.empty())
+    unowned_before.resize(n);
+  for (uint32_t s = 0; s < n; ++s) {
+    auto owner = st.map.owner(s);
+    mine[s] = owner && !st.node.empty() && owner->node == st.node;
+    if (s < before.owners.size() && !unowned_before.empty())
+      unowned_before[s] = before.owners[s] < 0;
+  }
+  bool alone = st.map.nodes.size() == 1 && st.map.nodes[0].node == st.node;
+  st.lease.take_map(mine, st.map.epochs, unowned_before, alone,
+                    self->clock().now());
+  // Settling shards apply once their time comes: the retry timer looks.
+  schedule_retry(self);
+}
+
+// The link's word on the lease: renewed, revoked or held for ever.
+void on_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
+  auto& st = self->state;
+  if (sent_ns < 0) {
+    st.lease.revoke();
+    if (!st.told_no_lease && !st.lease.alone()) {
+      st.told_no_lease = true;
+      log().warn("{}#{} the link to the coordinator is lost: this node stops "
+                 "applying the events of its shards until the coordinator "
+                 "renews its lease",
+                 shard_router_state::name, self->id());
+    }
+    return;
+  }
+  if (sent_ns == std::numeric_limits<int64_t>::max()) {
+    st.lease.hold_forever();
+  } else {
+    st.lease.renewed(
+      caf::actor_clock::time_point{std::chrono::nanoseconds{sent_ns}}, version);
+  }
+  if (st.told_no_lease && st.lease.holds(self->clock().now(), st.map.version)) {
+    st.told_no_lease = false;
+    log().info("{}#{} the coordinator renewed the ownership lease (map v{}): "
+               "applying the events of this node's shards again",
+               shard_router_state::name, self->id(), st.map.version);
+  }
+  reroute_parked(self);
 }
 
 } // namespace
@@ -321,6 +488,10 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
   auto& st = self->state;
   st.supervisor = std::move(supervisor);
   st.timeout = timeout;
+  // With a link the node owns its shards only under a lease the link
+  // renews; without one (tests, benchmarks) nobody else can own them.
+  st.lease = core::shard_lease{shard_lease_timing_of(self->system().config()),
+                               static_cast<bool>(link)};
   if (link)
     self->send(link, atom::subscribe::value,
                caf::actor_cast<shard_news_actor>(self));
@@ -335,14 +506,14 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
   auto sup = [self] { return self->state.supervisor; };
   return {
     [=](metric_batch& batch) -> caf::result<ingest_ack> {
-      if (all_local(self->state, batch))
+      if (all_local(self, batch))
         return self->delegate(sup(), std::move(batch));
       auto rp = self->make_response_promise<ingest_ack>();
       start(self, batch, false, rp);
       return rp;
     },
     [=](atom::explain, metric_batch& batch) -> caf::result<batch_report> {
-      if (all_local(self->state, batch))
+      if (all_local(self, batch))
         return self->delegate(sup(), atom::explain::value, std::move(batch));
       auto rp = self->make_response_promise<batch_report>();
       start(self, batch, true, rp);
@@ -353,12 +524,17 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       self->state.node = m.node;
       if (link)
         self->send(link, std::move(m));
+      // A map that came first named no shard of this node yet.
+      if (!self->state.map.owners.empty())
+        take_map(self, shard_table{});
       reroute_parked(self);
     },
     [=](shard_table& x) {
       auto& st = self->state;
       auto first = st.map.owners.empty();
+      auto before = std::move(st.map);
       st.map = std::move(x);
+      take_map(self, before);
       if (first)
         log().info("{}#{} shard map v{}: {} shards, {} of them here",
                    shard_router_state::name, self->id(), st.map.version,
@@ -369,6 +545,21 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
                                           && st.map.nodes[i].node == st.node;
                                  }));
       reroute_parked(self);
+    },
+    [=](atom::lease, int64_t sent_ns, uint64_t version) {
+      on_lease(self, sent_ns, version);
+    },
+    [=](atom::store, std::string& file) -> caf::result<bool> {
+      auto f = std::fopen(file.c_str(), "a");
+      if (!f)
+        return caf::make_error(ec::invalid_config,
+                               "cannot open the apply journal " + file + ": "
+                                 + std::strerror(errno));
+      self->state.journal = std::shared_ptr<std::FILE>{f, &std::fclose};
+      return true;
+    },
+    [=](lease_batch& x) -> caf::result<lease_report> {
+      return self->delegate(sup(), std::move(x));
     },
     [=](atom::retry) {
       self->state.retry_scheduled = false;

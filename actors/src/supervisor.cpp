@@ -1017,6 +1017,26 @@ ingest_ack route(self_ptr self, metric_batch& batch,
   return ack;
 }
 
+// -- the ownership lease ------------------------------------------------------
+
+// Applies `x` only before its deadline: the router stamped it with the end
+// of the node's lease, and a batch that waited here longer (the process was
+// stopped, or the mailbox was long) goes back untouched, since the
+// coordinator may have given its shards to another node meanwhile.
+lease_report apply_leased(self_ptr self, lease_batch& x) {
+  lease_report result;
+  auto now = self->clock().now().time_since_epoch();
+  auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now);
+  if (now_ns.count() >= x.deadline_ns) {
+    result.expired = true;
+    result.returned = std::move(x.batch);
+    return result;
+  }
+  result.applied_ns = now_ns.count();
+  result.report.ack = route(self, x.batch, &result.report.rejects);
+  return result;
+}
+
 // -- policies -----------------------------------------------------------------
 
 // Runs the policies of `set` from now on: every running monitor whose
@@ -1121,6 +1141,7 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
       result.ack = route(self, batch, &result.rejects);
       return result;
     },
+    [=](lease_batch& x) -> lease_report { return apply_leased(self, x); },
     [=](atom::tick) {
       auto now = self->clock().now();
       follow(self, self->state.batcher.timer_fired(now), now);

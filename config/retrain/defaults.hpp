@@ -187,6 +187,10 @@ inline constexpr uint32_t max_shards = 65536;
 /// the others).
 inline constexpr uint16_t port = 0;
 
+/// `retrain.cluster.apply-journal`: where a monitor node records each batch
+/// it applies (node, shard, epoch, steady-clock time); empty: nowhere.
+inline constexpr const char* apply_journal = "";
+
 } // namespace cluster
 
 /// CAF settings whose defaults a node changes.

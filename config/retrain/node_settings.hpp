@@ -45,6 +45,10 @@ struct node_settings {
   /// `retrain.cluster.port`: where other monitor nodes forward events of
   /// this node's shards (0: a free port).
   uint16_t shard_port = defaults::cluster::port;
+  /// `retrain.cluster.apply-journal`: the file a monitor node appends a
+  /// line to for each batch and shard it applies (empty: none), to check
+  /// that no two nodes apply one shard at a time.
+  std::string apply_journal{defaults::cluster::apply_journal};
 
   /// Returns what is wrong (`ec::invalid_config`, naming the key and the
   /// allowed values), or nothing: the node's own keys, then the monitor

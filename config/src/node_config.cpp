@@ -331,7 +331,11 @@ void node_config::declare_options() {
       "the coordinator; never change it in a running cluster")
     .add(s.shard_port, "port",
          "where a monitor node takes events other monitor nodes forward to "
-         "it (0 = a free port; the shard map tells the others)");
+         "it (0 = a free port; the shard map tells the others)")
+    .add(s.apply_journal, "apply-journal",
+         "a file a monitor node appends one line to per batch and shard it "
+         "applies: node, shard, epoch, steady-clock ns, events (a check "
+         "that no two nodes apply one shard at a time); empty: none");
 }
 
 node_config::node_config() {

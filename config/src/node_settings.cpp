@@ -40,6 +40,12 @@ caf::error node_settings::validate() const {
       return config_error("retrain.coordinator="
                           + detail::quote(to_string(coordinator))
                           + " is not HOST:PORT with a port within [1, 65535]");
+  if (!apply_journal.empty()
+      && (apply_journal.back() == '/' || apply_journal == "."
+          || apply_journal == ".."))
+    return config_error("retrain.cluster.apply-journal="
+                        + detail::quote(apply_journal)
+                        + " names a directory, not a file");
   if (auto err = edge.validate())
     return err;
   if (role == node_role::all || role == node_role::monitor)

@@ -109,5 +109,8 @@ using policy = caf::atom_constant<caf::atom("policy")>;
 using standby = caf::atom_constant<caf::atom("standby")>;
 /// A request for the shard map of the monitor tier (`shard_table`).
 using shards = caf::atom_constant<caf::atom("shards")>;
+/// A monitor node's link's timer to renew the node's ownership lease of
+/// its shards with the coordinator.
+using renew = caf::atom_constant<caf::atom("renew")>;
 
 } // namespace retrain::atom

@@ -64,6 +64,8 @@ struct shard_member;
 struct shard_table;
 struct shard_batch;
 struct shard_reply;
+struct lease_batch;
+struct lease_report;
 
 } // namespace retrain
 
@@ -178,6 +180,11 @@ CAF_ADD_TYPE_ID(retrain, (retrain::shard_news_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_batch))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_reply))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_router_actor))
+
+// -- appended: the ownership lease of monitor nodes -------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::lease_batch))
+CAF_ADD_TYPE_ID(retrain, (retrain::lease_report))
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

@@ -81,7 +81,12 @@ using job_news_actor = caf::typed_actor<
 /// Takes the shard map of the monitor tier.
 using shard_news_actor = caf::typed_actor<
   /// The map; applied if its version is newer than the one in force.
-  caf::reacts_to<shard_table>>;
+  caf::reacts_to<shard_table>,
+  /// The ownership lease: the coordinator answered a renewal sent at
+  /// `sent_ns` (steady clock of this node) with its map at `version`; a
+  /// negative `sent_ns` revokes the lease (the link is lost), the largest
+  /// int64 holds it for ever (the coordinator runs in this process).
+  caf::reacts_to<atom::lease, int64_t, uint64_t>>;
 
 /// Takes what a coordinator did, for the world outside the cluster
 /// (webhooks). The dispatcher sends each fire-and-forget, once per event.
@@ -236,7 +241,11 @@ using coordinator_actor = worker_home_actor::extend<
   /// The sender, a monitor node's link (`job_news_actor`), joins the shard
   /// map as this member and gets the map now and on every change; it
   /// leaves when the link is lost.
-  caf::reacts_to<shard_member>>;
+  caf::reacts_to<shard_member>,
+  /// A monitor node's link renews its node's ownership lease: the answer
+  /// is the version of the shard map now, or an error when the sender is
+  /// not a member (its node was declared lost: its shards may be gone).
+  caf::replies_to<atom::lease>::with<uint64_t>>;
 
 /// The dispatcher, which the coordinator node publishes on
 /// `retrain.coordinator-port`: what links and workers use of it
@@ -284,7 +293,11 @@ using supervisor_actor = caf::typed_actor<
   extend_with<explain_actor, monitor_status_actor, monitor_stats_actor,
               monitor_parent_actor, line_news_actor, monitor_forget_actor,
               monitor_history_actor, monitor_query_actor, policy_news_actor,
-              policy_explain_actor>;
+              policy_explain_actor>::
+    extend<
+      /// Applies events of shards the node owns while the node's lease
+      /// holds (see `lease_batch`), or returns them untouched.
+      caf::replies_to<lease_batch>::with<lease_report>>;
 
 /// What a monitor node publishes on `retrain.shard-port` for the other
 /// monitor nodes: the events of the shards it owns.

@@ -13,6 +13,7 @@
 #include "retrain/job_result.hpp"
 #include "retrain/job_state.hpp"
 #include "retrain/job_update.hpp"
+#include "retrain/lease_batch.hpp"
 #include "retrain/line_state.hpp"
 #include "retrain/link_status.hpp"
 #include "retrain/metric_batch.hpp"

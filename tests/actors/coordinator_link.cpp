@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include "retrain/coordinator_link.hpp"
 
@@ -451,6 +452,53 @@ CAF_TEST(a result the coordinator did not take is reported again later) {
   CAF_CHECK_EQUAL(seen->results[1].attempt, 2u);
   CAF_CHECK(state().results.empty());
   CAF_CHECK(state().reporting.empty());
+}
+
+CAF_TEST(
+  a monitor node holds its shards while the coordinator renews its lease) {
+  using lease = std::pair<int64_t, uint64_t>;
+  auto leases = std::make_shared<std::vector<lease>>();
+  auto router = sys.spawn([leases](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [](shard_table&) {},
+      [leases](atom::lease, int64_t sent_ns, uint64_t version) {
+        leases->emplace_back(sent_ns, version);
+      },
+    };
+  });
+  self->send(link, atom::subscribe::value,
+             caf::actor_cast<shard_news_actor>(router));
+  self->send(link, shard_member{"a:1", "a", 2});
+  drain();
+  // The coordinator runs in this process: held for ever.
+  CAF_REQUIRE(!leases->empty());
+  CAF_CHECK_EQUAL(leases->back().first, std::numeric_limits<int64_t>::max());
+  // One elsewhere: renewed at connect, after the join, with its map
+  // version and the time the renewal was sent, then every quarter term.
+  state().where.local = nullptr;
+  auto log = std::make_shared<coordinator_log>();
+  log->map_version = 7;
+  coordinator = sys.spawn(fake_coordinator, log);
+  auto sent = sched.clock().now().time_since_epoch();
+  auto before = leases->size();
+  self->send(link, atom::linkup::value, coordinator);
+  drain();
+  CAF_CHECK_EQUAL(log->renewals, 1u);
+  CAF_REQUIRE_EQUAL(leases->size(), before + 1);
+  CAF_CHECK_EQUAL(
+    leases->back().first,
+    std::chrono::duration_cast<std::chrono::nanoseconds>(sent).count());
+  CAF_CHECK_EQUAL(leases->back().second, 7u);
+  advance_time(state().lease_timing.renew_interval());
+  drain();
+  CAF_CHECK_EQUAL(log->renewals, 2u);
+  CAF_CHECK_EQUAL(leases->size(), before + 2);
+  // The link drops: the lease goes at once, before any timeout.
+  lose(coordinator);
+  CAF_REQUIRE_EQUAL(leases->size(), before + 3);
+  CAF_CHECK_LESS(leases->back().first, 0);
+  anon_send_exit(router, caf::exit_reason::user_shutdown);
+  drain();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -8,6 +8,8 @@
 #include "retrain/shard_router.hpp"
 #include "retrain/supervisor.hpp"
 
+#include "shard_support.hpp"
+
 using namespace retrain;
 using namespace retrain::test;
 using namespace std::chrono_literals;
@@ -58,23 +60,6 @@ struct fixture : actor_fixture {
       t.epochs.push_back(version);
     }
     return t;
-  }
-
-  // A model of each owner under the map above.
-  static std::string model_owned_by(int parity, int n) {
-    for (int i = 0;; ++i) {
-      auto line = "p:m" + std::to_string(i);
-      if (static_cast<int>(core::shard_of_line(line, 8)) % 2 == parity
-          && n-- == 0)
-        return line + ":1.0.0";
-    }
-  }
-
-  static metric_batch batch_of(const std::vector<std::string>& models) {
-    metric_batch result;
-    for (auto& m : models)
-      result.events.push_back(metric_event{m, metric_kind::accuracy, 0.95, 0});
-    return result;
   }
 
   std::map<std::string, uint64_t> events_at(const supervisor_actor& sup) {

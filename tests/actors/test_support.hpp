@@ -148,6 +148,9 @@ struct coordinator_log {
   std::vector<line_state> lines;
   /// The latest version `supersede` names.
   std::string latest;
+  /// Lease renewals of monitor nodes answered, with this map version.
+  uint64_t renewals = 0;
+  uint64_t map_version = 0;
 };
 
 /// A coordinator stand-in for a link: records triggers, workers and
@@ -214,6 +217,10 @@ fake_coordinator(coordinator_actor::pointer self,
     },
     [](atom::standby) { return uint64_t{0}; },
     [](shard_member&) {},
+    [log](atom::lease) {
+      ++log->renewals;
+      return log->map_version;
+    },
   };
 }
 

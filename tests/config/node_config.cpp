@@ -274,6 +274,10 @@ CAF_TEST(values of the wrong type are refused wherever they are written) {
     {{"--retrain.cluster.shards=0"},
      "",
      "retrain.cluster.shards must be within [1, 65536], not 0"},
+    {{"--retrain.cluster.apply-journal=/var/log/retrain/"},
+     "",
+     "retrain.cluster.apply-journal='/var/log/retrain/' names a directory, "
+     "not a file"},
   };
   for (auto& r : rows) {
     CAF_MESSAGE("args " << r.args.size() << ", ini " << r.ini);

@@ -6,14 +6,17 @@ any monitor node takes any event.
     python3 tests/e2e/test_shards.py --bin build/nodes [TestClass ...]
 """
 
+import json
 import os
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_node  # noqa: E402
 from test_cluster import ClusterTestCase  # noqa: E402
-from test_node import DRIFT_CSV, DRIFTING, wait_for  # noqa: E402
+from test_node import DRIFT_CSV, DRIFTING, ctl, wait_for  # noqa: E402
 
 # The issue's two cases, as a single node decides them (min-samples 5,
 # consecutive-breaches 3, accuracy threshold 0.92, alpha 0.2): 4 x 0.95
@@ -185,6 +188,149 @@ class MembershipTest(ShardTestCase):
             got = self.events_in_cluster(mons[:2])
             return all(got.get(m, 0) >= n for m, n in after.items())
         wait_for("the events after the kill applied on the live nodes", applied)
+
+
+def read_journal(path):
+    """The lines of an apply journal: (node, shard, epoch, applied_ns,
+    events) per batch and shard a node applied."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            node, shard, epoch, t, n = line.split()
+            out.append((node, int(shard), int(epoch), int(t), int(n)))
+    return out
+
+
+class StoppedNodeTest(ShardTestCase):
+    """SIGSTOP of a monitor node past the connection timeout, then SIGCONT,
+    while a producer feeds all three round robin: at no time do two nodes
+    apply events of one shard, and every application is under an epoch
+    the coordinator's map gave the applying node."""
+
+    def test_stopped_node_never_applies_beside_the_new_owner(self):
+        coord = self.start_coordinator()
+        journals = [os.path.join(self.tmp, f"applied-{i}.txt") for i in range(3)]
+        mons = [self.start_monitor(f"--retrain.cluster.apply-journal={j}")
+                for j in journals]
+        self.wait_owners(coord, 3)
+        rows = [f"stop:m{m}:1.0.0,accuracy,0.95" for m in range(60)]
+
+        # Every map the coordinator publishes, sampled: (shard, epoch) ->
+        # owner. Each map of this test lives for seconds.
+        owners_at = {}
+        sampling = True
+
+        def sample():
+            while sampling:
+                res = ctl("--timeout=1", coord.coordinator, "shards", "--json",
+                          timeout=30)
+                if res.returncode == 0:
+                    for x in json.loads(res.stdout)["shards"]:
+                        owners_at.setdefault((x["shard"], x["epoch"]), set()).add(x["owner"])
+                time.sleep(0.1)
+
+        # The producer: chunk i to node i % 3; a chunk a node does not
+        # acknowledge (the stopped one) goes to the next node, as a
+        # producer with several addresses does.
+        producing = True
+        sent = {"chunks": 0, "accepted": 0, "retried": 0}
+
+        def produce():
+            i = 0
+            while producing:
+                path = self.write(f"stop-{i}.csv", "model,kind,value\n"
+                                  + "\n".join(rows[(i * 7) % 60:(i * 7) % 60 + 7]) + "\n")
+                for k in range(3):
+                    node = mons[(i + k) % 3]
+                    res = ctl("--timeout=4", node.node, "replay", path, timeout=30)
+                    if res.returncode == 0 and " accepted, 0 rejected" in res.stdout:
+                        sent["accepted"] += 1
+                        break
+                    sent["retried"] += 1
+                sent["chunks"] += 1
+                i += 1
+
+        threads = [threading.Thread(target=sample), threading.Thread(target=produce)]
+        for t in threads:
+            t.start()
+        try:
+            wait_for("chunks applied before the stop", lambda: sent["accepted"] >= 15)
+            stopped = mons[0]
+            stopped.pause()
+            paused_ns = time.monotonic_ns()
+            # The coordinator gives the stopped node's shards away after
+            # middleman.connection-timeout (3 s); the producer goes on.
+            self.wait_owners(coord, 2)
+            given_away_at = sent["accepted"]
+            wait_for("chunks applied while the node is stopped",
+                     lambda: sent["accepted"] >= given_away_at + 10)
+            stopped.resume()
+            resumed_ns = time.monotonic_ns()
+            self.wait_owners(coord, 3)
+            back_at = sent["accepted"]
+            wait_for("chunks applied after SIGCONT",
+                     lambda: sent["accepted"] >= back_at + 20)
+        finally:
+            producing = False
+            for t in threads[1:]:
+                t.join()
+            time.sleep(1.5)
+            sampling = False
+            threads[0].join()
+
+        applied = [x for j in journals for x in read_journal(j)]
+        self.assertTrue(applied)
+        stopped_name = next(iter(read_journal(journals[0])))[0]
+
+        # 1. One node per (shard, epoch), the one the map gave it to.
+        by_shard_epoch = {}
+        for node, shard, epoch, t, n in applied:
+            by_shard_epoch.setdefault((shard, epoch), set()).add(node)
+        for key, nodes in sorted(by_shard_epoch.items()):
+            self.assertEqual(len(nodes), 1, f"shard {key[0]} epoch {key[1]} applied by {nodes}")
+            self.assertIn(key, owners_at, f"shard {key[0]} epoch {key[1]} is in no published map")
+            self.assertEqual(owners_at[key], nodes,
+                             f"shard {key[0]} epoch {key[1]}: map says {owners_at[key]}, "
+                             f"applied by {nodes}")
+
+        # 2. Per shard, the intervals of different nodes never overlap, and
+        # epochs only grow over time.
+        spans = {}
+        for node, shard, epoch, t, n in applied:
+            lo, hi = spans.get((shard, epoch, node), (t, t))
+            spans[(shard, epoch, node)] = (min(lo, t), max(hi, t))
+        per_shard = {}
+        for (shard, epoch, node), (lo, hi) in spans.items():
+            per_shard.setdefault(shard, []).append((lo, hi, epoch, node))
+        moved = 0
+        for shard, xs in per_shard.items():
+            xs.sort()
+            for a, b in zip(xs, xs[1:]):
+                self.assertLess(a[1], b[0], f"shard {shard}: {a[3]} applied epoch {a[2]} "
+                                f"until {a[1]}, {b[3]} epoch {b[2]} from {b[0]}")
+                self.assertLess(a[2], b[2], f"shard {shard}: epoch {b[2]} after {a[2]}")
+                moved += 1
+        self.assertGreater(moved, 0, "no shard changed hands")
+
+        # 3. The stopped node applied before the stop, nothing of its old
+        # epochs after SIGCONT, and new epochs once the map gave it
+        # shards again.
+        mine = [x for x in applied if x[0] == stopped_name]
+        before = [x for x in mine if x[3] < paused_ns]
+        after = [x for x in mine if x[3] > resumed_ns]
+        self.assertTrue(before, "the stopped node applied nothing before the stop")
+        self.assertTrue(after, "the stopped node applied nothing after SIGCONT")
+        old = {(s, e) for _, s, e, _, _ in before}
+        self.assertFalse([x for x in after if (x[1], x[2]) in old],
+                         "the resumed node applied under an epoch it held before the stop")
+        # The other nodes applied the stopped node's shards meanwhile.
+        old_shards = {s for s, _ in old}
+        during = [x for x in applied if x[0] != stopped_name and x[1] in old_shards
+                  and paused_ns < x[3] < resumed_ns]
+        self.assertTrue(during, "nobody served the stopped node's shards")
+        self.assertGreater(sent["retried"], 0)
 
 
 if __name__ == "__main__":
