@@ -91,6 +91,40 @@ struct shard_router_state {
 
   /// The owner of `model`'s shard, or null.
   const shard_member* owner_of(const std::string& model) const;
+
+  // -- durable monitor state and handoff ------------------------------------
+
+  /// The supervisor as it keeps whole shards (the same actor).
+  shard_keeper_actor keeper;
+  /// This node's link to the coordinator (null in tests without one).
+  coordinator_link_actor link;
+  /// Shards this node owns whose stored snapshots it is fetching, each
+  /// with the number of its fetch: their events wait (`applies`).
+  std::map<uint32_t, uint64_t> restoring;
+  uint64_t next_fetch = 0;
+  /// Shards the coordinator asked this node to release, with the epoch
+  /// they had: their events wait until a map gives them to another node.
+  std::map<uint32_t, uint64_t> released;
+  /// Snapshots not shipped to the coordinator yet, by model, latest only:
+  /// bounded by the models, not the events.
+  std::unordered_map<std::string, stored_snapshot> unsent;
+  /// Whether a shipment is on its way.
+  bool shipping = false;
+  std::chrono::milliseconds persist_interval{5000};
+  bool persist_scheduled = false;
+  /// Snapshots and their bytes shipped to the coordinator since start.
+  uint64_t shipped_snapshots = 0;
+  uint64_t shipped_bytes = 0;
+  /// Whether the node asked to leave the map (SIGTERM), and who waits for
+  /// its shards to be gone and its parked events forwarded.
+  bool leaving = false;
+  std::vector<caf::typed_response_promise<uint64_t>> leave_waiters;
+  uint64_t left_shards = 0;
+
+  /// Whether this node may apply the events of `shard` now: it owns it by
+  /// the map in force, has restored its monitors and is not handing it
+  /// over. The one place that decides it.
+  bool applies(uint32_t shard) const;
 };
 
 /// The router as it addresses itself: what ingest uses of a supervisor
@@ -105,7 +139,16 @@ using shard_router_self_actor
     caf::reacts_to<atom::linkup, std::string, shard_router_actor>,
     /// This node's membership in the map, from its `main` once its ports are
     /// bound: the router takes its name and has its link join with it.
-    caf::reacts_to<shard_member>>;
+    caf::reacts_to<shard_member>,
+    /// Timer: ship the snapshots of changed monitors to the coordinator.
+    caf::reacts_to<atom::persist>,
+    /// Timer: fetch the stored snapshots of these shards again (fetch
+    /// number).
+    caf::reacts_to<atom::restore, std::vector<uint32_t>, uint64_t>,
+    /// The node stops (SIGTERM): asks the coordinator to move its shards
+    /// away, handed over, and answers once the new map is in force and
+    /// every event parked here is forwarded (how many shards moved).
+    caf::replies_to<atom::leave>::with<uint64_t>>;
 
 /// The router in front of `supervisor`; it subscribes to the map at `link`
 /// and waits for its `shard_member`, parking events until it has both.
@@ -113,6 +156,8 @@ using shard_router_self_actor
 shard_router_self_actor::behavior_type
 shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
              supervisor_actor supervisor, coordinator_link_actor link,
-             std::chrono::milliseconds timeout);
+             std::chrono::milliseconds timeout,
+             std::chrono::milliseconds persist_interval
+             = std::chrono::seconds{5});
 
 } // namespace retrain

@@ -64,6 +64,8 @@ struct shard_member;
 struct shard_table;
 struct shard_batch;
 struct shard_reply;
+struct stored_snapshot;
+struct snapshot_shipment;
 
 } // namespace retrain
 
@@ -178,6 +180,13 @@ CAF_ADD_TYPE_ID(retrain, (retrain::shard_news_actor))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_batch))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_reply))
 CAF_ADD_TYPE_ID(retrain, (retrain::shard_router_actor))
+
+// -- appended: durable monitor state and handoff -----------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::stored_snapshot))
+CAF_ADD_TYPE_ID(retrain, (retrain::snapshot_shipment))
+CAF_ADD_TYPE_ID(retrain, (std::vector<uint32_t>) )
+CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::monitor_snapshot>) )
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 
