@@ -11,6 +11,12 @@ owner, each owner's part to itself, one after the other with one producer
 queued at its owner). Model counts run one after the other in the same
 invocation, each with fresh nodes.
 
+It also reads the snapshot traffic to the coordinator from the monitor
+nodes' `/metrics` (`retrain_snapshots_shipped_total`,
+`retrain_snapshot_bytes_shipped_total`) once the last persist-interval
+after the runs has passed: every model changed in each run, so each ships
+about one snapshot per persist-interval while it gets events.
+
     python3 bench/shard_forwarding.py --bin build/nodes --models 1000,100000 --events 1000000
 """
 
@@ -21,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_jobs import Cluster, free_port, wait, _try  # noqa: E402
@@ -32,6 +39,20 @@ def fnv1a64(text):
         h ^= b
         h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     return h
+
+
+def shipped(http_ports):
+    """Snapshots and bytes the monitor nodes shipped to the coordinator."""
+    total = [0, 0]
+    for port in http_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            if line.startswith("retrain_snapshots_shipped_total "):
+                total[0] += int(float(line.split()[1]))
+            elif line.startswith("retrain_snapshot_bytes_shipped_total "):
+                total[1] += int(float(line.split()[1]))
+    return total
 
 
 def replay_seconds(cluster, node, path):
@@ -50,10 +71,13 @@ def run(bin_dir, models, events):
         cluster.start("coordinator", "--retrain.role=coordinator",
                       f"--retrain.coordinator-port={cluster.port}")
         nodes = []
+        http_ports = []
         for i in range(2):
             port = free_port()
+            http_ports.append(free_port())
             cluster.start(f"monitor{i}", "--retrain.role=monitor",
                           f"--retrain.ingest-port={port}",
+                          f"--retrain.http-port={http_ports[-1]}",
                           f"--retrain.monitor.max-models={max(models * 2, 1000)}")
             nodes.append(f"127.0.0.1:{port}")
 
@@ -85,7 +109,10 @@ def run(bin_dir, models, events):
         replay_seconds(cluster, nodes[0], everything)
         forwarding = replay_seconds(cluster, nodes[0], everything)
         direct = sum(replay_seconds(cluster, node, parts[node]) for node in nodes)
-        return events / forwarding, events / direct, forwarded_share
+        # The last changes reach a snapshot (1 s) and then a shipment (5 s).
+        time.sleep(8)
+        snaps, size = shipped(http_ports)
+        return events / forwarding, events / direct, forwarded_share, snaps, size
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -98,12 +125,16 @@ def main():
     p.add_argument("--models", default="1000,100000")
     p.add_argument("--events", type=int, default=1_000_000)
     args = p.parse_args()
-    print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) | overhead |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) "
+          "| overhead | snapshots shipped | bytes shipped | bytes/snapshot "
+          "| per persist-interval, every model changed |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for models in [int(x) for x in args.models.split(",")]:
-        fwd, direct, share = run(args.bin, models, args.events)
+        fwd, direct, share, snaps, size = run(args.bin, models, args.events)
+        per = size / snaps if snaps else 0
         print(f"| {models:,} | {args.events:,} | {share:.0%} | {fwd:,.0f} | {direct:,.0f} "
-              f"| {(direct / fwd - 1):.0%} |", flush=True)
+              f"| {(direct / fwd - 1):.0%} | {snaps:,} | {size:,} | {per:,.0f} "
+              f"| {models * per / 1e6:,.1f} MB |", flush=True)
 
 
 if __name__ == "__main__":

@@ -153,11 +153,12 @@ using shard_router_self_actor
 /// The router in front of `supervisor`; it subscribes to the map at `link`
 /// and waits for its `shard_member`, parking events until it has both.
 /// `timeout` bounds ingest's requests: forwards and parking end before it.
+/// Every `persist_interval` it ships the snapshots of the monitors that
+/// changed to the coordinator through `link`.
 shard_router_self_actor::behavior_type
 shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
              supervisor_actor supervisor, coordinator_link_actor link,
              std::chrono::milliseconds timeout,
-             std::chrono::milliseconds persist_interval
-             = std::chrono::seconds{5});
+             std::chrono::milliseconds persist_interval);
 
 } // namespace retrain

@@ -599,6 +599,12 @@ caf::result<snapshot_shipment> release(self_ptr self,
           result.items.push_back(
             stored_snapshot{shard, epoch, std::move(snap)});
         }
+        std::vector<char> buf;
+        caf::binary_serializer sink{self->system(), buf};
+        static_cast<void>(sink(result));
+        auto& st = self->state;
+        st.shipped_snapshots += result.items.size();
+        st.shipped_bytes += buf.size();
         log().info("{}#{} handing over {} models of {} shards",
                    shard_router_state::name, self->id(), result.items.size(),
                    shards.size());
@@ -747,7 +753,17 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       return self->delegate(sup(), a, std::move(x));
     },
     [=](atom::stats a) -> caf::result<monitor_stats> {
-      return self->delegate(sup(), a);
+      // The supervisor's totals plus what this router shipped.
+      auto rp = self->make_response_promise<monitor_stats>();
+      self->request(sup(), self->state.timeout, a)
+        .then(
+          [=](monitor_stats& ms) mutable {
+            ms.snapshots_shipped = self->state.shipped_snapshots;
+            ms.snapshot_bytes_shipped = self->state.shipped_bytes;
+            rp.deliver(std::move(ms));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](atom::forget a, std::string& x) -> caf::result<uint64_t> {
       return self->delegate(sup(), a, std::move(x));
