@@ -1,6 +1,7 @@
 #include "retrain/shard_router.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -528,6 +529,13 @@ void on_moves(self_ptr self, const shard_table& before) {
     else
       ++i;
   }
+  // A shard lost and gained back (a new epoch: this node was cut off) keeps
+  // its models here; the restore keeps whichever state holds more events.
+  std::vector<uint32_t> gone;
+  std::set_difference(moves.lost.begin(), moves.lost.end(),
+                      moves.gained.begin(), moves.gained.end(),
+                      std::back_inserter(gone));
+  moves.lost = std::move(gone);
   if (!moves.lost.empty()) {
     for (auto s : moves.lost)
       st.restoring.erase(s);

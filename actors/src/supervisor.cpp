@@ -1137,8 +1137,8 @@ std::vector<monitor_snapshot> take_unshipped(self_ptr self) {
 }
 
 // Keeps `snaps` like passivated models: the next event of each starts its
-// monitor from its snapshot (`wake`). What this node held of those models
-// is stale (another node owned them meanwhile) and goes first.
+// monitor from its snapshot (`wake`). A model this node holds with fewer
+// events is stale (another node owned it meanwhile) and goes first.
 uint64_t restore(self_ptr self, std::vector<monitor_snapshot>& snaps) {
   auto& st = self->state;
   // Held events of a replaced model must not reach its restored monitor.
@@ -1149,7 +1149,9 @@ uint64_t restore(self_ptr self, std::vector<monitor_snapshot>& snaps) {
     if (core::check_model_id(snap.model))
       continue;
     if (auto old = st.find(snap.model); old != core::slot_index::npos) {
-      if (st.models[old].releasing)
+      // What this node holds is as far as the stored state, or further
+      // (its shard came back to it after no one else applied events).
+      if (st.models[old].releasing || st.models[old].sent >= snap.events)
         continue;
       forget(self, old);
       --st.forgotten; // replaced, not forgotten
