@@ -15,6 +15,12 @@ queued at its owner); then sends the same events through
 and acknowledged once every owner acknowledged its part). Model counts run
 one after the other in the same invocation, each with fresh nodes.
 
+It also reads the snapshot traffic to the coordinator from the monitor
+nodes' `/metrics` (`retrain_snapshots_shipped_total`,
+`retrain_snapshot_bytes_shipped_total`) once the last persist-interval
+after the runs has passed: every model changed in each run, so each ships
+about one snapshot per persist-interval while it gets events.
+
     python3 bench/shard_forwarding.py --bin build/nodes --models 1000,100000 --events 1000000
 """
 
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_jobs import Cluster, free_port, wait, _try  # noqa: E402
@@ -38,6 +45,20 @@ def fnv1a64(text):
         h ^= b
         h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     return h
+
+
+def shipped(http_ports):
+    """Snapshots and bytes the monitor nodes shipped to the coordinator."""
+    total = [0, 0]
+    for port in http_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            if line.startswith("retrain_snapshots_shipped_total "):
+                total[0] += int(float(line.split()[1]))
+            elif line.startswith("retrain_snapshot_bytes_shipped_total "):
+                total[1] += int(float(line.split()[1]))
+    return total
 
 
 def replay_seconds(cluster, node, path):
@@ -78,10 +99,13 @@ def run(bin_dir, models, events):
         cluster.start("coordinator", "--retrain.role=coordinator",
                       f"--retrain.coordinator-port={cluster.port}")
         nodes = []
+        http_ports = []
         for i in range(2):
             port = free_port()
+            http_ports.append(free_port())
             cluster.start(f"monitor{i}", "--retrain.role=monitor",
                           f"--retrain.ingest-port={port}",
+                          f"--retrain.http-port={http_ports[-1]}",
                           f"--retrain.monitor.max-models={max(models * 2, 1000)}")
             nodes.append(f"127.0.0.1:{port}")
 
@@ -114,8 +138,11 @@ def run(bin_dir, models, events):
         forwarding = replay_seconds(cluster, nodes[0], everything)
         direct = sum(replay_seconds(cluster, node, parts[node]) for node in nodes)
         routed, client_cpu = cluster_client_seconds(bin_dir, cluster.port, models, events)
+        # The last changes reach a snapshot (1 s) and then a shipment (5 s).
+        time.sleep(8)
+        snaps, size = shipped(http_ports)
         return (events / forwarding, events / direct, events / routed, client_cpu,
-                forwarded_share)
+                forwarded_share, snaps, size)
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -129,12 +156,17 @@ def main():
     p.add_argument("--events", type=int, default=1_000_000)
     args = p.parse_args()
     print("| models | events | forwarded | via one node (ev/s) | straight to owners (ev/s) "
-          "| overhead | cluster_client (ev/s) | its CPU (s) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| overhead | cluster_client (ev/s) | its CPU (s) "
+          "| snapshots shipped | bytes shipped | bytes/snapshot "
+          "| per persist-interval, every model changed |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for models in [int(x) for x in args.models.split(",")]:
-        fwd, direct, routed, cpu, share = run(args.bin, models, args.events)
+        fwd, direct, routed, cpu, share, snaps, size = run(args.bin, models, args.events)
+        per = size / snaps if snaps else 0
         print(f"| {models:,} | {args.events:,} | {share:.0%} | {fwd:,.0f} | {direct:,.0f} "
-              f"| {(direct / fwd - 1):.0%} | {routed:,.0f} | {cpu:.1f} |", flush=True)
+              f"| {(direct / fwd - 1):.0%} | {routed:,.0f} | {cpu:.1f} "
+              f"| {snaps:,} | {size:,} | {per:,.0f} "
+              f"| {models * per / 1e6:,.1f} MB |", flush=True)
 
 
 if __name__ == "__main__":

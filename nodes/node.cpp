@@ -92,6 +92,8 @@ struct drain_targets {
   ingest_self_actor ingest;
   supervisor_actor supervisor;
   coordinator_link_self_actor link;
+  /// A monitor node's shard router: its shards move away first.
+  shard_router_self_actor router;
 };
 
 // Stops intake, has every event that was accepted applied (so the triggers
@@ -115,6 +117,24 @@ bool drain(caf::actor_system& sys, const drain_targets& t,
   if (t.ingest)
     self->request(t.ingest, left(), atom::drain::value)
       .receive([](uint64_t) {}, fail("stopping intake"));
+  // Before the link drains: the coordinator moves this node's shards to
+  // the other monitor nodes, handed over with their monitors' state, and
+  // the events parked here go to their new owners.
+  if (ok && t.router)
+    self->request(t.router, left(), atom::leave::value)
+      .receive(
+        [](uint64_t moved) {
+          log().info("retrain-node draining: {} shards handed over to other "
+                     "monitor nodes",
+                     moved);
+        },
+        // Not fatal: the others restore this node's last periodic
+        // snapshots, and the triggers below still go out.
+        [&sys](caf::error& err) {
+          log().warn("retrain-node draining: the shards were not handed "
+                     "over: {}",
+                     sys.render(err));
+        });
   if (ok && t.supervisor)
     self->request(t.supervisor, left(), atom::stats::value)
       .receive(
@@ -289,8 +309,8 @@ caf::expected<shard_routing> start_shard_router(caf::actor_system& sys,
                                                 const drain_targets& t) {
   shard_routing result;
   result.router = sys.spawn(shard_router, t.supervisor,
-                            coordinator_link_actor{t.link},
-                            cfg.request_timeout);
+                            coordinator_link_actor{t.link}, cfg.request_timeout,
+                            cfg.monitor.persist_interval);
   if (auto err = open_apply_journal(sys, result.router, cfg.apply_journal))
     return err;
   auto port = publish(sys, shard_router_actor{result.router}, cfg,
@@ -406,6 +426,7 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
     if (!shards)
       return std::move(shards.error());
     keep(shards->router);
+    targets.router = shards->router;
     targets.ingest = sys.spawn(ingest, supervisor_actor{shards->router},
                                cfg.monitor, cfg.request_timeout);
     keep(targets.ingest);

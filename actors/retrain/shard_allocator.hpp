@@ -3,7 +3,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -46,6 +50,38 @@ struct shard_allocator_state {
 
   /// The map as members and `retrain-ctl` see it.
   shard_table table() const;
+
+  // -- durable monitor state and handoff ------------------------------------
+
+  /// Snapshots kept in memory when there is no store, by model.
+  std::unordered_map<std::string, stored_snapshot> kept;
+  /// A new map waiting for the old owners of the shards it moves to hand
+  /// them over (`atom::release`) before it is stored and published.
+  struct pending_handoff {
+    core::shard_map next;
+    std::vector<uint32_t> moved;
+    /// Old owners that have not answered yet.
+    std::size_t open = 0;
+  };
+  std::optional<pending_handoff> handoff;
+  /// Members changed while a handoff was pending: rebalance after it.
+  bool again = false;
+  /// How long an old owner may take to hand its shards over before it is
+  /// skipped (its shards' next owners restore the periodic snapshots).
+  std::chrono::milliseconds handoff_timeout{10000};
+  /// Nodes leaving the map (SIGTERM), and who waits for their shards to
+  /// be moved away.
+  std::set<std::string> leaving;
+  std::vector<std::pair<std::string, caf::typed_response_promise<uint64_t>>>
+    leave_waiters;
+  /// Snapshots stored and refused (stale epoch) since start.
+  uint64_t snapshots_stored = 0;
+  uint64_t snapshots_refused = 0;
+
+  /// Whether a snapshot of `shard` taken in `epoch` may be stored: not
+  /// older than the shard's epoch, and the shard is not being handed over
+  /// (its final snapshots are stored, a late periodic one would be older).
+  bool accepts(uint32_t shard, uint64_t epoch) const;
 };
 
 /// The allocator as it addresses itself.
@@ -59,7 +95,14 @@ using shard_allocator_actor = caf::typed_actor<
   /// The sender, a member's link, renews its node's ownership lease: the
   /// map's version, or `ec::unreachable` for a link that is no member
   /// (lost, so its shards may be another node's now).
-  caf::replies_to<atom::lease>::with<uint64_t>>;
+  caf::replies_to<atom::lease>::with<uint64_t>,
+  /// Stores monitor snapshots (`coordinator_actor`).
+  caf::replies_to<snapshot_shipment>::with<uint64_t>,
+  /// Returns the stored snapshots of shards (`coordinator_actor`).
+  caf::replies_to<atom::restore,
+                  std::vector<uint32_t>>::with<snapshot_shipment>,
+  /// Moves a node's shards away, handed over (`coordinator_actor`).
+  caf::replies_to<atom::leave, std::string>::with<uint64_t>>;
 
 /// An allocator of `shards` shards on `store` (may be null), starting from
 /// the map stored there (a new map, logged, when it cannot be read). Spawn

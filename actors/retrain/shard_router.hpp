@@ -105,7 +105,8 @@ struct shard_router_state {
 
   /// Whether this node may apply the events of `shard` at `now`: the one
   /// place that decides (ownership by the map in force, the lease, a
-  /// gained shard's settling).
+  /// gained shard's settling, its monitors restored and not being handed
+  /// over).
   bool applies(uint32_t shard, caf::actor_clock::time_point now) const;
 
   /// What this node may do with the events of `shard` at `now`.
@@ -114,6 +115,35 @@ struct shard_router_state {
 
   /// The epoch of `shard` in the map in force (0 without one).
   uint64_t epoch_of(uint32_t shard) const;
+
+  // -- durable monitor state and handoff ------------------------------------
+
+  /// The supervisor as it keeps whole shards (the same actor).
+  shard_keeper_actor keeper;
+  /// This node's link to the coordinator (null in tests without one).
+  coordinator_link_actor link;
+  /// Shards this node owns whose stored snapshots it is fetching, each
+  /// with the number of its fetch: their events wait (`applies`).
+  std::map<uint32_t, uint64_t> restoring;
+  uint64_t next_fetch = 0;
+  /// Shards the coordinator asked this node to release, with the epoch
+  /// they had: their events wait until a map gives them to another node.
+  std::map<uint32_t, uint64_t> released;
+  /// Snapshots not shipped to the coordinator yet, by model, latest only:
+  /// bounded by the models, not the events.
+  std::unordered_map<std::string, stored_snapshot> unsent;
+  /// Whether a shipment is on its way.
+  bool shipping = false;
+  std::chrono::milliseconds persist_interval{5000};
+  bool persist_scheduled = false;
+  /// Snapshots and their bytes shipped to the coordinator since start.
+  uint64_t shipped_snapshots = 0;
+  uint64_t shipped_bytes = 0;
+  /// Whether the node asked to leave the map (SIGTERM), and who waits for
+  /// its shards to be gone and its parked events forwarded.
+  bool leaving = false;
+  std::vector<caf::typed_response_promise<uint64_t>> leave_waiters;
+  uint64_t left_shards = 0;
 };
 
 /// The router as it addresses itself: what ingest uses of a supervisor
@@ -135,7 +165,16 @@ using shard_router_self_actor
     /// `<node> <shard> <epoch> <applied_ns> <events>`, `applied_ns` on the
     /// node's steady clock (CLOCK_MONOTONIC). True, or an error when the
     /// file cannot be opened.
-    caf::replies_to<atom::store, std::string>::with<bool>>;
+    caf::replies_to<atom::store, std::string>::with<bool>,
+    /// Timer: ship the snapshots of changed monitors to the coordinator.
+    caf::reacts_to<atom::persist>,
+    /// Timer: fetch the stored snapshots of these shards again (fetch
+    /// number).
+    caf::reacts_to<atom::restore, std::vector<uint32_t>, uint64_t>,
+    /// The node stops (SIGTERM): asks the coordinator to move its shards
+    /// away, handed over, and answers once the new map is in force and
+    /// every event parked here is forwarded (how many shards moved).
+    caf::replies_to<atom::leave>::with<uint64_t>>;
 
 /// The router in front of `supervisor`; it subscribes to the map at `link`
 /// and waits for its `shard_member`, parking events until it has both.
@@ -143,9 +182,12 @@ using shard_router_self_actor
 /// With a `link` it applies its shards' events only under the ownership
 /// lease the link renews (`core::shard_lease`), handing them to the
 /// supervisor as `lease_batch`es stamped with the lease's end.
+/// Every `persist_interval` it ships the snapshots of the monitors that
+/// changed to the coordinator through `link`.
 shard_router_self_actor::behavior_type
 shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
              supervisor_actor supervisor, coordinator_link_actor link,
-             std::chrono::milliseconds timeout);
+             std::chrono::milliseconds timeout,
+             std::chrono::milliseconds persist_interval);
 
 } // namespace retrain

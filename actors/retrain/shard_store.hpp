@@ -8,6 +8,7 @@
 
 #include "retrain/core/shard_map.hpp"
 #include "retrain/database.hpp"
+#include "retrain/messages.hpp"
 
 namespace retrain {
 
@@ -38,6 +39,18 @@ public:
   /// Stores the owner and epoch of every shard of `map`, in one
   /// transaction.
   caf::error save(const core::shard_map& map);
+
+  /// Stores the monitor snapshots `items` in `monitor_snapshots`, one row
+  /// per model (a later one replaces it), in one transaction.
+  caf::error save_snapshots(const std::vector<stored_snapshot>& items);
+
+  /// The stored snapshots of the models of `shards`. A row that does not
+  /// read (another build's encoding) is left out and logged.
+  caf::expected<std::vector<stored_snapshot>>
+  load_snapshots(const std::vector<uint32_t>& shards);
+
+  /// How many models have a stored snapshot.
+  caf::expected<uint64_t> count_snapshots();
 
 private:
   explicit shard_store(std::unique_ptr<database> db);

@@ -107,6 +107,11 @@ struct monitored_model {
   bool line_busy = false;
   /// The state this model is counted in.
   shown_state shown = shown_state::none;
+  /// Its snapshot changed since the router last took the changed ones
+  /// (`atom::persist`).
+  bool unshipped = false;
+  /// Stopping for good: its shard moves to another node.
+  bool releasing = false;
 
   /// Whether a monitor runs that takes events and questions.
   bool running() const noexcept {
@@ -229,6 +234,19 @@ struct supervisor_state {
     return models.size() - free_slots.size();
   }
 
+  /// The slots whose snapshot changed since the router last took them
+  /// (`atom::persist`); a slot may be here twice, its flag counts.
+  std::vector<uint32_t> unshipped;
+
+  /// Shards being released (`atom::release`): the models whose final
+  /// snapshot is awaited, and who waits for them all.
+  struct release_round {
+    std::vector<uint32_t> slots;
+    std::size_t open = 0;
+    caf::typed_response_promise<std::vector<monitor_snapshot>> rp;
+  };
+  std::vector<release_round> releases;
+
   /// Events routed to monitors, by metric kind, and events refused, since
   /// the start (for `/metrics`).
   std::array<uint64_t, metric_kind_count> accepted{};
@@ -252,14 +270,15 @@ struct supervisor_state {
 
 /// The supervisor as it addresses itself: its interface plus its timers,
 /// which no other actor can send.
-using supervisor_self_actor = supervisor_actor::extend<
-  /// Timer: send the runs of events held for `flush-interval`.
-  caf::reacts_to<atom::tick>,
-  /// Timer: ask the monitors that changed for snapshots.
-  caf::reacts_to<atom::sweep>,
-  /// Timer: stop the monitors idle for `idle-timeout` and forget the models
-  /// idle for `expire-after`.
-  caf::reacts_to<atom::passivate>>;
+using supervisor_self_actor
+  = supervisor_actor::extend_with<shard_keeper_actor>::extend<
+    /// Timer: send the runs of events held for `flush-interval`.
+    caf::reacts_to<atom::tick>,
+    /// Timer: ask the monitors that changed for snapshots.
+    caf::reacts_to<atom::sweep>,
+    /// Timer: stop the monitors idle for `idle-timeout` and forget the models
+    /// idle for `expire-after`.
+    caf::reacts_to<atom::passivate>>;
 
 /// Spawns and supervises monitors; sends triggers to `link` and subscribes
 /// there to line news.

@@ -673,6 +673,12 @@ void try_connect(self_ptr self) {
       });
 }
 
+// Why a request for the coordinator fails while it is not linked.
+caf::error not_linked() {
+  return caf::make_error(ec::unreachable,
+                         "the coordinator is not reachable now");
+}
+
 } // namespace
 
 std::string outbox_file(const std::string& data_dir) {
@@ -824,6 +830,24 @@ coordinator_link_self_actor::behavior_type coordinator_link(
       if (!st.shards.owners.empty())
         self->send(sub, st.shards);
       renew_lease(self);
+    },
+    // Durable monitor state: the router's requests go to the coordinator
+    // as they are; the router tries again while it is not linked.
+    [=](snapshot_shipment& x) -> caf::result<uint64_t> {
+      if (auto& c = self->state.coordinator)
+        return self->delegate(c, std::move(x));
+      return not_linked();
+    },
+    [=](atom::restore a,
+        std::vector<uint32_t>& x) -> caf::result<snapshot_shipment> {
+      if (auto& c = self->state.coordinator)
+        return self->delegate(c, a, std::move(x));
+      return not_linked();
+    },
+    [=](atom::leave a, std::string& x) -> caf::result<uint64_t> {
+      if (auto& c = self->state.coordinator)
+        return self->delegate(c, a, std::move(x));
+      return not_linked();
     },
   };
 }

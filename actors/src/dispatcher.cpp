@@ -720,6 +720,13 @@ std::vector<line_state> resync(self_ptr self,
   return result;
 }
 
+// Why a shard request fails without an allocator.
+caf::error no_allocator() {
+  return caf::make_error(ec::storage_failure,
+                         "the shard map cannot be read (see the "
+                         "coordinator's log)");
+}
+
 // The shard allocator, spawned at first use; null when the shard map
 // cannot be read.
 shard_allocator_actor shards_of(self_ptr self) {
@@ -856,9 +863,25 @@ dispatcher(dispatcher_self_actor::stateful_pointer<dispatcher_state> self,
     [=](atom::lease) -> caf::result<uint64_t> {
       if (auto allocator = shards_of(self))
         return self->delegate(allocator, atom::lease::value);
-      return caf::make_error(ec::storage_failure,
-                             "the shard map cannot be read (see the "
-                             "coordinator's log)");
+      return no_allocator();
+    },
+    // Durable monitor state: the shard allocator stores and hands out
+    // monitor snapshots and moves the shards of a leaving node.
+    [=](snapshot_shipment& x) -> caf::result<uint64_t> {
+      if (auto allocator = shards_of(self))
+        return self->delegate(allocator, std::move(x));
+      return no_allocator();
+    },
+    [=](atom::restore a,
+        std::vector<uint32_t>& x) -> caf::result<snapshot_shipment> {
+      if (auto allocator = shards_of(self))
+        return self->delegate(allocator, a, std::move(x));
+      return no_allocator();
+    },
+    [=](atom::leave a, std::string& x) -> caf::result<uint64_t> {
+      if (auto allocator = shards_of(self))
+        return self->delegate(allocator, a, std::move(x));
+      return no_allocator();
     },
   };
 }

@@ -2,7 +2,11 @@
 
 #include <vector>
 
+#include <set>
+
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "retrain/config_error.hpp"
 #include "retrain/ec.hpp"
@@ -20,17 +24,15 @@ void publish(self_ptr self) {
     self->send(x.link, table);
 }
 
-// Rebalances over the members; stores and publishes the map if it changed.
-// Memory changes only once the map is stored.
-void rebalance(self_ptr self) {
+void answer_leaves(self_ptr self, uint64_t moved);
+void hand_over(self_ptr self, core::shard_map next,
+               std::vector<uint32_t> moved);
+
+// Stores and publishes `next`, which moved `moved`. Memory changes only
+// once the map is stored.
+void commit(self_ptr self, core::shard_map next,
+            const std::vector<uint32_t>& moved) {
   auto& st = self->state;
-  std::vector<std::string> names;
-  for (auto& [addr, x] : st.members)
-    names.push_back(x.member.node);
-  auto next = st.map;
-  auto moved = next.rebalance(names);
-  if (moved.empty())
-    return;
   if (st.store) {
     if (auto err = st.store->save(next)) {
       log().error("{}#{} cannot store the shard map, trying again in {} ms: "
@@ -52,6 +54,29 @@ void rebalance(self_ptr self) {
              shard_allocator_state::name, self->id(), st.map.version(),
              moved.size(), spread.empty() ? "no monitor node" : spread);
   publish(self);
+  answer_leaves(self, moved.size());
+}
+
+// Rebalances over the members (but those leaving); has the old owners
+// hand the moved shards over, then stores and publishes the map if it
+// changed.
+void rebalance(self_ptr self) {
+  auto& st = self->state;
+  if (st.handoff) {
+    st.again = true;
+    return;
+  }
+  std::vector<std::string> names;
+  for (auto& [addr, x] : st.members)
+    if (st.leaving.count(x.member.node) == 0)
+      names.push_back(x.member.node);
+  auto next = st.map;
+  auto moved = next.rebalance(names);
+  if (moved.empty()) {
+    answer_leaves(self, 0);
+    return;
+  }
+  hand_over(self, std::move(next), std::move(moved));
 }
 
 void join(self_ptr self, shard_member& m) {
@@ -73,6 +98,8 @@ void join(self_ptr self, shard_member& m) {
     self->monitor(link);
   log().info("{}#{} monitor node {} joined (events at {}:{})",
              shard_allocator_state::name, self->id(), m.node, m.host, m.port);
+  // A node started again under the name of one that left.
+  st.leaving.erase(m.node);
   st.members[sender] = shard_member_link{std::move(m), link};
   auto version = st.map.version();
   rebalance(self);
@@ -107,7 +134,187 @@ caf::result<uint64_t> renew(self_ptr self) {
   return st.map.version();
 }
 
+// -- durable monitor state and handoff ----------------------------------------
+
+// Stores what `x` holds that is current; returns how many. A handover's
+// final snapshots pass while their shards move; periodic ones do not.
+caf::expected<uint64_t> store_snapshots(self_ptr self, snapshot_shipment& x,
+                                        bool handover = false) {
+  auto& st = self->state;
+  std::vector<stored_snapshot> current;
+  for (auto& item : x.items) {
+    bool ok = handover ? st.map.accepts_snapshot(item.shard, item.epoch)
+                       : st.accepts(item.shard, item.epoch);
+    if (ok && !item.snapshot.model.empty())
+      current.push_back(std::move(item));
+  }
+  auto refused = x.items.size() - current.size();
+  st.snapshots_refused += refused;
+  if (refused > 0)
+    log().info("{}#{} refused {} snapshots from {}: their shards moved "
+               "since",
+               shard_allocator_state::name, self->id(), refused, x.node);
+  if (st.store) {
+    if (auto err = st.store->save_snapshots(current)) {
+      log().error("{}#{} cannot store {} monitor snapshots from {}: {}",
+                  shard_allocator_state::name, self->id(), current.size(),
+                  x.node, error_text(err));
+      return err;
+    }
+  } else {
+    for (auto& item : current) {
+      auto model = item.snapshot.model;
+      st.kept[model] = std::move(item);
+    }
+  }
+  st.snapshots_stored += current.size();
+  return static_cast<uint64_t>(current.size());
+}
+
+caf::result<uint64_t> on_shipment(self_ptr self, snapshot_shipment& x) {
+  // A failed write answers the error: the node ships them again.
+  auto stored = store_snapshots(self, x);
+  if (!stored)
+    return std::move(stored.error());
+  return *stored;
+}
+
+caf::result<snapshot_shipment> on_restore(self_ptr self,
+                                          std::vector<uint32_t>& shards) {
+  auto& st = self->state;
+  snapshot_shipment result;
+  if (st.store) {
+    auto loaded = st.store->load_snapshots(shards);
+    if (!loaded)
+      return std::move(loaded.error());
+    result.items = std::move(*loaded);
+  } else {
+    std::set<uint32_t> wanted(shards.begin(), shards.end());
+    for (auto& [model, x] : st.kept)
+      if (wanted.count(x.shard) > 0)
+        result.items.push_back(x);
+  }
+  return result;
+}
+
+// Answers the nodes that asked to leave and own no shard now.
+void answer_leaves(self_ptr self, uint64_t moved) {
+  auto& st = self->state;
+  for (auto i = st.leave_waiters.begin(); i != st.leave_waiters.end();) {
+    if (st.map.shards_of(i->first).empty()) {
+      i->second.deliver(moved);
+      i = st.leave_waiters.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+// One old owner answered (or was skipped): the map goes out once all did.
+void handed_over(self_ptr self) {
+  auto& st = self->state;
+  if (!st.handoff || st.handoff->open == 0 || --st.handoff->open > 0)
+    return;
+  auto pending = std::move(*st.handoff);
+  st.handoff.reset();
+  commit(self, std::move(pending.next), pending.moved);
+  if (st.again) {
+    st.again = false;
+    rebalance(self);
+  }
+}
+
+// Asks the router of the live old owner `m` to release `shards`.
+void ask_release(self_ptr self, const shard_member& m,
+                 std::vector<uint32_t> shards) {
+  auto& st = self->state;
+  auto& sys = self->system();
+  auto mm = sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                      : sys.middleman().actor_handle();
+  auto node = m.node;
+  auto skip = [=](const std::string& why) {
+    log().warn("{}#{} {} did not hand over {} shards ({}): their next "
+               "owners restore the last periodic snapshots",
+               shard_allocator_state::name, self->id(), node, shards.size(),
+               why);
+    handed_over(self);
+  };
+  auto timeout = st.handoff_timeout;
+  self->request(mm, timeout, caf::connect_atom::value, m.host, m.port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& ifs) {
+        if (!ptr || !self->system().assignable<shard_router_actor>(ifs)) {
+          skip("no shard router there");
+          return;
+        }
+        auto router = caf::actor_cast<shard_router_actor>(std::move(ptr));
+        self->request(router, timeout, atom::release::value, shards)
+          .then(
+            [=](snapshot_shipment& x) {
+              auto n = x.items.size();
+              auto stored = store_snapshots(self, x, true);
+              log().info("{}#{} {} handed over {} shards: {} of {} "
+                         "snapshots stored",
+                         shard_allocator_state::name, self->id(), node,
+                         shards.size(), stored ? *stored : 0, n);
+              handed_over(self);
+            },
+            [=](caf::error& err) { skip(self->system().render(err)); });
+      },
+      [=](caf::error& err) { skip(self->system().render(err)); });
+}
+
+// Has the live old owners of `moved` hand them over, then commits `next`.
+void hand_over(self_ptr self, core::shard_map next,
+               std::vector<uint32_t> moved) {
+  auto& st = self->state;
+  std::map<std::string, std::vector<uint32_t>> by_owner;
+  for (auto s : moved) {
+    auto& owner = st.map.owner(s);
+    if (!owner.empty())
+      by_owner[owner].push_back(s);
+  }
+  std::vector<std::pair<shard_member, std::vector<uint32_t>>> asks;
+  for (auto& [addr, x] : st.members) {
+    auto i = by_owner.find(x.member.node);
+    if (i != by_owner.end() && x.member.port != 0) {
+      asks.emplace_back(x.member, std::move(i->second));
+      by_owner.erase(i);
+    }
+  }
+  if (asks.empty()) {
+    commit(self, std::move(next), moved);
+    return;
+  }
+  st.handoff = shard_allocator_state::pending_handoff{
+    std::move(next), std::move(moved), asks.size()};
+  for (auto& [m, shards] : asks)
+    ask_release(self, m, std::move(shards));
+}
+
+caf::result<uint64_t> on_leave(self_ptr self, std::string& node) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<uint64_t>();
+  log().info("{}#{} monitor node {} leaves: moving its shards away",
+             shard_allocator_state::name, self->id(), node);
+  st.leaving.insert(node);
+  st.leave_waiters.emplace_back(node, rp);
+  rebalance(self);
+  return rp;
+}
+
 } // namespace
+
+bool shard_allocator_state::accepts(uint32_t shard, uint64_t epoch) const {
+  if (!map.accepts_snapshot(shard, epoch))
+    return false;
+  if (handoff)
+    for (auto s : handoff->moved)
+      if (s == shard)
+        return false;
+  return true;
+}
 
 shard_table shard_allocator_state::table() const {
   shard_table result;
@@ -166,6 +373,11 @@ shard_allocator_actor::behavior_type shard_allocator(
       rebalance(self);
     },
     [=](atom::lease) { return renew(self); },
+    [=](snapshot_shipment& x) { return on_shipment(self, x); },
+    [=](atom::restore, std::vector<uint32_t>& shards) {
+      return on_restore(self, shards);
+    },
+    [=](atom::leave, std::string& node) { return on_leave(self, node); },
   };
 }
 

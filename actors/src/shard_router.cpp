@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <utility>
 
 #include <caf/actor_system.hpp>
+#include <caf/binary_serializer.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
@@ -31,7 +33,12 @@ shard_router_state::access(uint32_t shard,
                            caf::actor_clock::time_point now) const {
   // The lease took every map with this node's name: it knows which shards
   // are this node's, at which epochs.
-  return lease.access(shard, map.version, now);
+  auto x = lease.access(shard, map.version, now);
+  // Restoring its monitors or handing them over: the events wait.
+  if (x == core::shard_access::apply
+      && (restoring.count(shard) > 0 || released.count(shard) > 0))
+    return core::shard_access::moving;
+  return x;
 }
 
 bool shard_router_state::applies(uint32_t shard,
@@ -479,13 +486,344 @@ void on_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
   reroute_parked(self);
 }
 
+// -- durable monitor state and handoff ----------------------------------------
+
+// The map as owner names and epochs per shard.
+std::vector<core::shard_slot> slots_of(const shard_table& map) {
+  std::vector<core::shard_slot> result(map.shards());
+  for (uint32_t s = 0; s < map.shards(); ++s) {
+    if (auto owner = map.owner(s))
+      result[s].owner = owner->node;
+    result[s].epoch = s < map.epochs.size() ? map.epochs[s] : 0;
+  }
+  return result;
+}
+
+uint64_t epoch_of(const shard_table& map, uint32_t shard) {
+  return shard < map.epochs.size() ? map.epochs[shard] : 0;
+}
+
+// Answers the node's drain once its shards are gone and every event parked
+// here went on.
+void check_left(self_ptr self) {
+  auto& st = self->state;
+  if (st.leave_waiters.empty() || !st.leaving)
+    return;
+  for (uint32_t s = 0; s < st.map.shards(); ++s)
+    if (auto owner = st.map.owner(s); owner && owner->node == st.node)
+      return;
+  if (!st.parked.empty() || !st.batches.empty()) {
+    schedule_retry(self);
+    return;
+  }
+  for (auto& rp : st.leave_waiters)
+    rp.deliver(st.left_shards);
+  st.leave_waiters.clear();
+}
+
+// Ships the snapshots not shipped yet; those of a failed shipment stay for
+// the next one unless a newer one of the model came meanwhile.
+void ship(self_ptr self) {
+  auto& st = self->state;
+  if (st.shipping || st.unsent.empty() || !st.link)
+    return;
+  snapshot_shipment msg;
+  msg.node = st.node;
+  msg.items.reserve(st.unsent.size());
+  for (auto& [model, x] : st.unsent)
+    msg.items.push_back(std::move(x));
+  st.unsent.clear();
+  std::vector<char> buf;
+  caf::binary_serializer sink{self->system(), buf};
+  static_cast<void>(sink(msg));
+  auto bytes = buf.size();
+  st.shipping = true;
+  auto sent = std::make_shared<snapshot_shipment>(std::move(msg));
+  self->request(st.link, st.timeout, *sent)
+    .then(
+      [=](uint64_t stored) {
+        auto& st = self->state;
+        st.shipping = false;
+        st.shipped_snapshots += sent->items.size();
+        st.shipped_bytes += bytes;
+        log().debug("{}#{} shipped {} snapshots ({} bytes), {} stored",
+                    shard_router_state::name, self->id(), sent->items.size(),
+                    bytes, stored);
+        ship(self);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        st.shipping = false;
+        log().warn("{}#{} cannot ship {} snapshots to the coordinator, "
+                   "trying again in {} ms: {}",
+                   shard_router_state::name, self->id(), sent->items.size(),
+                   st.persist_interval.count(), self->system().render(err));
+        for (auto& x : sent->items) {
+          auto model = x.snapshot.model;
+          st.unsent.emplace(std::move(model), std::move(x));
+        }
+      });
+}
+
+// Takes the snapshots of the monitors that changed and ships them, each
+// with its shard and the epoch under which this node owns it.
+void persist(self_ptr self) {
+  auto& st = self->state;
+  st.persist_scheduled = false;
+  auto again = [self] {
+    auto& st = self->state;
+    if (!st.persist_scheduled) {
+      st.persist_scheduled = true;
+      self->delayed_send(self, st.persist_interval, atom::persist::value);
+    }
+  };
+  self->request(st.keeper, st.timeout, atom::persist::value)
+    .then(
+      [=](std::vector<monitor_snapshot>& snaps) {
+        auto& st = self->state;
+        auto n = st.map.shards();
+        for (auto& snap : snaps) {
+          if (n == 0)
+            break;
+          auto shard = core::shard_of_model(snap.model, n);
+          auto owner = st.map.owner(shard);
+          if (!owner || owner->node != st.node || st.released.count(shard))
+            continue;
+          auto model = snap.model;
+          st.unsent[model] = stored_snapshot{shard, epoch_of(st.map, shard),
+                                             std::move(snap)};
+        }
+        ship(self);
+        again();
+      },
+      [=](caf::error& err) {
+        log().warn("{}#{} cannot take the snapshots of changed monitors: {}",
+                   shard_router_state::name, self->id(),
+                   self->system().render(err));
+        again();
+      });
+}
+
+void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id);
+
+// Hands the fetched snapshots of the shards of fetch `id` to the
+// supervisor; then their events are applied.
+void restored(self_ptr self, std::vector<uint32_t> shards, uint64_t id,
+              snapshot_shipment& x) {
+  auto& st = self->state;
+  std::vector<monitor_snapshot> snaps;
+  for (auto& item : x.items) {
+    auto i = st.restoring.find(item.shard);
+    if (i != st.restoring.end() && i->second == id)
+      snaps.push_back(std::move(item.snapshot));
+  }
+  auto n = snaps.size();
+  self->request(st.keeper, st.timeout, atom::restore::value, std::move(snaps))
+    .then(
+      [=](uint64_t kept) {
+        auto& st = self->state;
+        uint32_t ready = 0;
+        for (auto s : shards) {
+          auto i = st.restoring.find(s);
+          if (i != st.restoring.end() && i->second == id) {
+            st.restoring.erase(i);
+            ++ready;
+          }
+        }
+        log().info("{}#{} took over {} shards: {} of {} stored models "
+                   "restored",
+                   shard_router_state::name, self->id(), ready, kept, n);
+        reroute_parked(self);
+      },
+      [=](caf::error& err) {
+        log().warn("{}#{} the supervisor did not take the restored "
+                   "snapshots: {}",
+                   shard_router_state::name, self->id(),
+                   self->system().render(err));
+        self->delayed_send(self, std::chrono::seconds{1}, atom::restore::value,
+                           shards, id);
+      });
+}
+
+// Fetches the stored snapshots of `shards` (fetch `id`) from the
+// coordinator; tried again every second until it answers.
+void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id) {
+  auto& st = self->state;
+  // Only what still waits for this fetch.
+  shards.erase(std::remove_if(shards.begin(), shards.end(),
+                              [&](uint32_t s) {
+                                auto i = st.restoring.find(s);
+                                return i == st.restoring.end()
+                                       || i->second != id;
+                              }),
+               shards.end());
+  if (shards.empty())
+    return;
+  self->request(st.link, st.timeout, atom::restore::value, shards)
+    .then([=](snapshot_shipment& x) { restored(self, shards, id, x); },
+          [=](caf::error& err) {
+            log().warn("{}#{} cannot fetch the snapshots of {} shards taken "
+                       "over, trying again: {}",
+                       shard_router_state::name, self->id(), shards.size(),
+                       self->system().render(err));
+            self->delayed_send(self, std::chrono::seconds{1},
+                               atom::restore::value, shards, id);
+          });
+}
+
+// What a new map changes here: shards gained are restored before their
+// events are applied; the models of shards lost without a handover are
+// stale and go.
+void on_moves(self_ptr self, const shard_table& before) {
+  auto& st = self->state;
+  if (st.node.empty())
+    return;
+  auto moves = core::moves_of(st.node, slots_of(before), slots_of(st.map));
+  // A release ends once the map gives the shard to another node (or to
+  // this one in another epoch).
+  for (auto i = st.released.begin(); i != st.released.end();) {
+    auto owner = st.map.owner(i->first);
+    if (!owner || owner->node != st.node
+        || epoch_of(st.map, i->first) != i->second)
+      i = st.released.erase(i);
+    else
+      ++i;
+  }
+  // A shard lost and gained back (a new epoch: this node was cut off) keeps
+  // its models here; the restore keeps whichever state holds more events.
+  std::vector<uint32_t> gone;
+  std::set_difference(moves.lost.begin(), moves.lost.end(),
+                      moves.gained.begin(), moves.gained.end(),
+                      std::back_inserter(gone));
+  moves.lost = std::move(gone);
+  if (!moves.lost.empty()) {
+    for (auto s : moves.lost)
+      st.restoring.erase(s);
+    for (auto i = st.unsent.begin(); i != st.unsent.end();) {
+      if (std::find(moves.lost.begin(), moves.lost.end(), i->second.shard)
+          != moves.lost.end())
+        i = st.unsent.erase(i);
+      else
+        ++i;
+    }
+    // Released shards have no models left: this forgets only what a
+    // shard taken without a handover left behind.
+    self
+      ->request(st.keeper, st.timeout, atom::release::value, moves.lost,
+                st.map.shards())
+      .then(
+        [=](std::vector<monitor_snapshot>& gone) {
+          if (!gone.empty())
+            log().warn("{}#{} dropped {} models of shards another node took "
+                       "over",
+                       shard_router_state::name, self->id(), gone.size());
+        },
+        [=](caf::error&) {
+          // The supervisor is gone: the node stops.
+        });
+  }
+  if (!moves.gained.empty() && st.link) {
+    auto id = ++st.next_fetch;
+    for (auto s : moves.gained)
+      st.restoring[s] = id;
+    fetch(self, moves.gained, id);
+  }
+}
+
+// The coordinator moves `shards` away: this node stops applying them and
+// hands over the final snapshots of their monitors.
+caf::result<snapshot_shipment> release(self_ptr self,
+                                       std::vector<uint32_t>& shards) {
+  auto& st = self->state;
+  std::vector<uint32_t> mine;
+  for (auto s : shards) {
+    auto owner = st.map.owner(s);
+    if (owner && owner->node == st.node) {
+      st.released[s] = epoch_of(st.map, s);
+      mine.push_back(s);
+    }
+  }
+  for (auto i = st.unsent.begin(); i != st.unsent.end();) {
+    if (st.released.count(i->second.shard) > 0)
+      i = st.unsent.erase(i);
+    else
+      ++i;
+  }
+  auto rp = self->make_response_promise<snapshot_shipment>();
+  auto count = st.map.shards();
+  auto epochs = st.map.epochs;
+  // Batches routed to the supervisor before this are applied first: the
+  // supervisor takes messages from here in order.
+  self
+    ->request(st.keeper, st.timeout, atom::release::value, std::move(mine),
+              count)
+    .then(
+      [=](std::vector<monitor_snapshot>& snaps) mutable {
+        snapshot_shipment result;
+        result.node = self->state.node;
+        for (auto& snap : snaps) {
+          auto shard = core::shard_of_model(snap.model, count);
+          auto epoch = shard < epochs.size() ? epochs[shard] : 0;
+          result.items.push_back(
+            stored_snapshot{shard, epoch, std::move(snap)});
+        }
+        std::vector<char> buf;
+        caf::binary_serializer sink{self->system(), buf};
+        static_cast<void>(sink(result));
+        auto& st = self->state;
+        st.shipped_snapshots += result.items.size();
+        st.shipped_bytes += buf.size();
+        log().info("{}#{} handing over {} models of {} shards",
+                   shard_router_state::name, self->id(), result.items.size(),
+                   shards.size());
+        rp.deliver(std::move(result));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// The node stops: the coordinator moves its shards away, handed over.
+caf::result<uint64_t> leave(self_ptr self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<uint64_t>();
+  if (!st.link || st.node.empty()) {
+    rp.deliver(uint64_t{0});
+    return rp;
+  }
+  st.leaving = true;
+  st.leave_waiters.push_back(rp);
+  self->request(st.link, st.timeout, atom::leave::value, st.node)
+    .then(
+      [=](uint64_t moved) {
+        self->state.left_shards = moved;
+        log().info("{}#{} the coordinator moved this node's {} shards away",
+                   shard_router_state::name, self->id(), moved);
+        check_left(self);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        log().warn("{}#{} the coordinator did not move this node's shards "
+                   "away: {}",
+                   shard_router_state::name, self->id(),
+                   self->system().render(err));
+        for (auto& x : st.leave_waiters)
+          x.deliver(err);
+        st.leave_waiters.clear();
+      });
+  return rp;
+}
+
 } // namespace
 
 shard_router_self_actor::behavior_type
 shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
              supervisor_actor supervisor, coordinator_link_actor link,
-             std::chrono::milliseconds timeout) {
+             std::chrono::milliseconds timeout,
+             std::chrono::milliseconds persist_interval) {
   auto& st = self->state;
+  st.keeper = caf::actor_cast<shard_keeper_actor>(supervisor);
+  st.link = link;
+  st.persist_interval = persist_interval;
   st.supervisor = std::move(supervisor);
   st.timeout = timeout;
   // With a link the node owns its shards only under a lease the link
@@ -521,12 +859,19 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
     },
     [=](shard_batch& x) { return receive(self, x); },
     [=](shard_member& m) {
-      self->state.node = m.node;
+      auto& st = self->state;
+      auto first = st.node.empty();
+      st.node = m.node;
       if (link)
         self->send(link, std::move(m));
       // A map that came first named no shard of this node yet.
       if (!self->state.map.owners.empty())
         take_map(self, shard_table{});
+      if (first && link) {
+        // A map that came before the name: its shards are restored now.
+        on_moves(self, shard_table{});
+        persist(self);
+      }
       reroute_parked(self);
     },
     [=](shard_table& x) {
@@ -535,6 +880,8 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       auto before = std::move(st.map);
       st.map = std::move(x);
       take_map(self, before);
+      on_moves(self, before);
+      check_left(self);
       if (first)
         log().info("{}#{} shard map v{}: {} shards, {} of them here",
                    shard_router_state::name, self->id(), st.map.version,
@@ -565,7 +912,16 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       self->state.retry_scheduled = false;
       reroute_parked(self);
       schedule_retry(self);
+      check_left(self);
     },
+    [=](atom::persist) { persist(self); },
+    [=](atom::restore, std::vector<uint32_t>& shards, uint64_t id) {
+      fetch(self, std::move(shards), id);
+    },
+    [=](atom::release, std::vector<uint32_t>& shards) {
+      return release(self, shards);
+    },
+    [=](atom::leave) { return leave(self); },
     [=](atom::linkup, std::string& key, shard_router_actor& handle) {
       auto& st = self->state;
       if (!handle) {
@@ -588,7 +944,17 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       return self->delegate(sup(), a, std::move(x));
     },
     [=](atom::stats a) -> caf::result<monitor_stats> {
-      return self->delegate(sup(), a);
+      // The supervisor's totals plus what this router shipped.
+      auto rp = self->make_response_promise<monitor_stats>();
+      self->request(sup(), self->state.timeout, a)
+        .then(
+          [=](monitor_stats& ms) mutable {
+            ms.snapshots_shipped = self->state.shipped_snapshots;
+            ms.snapshot_bytes_shipped = self->state.shipped_bytes;
+            rp.deliver(std::move(ms));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](atom::forget a, std::string& x) -> caf::result<uint64_t> {
       return self->delegate(sup(), a, std::move(x));

@@ -11,6 +11,7 @@
 
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/quoted.hpp"
+#include "retrain/core/shard_map.hpp"
 #include "retrain/core/zero_runs.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
@@ -269,6 +270,10 @@ void keep_snapshot(self_ptr self, monitor_snapshot& snap) {
   snap.model.clear(); // the entry has it
   entry.snapshot_events = snap.events;
   entry.snapshot = serialize(self, snap);
+  if (!entry.unshipped && !entry.snapshot.empty()) {
+    entry.unshipped = true;
+    st.unshipped.push_back(slot);
+  }
 }
 
 // -- monitors -----------------------------------------------------------------
@@ -316,17 +321,10 @@ void wake(self_ptr self, uint32_t slot) {
 // What `find_or_spawn` returns for a new id past `max-models`.
 constexpr uint32_t over_cap = core::slot_index::npos - 1;
 
-// Finds or creates the entry of `model`; `npos` if the id is malformed
-// (ingest checks ids, so this only guards against direct senders),
-// `over_cap` if the node has `max-models` models already.
-uint32_t find_or_spawn(self_ptr self, const std::string& model) {
+// Creates the entry of the new `model` (a valid id, below the cap), with
+// no monitor yet.
+uint32_t add_entry(self_ptr self, const std::string& model) {
   auto& st = self->state;
-  if (auto slot = st.find(model); slot != core::slot_index::npos)
-    return slot;
-  if (core::check_model_id(model))
-    return core::slot_index::npos;
-  if (st.model_count() >= st.config.max_models)
-    return over_cap;
   uint32_t slot;
   if (st.free_slots.empty()) {
     slot = static_cast<uint32_t>(st.models.size());
@@ -346,6 +344,21 @@ uint32_t find_or_spawn(self_ptr self, const std::string& model) {
     entry.next_in_line = st.models[head].next_in_line;
     st.models[head].next_in_line = slot;
   }
+  return slot;
+}
+
+// Finds or creates the entry of `model`; `npos` if the id is malformed
+// (ingest checks ids, so this only guards against direct senders),
+// `over_cap` if the node has `max-models` models already.
+uint32_t find_or_spawn(self_ptr self, const std::string& model) {
+  auto& st = self->state;
+  if (auto slot = st.find(model); slot != core::slot_index::npos)
+    return slot;
+  if (core::check_model_id(model))
+    return core::slot_index::npos;
+  if (st.model_count() >= st.config.max_models)
+    return over_cap;
+  auto slot = add_entry(self, model);
   spawn_monitor(self, slot);
   return slot;
 }
@@ -706,7 +719,8 @@ void on_passivated(self_ptr self, uint32_t slot) {
     auto line = std::string{core::model_line_of(entry.model)};
     set_line_busy(self, entry, st.busy_lines.count(line) > 0);
   }
-  if (auto i = st.waking.find(slot); i != st.waking.end()) {
+  // A released model stays down: its shard's events go to its next owner.
+  if (auto i = st.waking.find(slot); i != st.waking.end() && !entry.releasing) {
     auto runs = std::move(i->second);
     st.waking.erase(i);
     spawn_monitor(self, slot, true);
@@ -854,6 +868,8 @@ void schedule_idle_scan(self_ptr self) {
   self->delayed_send(self, *period, atom::passivate::value);
 }
 
+void on_released(self_ptr self, uint32_t slot);
+
 void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto slot = st.find(msg.source);
@@ -865,6 +881,8 @@ void on_monitor_down(self_ptr self, const caf::down_msg& msg) {
   --st.running;
   if (entry.passivating) {
     on_passivated(self, slot);
+    if (entry.releasing)
+      on_released(self, slot);
     return;
   }
   // Everything sent after the last snapshot is gone with the monitor.
@@ -1115,6 +1133,152 @@ caf::result<core::policy_explanation> explain_policy(self_ptr self,
   return st.book.explain(st.base, line);
 }
 
+// -- shards -------------------------------------------------------------------
+
+// The snapshots kept since the router last asked, history left out (the
+// final snapshot of a passivated monitor carries it).
+std::vector<monitor_snapshot> take_unshipped(self_ptr self) {
+  auto& st = self->state;
+  std::vector<monitor_snapshot> result;
+  for (auto slot : st.unshipped) {
+    auto& entry = st.models[slot];
+    if (!entry.unshipped)
+      continue;
+    entry.unshipped = false;
+    if (entry.model.empty() || entry.releasing)
+      continue;
+    if (auto snap = deserialize(self, entry)) {
+      snap->history.clear();
+      result.push_back(std::move(*snap));
+    }
+  }
+  st.unshipped.clear();
+  return result;
+}
+
+// Keeps `snaps` like passivated models: the next event of each starts its
+// monitor from its snapshot (`wake`). A model this node holds with fewer
+// events is stale (another node owned it meanwhile) and goes first.
+uint64_t restore(self_ptr self, std::vector<monitor_snapshot>& snaps) {
+  auto& st = self->state;
+  // Held events of a replaced model must not reach its restored monitor.
+  flush(self);
+  auto now = self->clock().now();
+  uint64_t kept = 0;
+  for (auto& snap : snaps) {
+    if (core::check_model_id(snap.model))
+      continue;
+    if (auto old = st.find(snap.model); old != core::slot_index::npos) {
+      // What this node holds is as far as the stored state, or further
+      // (its shard came back to it after no one else applied events).
+      if (st.models[old].releasing || st.models[old].sent >= snap.events)
+        continue;
+      forget(self, old);
+      --st.forgotten; // replaced, not forgotten
+    }
+    if (st.model_count() >= st.config.max_models) {
+      log().error("{}#{} {}: not restored, this node watches {} models "
+                  "already (retrain.monitor.max-models)",
+                  supervisor_state::name, self->id(), snap.model,
+                  st.config.max_models);
+      continue;
+    }
+    auto model = snap.model;
+    auto slot = add_entry(self, model);
+    auto& entry = st.models[slot];
+    snap.model.clear(); // the entry has it
+    entry.snapshot_events = snap.events;
+    entry.sent = snap.events;
+    entry.snapshot = serialize(self, snap);
+    entry.last_event = now;
+    entry.passivated = true;
+    ++st.passivated;
+    count_resting(self, entry, 1);
+    recount(st, entry);
+    ++kept;
+  }
+  schedule_idle_scan(self);
+  if (kept > 0)
+    log().info("{}#{} restored {} models from their stored snapshots",
+               supervisor_state::name, self->id(), kept);
+  return kept;
+}
+
+// Answers a release round whose monitors are all down: their final
+// snapshots, and the models forgotten.
+void finish_release(self_ptr self, std::size_t index) {
+  auto& st = self->state;
+  auto round = std::move(st.releases[index]);
+  st.releases.erase(st.releases.begin() + static_cast<std::ptrdiff_t>(index));
+  std::vector<monitor_snapshot> result;
+  for (auto slot : round.slots) {
+    auto& entry = st.models[slot];
+    if (entry.model.empty() || !entry.releasing)
+      continue;
+    if (auto snap = deserialize(self, entry))
+      result.push_back(std::move(*snap));
+    forget(self, slot);
+    --st.forgotten; // handed over, not forgotten
+  }
+  if (!result.empty())
+    log().info("{}#{} released {} models", supervisor_state::name, self->id(),
+               result.size());
+  round.rp.deliver(std::move(result));
+}
+
+// The monitor of `slot`, which was releasing, is down after its final
+// snapshot.
+void on_released(self_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < st.releases.size(); ++i) {
+    auto& round = st.releases[i];
+    if (std::find(round.slots.begin(), round.slots.end(), slot)
+        == round.slots.end())
+      continue;
+    if (round.open > 0 && --round.open == 0)
+      finish_release(self, i);
+    return;
+  }
+}
+
+// Stops the monitors of the models of `shards` (of `count`) after every
+// event routed so far; answers with their final snapshots.
+caf::result<std::vector<monitor_snapshot>>
+release(self_ptr self, const std::vector<uint32_t>& shards, uint32_t count) {
+  auto& st = self->state;
+  // Every event routed so far reaches its monitor before it stops.
+  flush(self);
+  std::vector<bool> wanted(std::max<uint32_t>(count, 1), false);
+  for (auto s : shards)
+    if (s < wanted.size())
+      wanted[s] = true;
+  supervisor_state::release_round round;
+  for (uint32_t slot = 0; slot < st.models.size(); ++slot) {
+    auto& entry = st.models[slot];
+    if (entry.model.empty() || entry.releasing
+        || !wanted[core::shard_of_model(entry.model, count)])
+      continue;
+    entry.releasing = true;
+    round.slots.push_back(slot);
+    if (entry.passivating) {
+      ++round.open;
+    } else if (entry.handle) {
+      // Like passivation: the monitor sends its final snapshot, history
+      // included, and goes down.
+      entry.passivating = true;
+      recount(st, entry);
+      self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+      ++round.open;
+    }
+  }
+  round.rp = self->make_response_promise<std::vector<monitor_snapshot>>();
+  auto rp = round.rp;
+  st.releases.push_back(std::move(round));
+  if (st.releases.back().open == 0)
+    finish_release(self, st.releases.size() - 1);
+  return rp;
+}
+
 } // namespace
 
 supervisor_self_actor::behavior_type
@@ -1176,6 +1340,14 @@ supervisor(supervisor_self_actor::stateful_pointer<supervisor_state> self,
       return history_of(self, model);
     },
     [=](policy_set& set) { apply_policies(self, set); },
+    [=](atom::persist) { return take_unshipped(self); },
+    [=](atom::restore, std::vector<monitor_snapshot>& snaps) {
+      return restore(self, snaps);
+    },
+    [=](atom::release, const std::vector<uint32_t>& shards,
+        uint32_t count) -> caf::result<std::vector<monitor_snapshot>> {
+      return release(self, shards, count);
+    },
     [=](atom::explain,
         std::string& which) -> caf::result<core::policy_explanation> {
       return explain_policy(self, which);

@@ -105,6 +105,11 @@ inline constexpr std::chrono::milliseconds history_resolution
 /// to while the supervisor is behind.
 inline constexpr std::chrono::milliseconds max_flush_delay{250};
 
+/// `retrain.monitor.persist-interval`: how often a monitor node ships the
+/// snapshots of its changed monitors to the coordinator.
+inline constexpr std::chrono::milliseconds persist_interval
+  = std::chrono::seconds{5};
+
 /// A kind watched by default with `ewma_threshold`.
 struct kind_threshold {
   metric_kind kind;

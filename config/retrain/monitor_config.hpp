@@ -70,6 +70,11 @@ struct monitor_config {
   /// `flush_interval`.
   std::chrono::milliseconds max_flush_delay
     = retrain::defaults::monitor::max_flush_delay;
+  /// How often a monitor node of a cluster ships the snapshots of its
+  /// changed monitors to the coordinator: what a node lost by kill -9
+  /// loses at most, per model.
+  std::chrono::milliseconds persist_interval
+    = retrain::defaults::monitor::persist_interval;
   /// Timeout of the supervisor's requests (status, subscribing); nodes set
   /// it from `retrain.request-timeout`.
   std::chrono::milliseconds request_timeout

@@ -115,6 +115,9 @@ caf::error monitor_config::validate() const {
                         + "ms is shorter than retrain.monitor.flush-interval="
                         + std::to_string(flush_interval.count())
                         + "ms; it must be at least as long");
+  if (persist_interval <= 0ms)
+    return config_error(
+      "retrain.monitor.persist-interval must be greater than 0");
   bool any = false;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     if (!kinds[i])

@@ -280,7 +280,10 @@ void node_config::declare_options() {
          "a model with no event this long is forgotten; 0ms = never")
     .add(mon.max_flush_delay, "max-flush-delay",
          "longest time events wait while the node is behind: the flush "
-         "window grows from flush-interval up to this; >= flush-interval");
+         "window grows from flush-interval up to this; >= flush-interval")
+    .add(mon.persist_interval, "persist-interval",
+         "how often a monitor node ships the state of its changed monitors "
+         "to the coordinator (what kill -9 of a node loses at most)");
   binder{*this, "retrain.history"}
     .add(mon.history_points, "points",
          "history points kept per model and metric kind (the dashboard's "

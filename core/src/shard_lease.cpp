@@ -14,6 +14,8 @@ std::string to_string(shard_access x) {
       return "no_lease";
     case shard_access::settling:
       return "settling";
+    case shard_access::moving:
+      return "moving";
   }
   return "?";
 }

@@ -111,4 +111,23 @@ std::vector<uint32_t> shard_map::shards_of(std::string_view node) const {
   return result;
 }
 
+shard_moves moves_of(std::string_view node,
+                     const std::vector<shard_slot>& before,
+                     const std::vector<shard_slot>& after) {
+  shard_moves result;
+  auto n = std::max(before.size(), after.size());
+  for (size_t s = 0; s < n; ++s) {
+    bool had = s < before.size() && before[s].owner == node;
+    bool has = s < after.size() && after[s].owner == node;
+    bool same = had && has && before[s].epoch == after[s].epoch;
+    if (same)
+      continue;
+    if (had)
+      result.lost.push_back(static_cast<uint32_t>(s));
+    if (has)
+      result.gained.push_back(static_cast<uint32_t>(s));
+  }
+  return result;
+}
+
 } // namespace retrain::core

@@ -104,6 +104,14 @@ void add_monitors(family_list& out, const monitor_stats& ms) {
             "retrain.monitor.flush-interval, longer while the node is behind "
             "(at most retrain.monitor.max-flush-delay)",
             static_cast<double>(ms.flush_window_ns) / 1e9);
+  out.counter("retrain_snapshots_shipped_total",
+              "Monitor snapshots this node shipped to the coordinator "
+              "(retrain.monitor.persist-interval and handovers)",
+              num(ms.snapshots_shipped));
+  out.counter("retrain_snapshot_bytes_shipped_total",
+              "Bytes of the monitor snapshots this node shipped to the "
+              "coordinator",
+              num(ms.snapshot_bytes_shipped));
 }
 
 void add_coordinator(family_list& out, const coordinator_status& st) {

@@ -113,4 +113,21 @@ using shards = caf::atom_constant<caf::atom("shards")>;
 /// its shards with the coordinator.
 using renew = caf::atom_constant<caf::atom("renew")>;
 
+/// Ships the snapshots of changed monitors to the coordinator (a monitor
+/// node's timer, every `retrain.monitor.persist-interval`), or asks a
+/// supervisor for them.
+using persist = caf::atom_constant<caf::atom("persist")>;
+
+/// Asks for the stored snapshots of shards (a new owner, before it applies
+/// their events), or hands them to a supervisor.
+using restore = caf::atom_constant<caf::atom("restore")>;
+
+/// Asks the owner of shards to stop applying them and hand over the final
+/// snapshots of their monitors (a planned move).
+using release = caf::atom_constant<caf::atom("release")>;
+
+/// A monitor node asks the coordinator to move every shard it owns away
+/// (SIGTERM), handed over first.
+using leave = caf::atom_constant<caf::atom("leave")>;
+
 } // namespace retrain::atom

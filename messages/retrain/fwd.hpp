@@ -66,6 +66,8 @@ struct shard_batch;
 struct shard_reply;
 struct lease_batch;
 struct lease_report;
+struct stored_snapshot;
+struct snapshot_shipment;
 
 } // namespace retrain
 
@@ -185,6 +187,12 @@ CAF_ADD_TYPE_ID(retrain, (retrain::shard_router_actor))
 
 CAF_ADD_TYPE_ID(retrain, (retrain::lease_batch))
 CAF_ADD_TYPE_ID(retrain, (retrain::lease_report))
+// -- appended: durable monitor state and handoff -----------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::stored_snapshot))
+CAF_ADD_TYPE_ID(retrain, (retrain::snapshot_shipment))
+CAF_ADD_TYPE_ID(retrain, (std::vector<uint32_t>) )
+CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::monitor_snapshot>) )
 
 CAF_END_TYPE_ID_BLOCK(retrain)
 

@@ -245,7 +245,19 @@ using coordinator_actor = worker_home_actor::extend<
   /// A monitor node's link renews its node's ownership lease: the answer
   /// is the version of the shard map now, or an error when the sender is
   /// not a member (its node was declared lost: its shards may be gone).
-  caf::replies_to<atom::lease>::with<uint64_t>>;
+  caf::replies_to<atom::lease>::with<uint64_t>,
+  /// Stores the snapshots of a shard owner's changed monitors (one per
+  /// model, latest wins); returns how many were stored: those of an epoch
+  /// older than their shard's are refused.
+  caf::replies_to<snapshot_shipment>::with<uint64_t>,
+  /// Returns the stored snapshots of the models of these shards (a new
+  /// owner restores them before it applies their events).
+  caf::replies_to<atom::restore,
+                  std::vector<uint32_t>>::with<snapshot_shipment>,
+  /// Moves every shard of the monitor node named here to the other members,
+  /// handed over first (the node stops: SIGTERM); returns how many shards
+  /// moved once the new map is published.
+  caf::replies_to<atom::leave, std::string>::with<uint64_t>>;
 
 /// The dispatcher, which the coordinator node publishes on
 /// `retrain.coordinator-port`: what links and workers use of it
@@ -279,7 +291,15 @@ using coordinator_link_actor
     caf::reacts_to<shard_member>,
     /// Subscribes to the shard map (the node's router): it gets the map
     /// in force now and each newer one.
-    caf::reacts_to<atom::subscribe, shard_news_actor>>;
+    caf::reacts_to<atom::subscribe, shard_news_actor>,
+    /// Ships monitor snapshots to the coordinator (as `coordinator_actor`);
+    /// an `ec::unreachable` error while it is not linked.
+    caf::replies_to<snapshot_shipment>::with<uint64_t>,
+    /// Fetches stored snapshots of shards from the coordinator.
+    caf::replies_to<atom::restore,
+                    std::vector<uint32_t>>::with<snapshot_shipment>,
+    /// Asks the coordinator to move this node's shards away.
+    caf::replies_to<atom::leave, std::string>::with<uint64_t>>;
 
 /// The supervisor of a monitor node: routes events by model id, spawns and
 /// restarts monitors. Ingest hands it batches and asks it for explained
@@ -308,7 +328,28 @@ using shard_router_actor = caf::typed_actor<
   /// Returns how many events this router forwarded to other owners and
   /// how many it took in `shard_batch`es (from other monitor nodes and
   /// `cluster_client`s) since it started.
-  caf::replies_to<atom::shards, atom::stats>::with<uint64_t, uint64_t>>;
+  caf::replies_to<atom::shards, atom::stats>::with<uint64_t, uint64_t>,
+  /// The coordinator moves these shards of the receiver to another node:
+  /// the receiver stops applying them, and returns the final snapshot of
+  /// every monitor of theirs (after every event it accepted) and forgets
+  /// those models.
+  caf::replies_to<atom::release,
+                  std::vector<uint32_t>>::with<snapshot_shipment>>;
+
+/// What a monitor node's router asks its supervisor about whole shards.
+using shard_keeper_actor = caf::typed_actor<
+  /// Returns the snapshots kept since the last time it was asked (the
+  /// monitors that changed), history left out.
+  caf::replies_to<atom::persist>::with<std::vector<monitor_snapshot>>,
+  /// Keeps these snapshots like passivated models (replacing what it has
+  /// of those models): the next event of each starts its monitor from
+  /// there. Returns how many it kept.
+  caf::replies_to<atom::restore, std::vector<monitor_snapshot>>::with<uint64_t>,
+  /// Stops the monitors of the models of these shards (out of this many)
+  /// once they applied every event routed so far, returns their final
+  /// snapshots (history included) and forgets the models.
+  caf::replies_to<atom::release, std::vector<uint32_t>,
+                  uint32_t>::with<std::vector<monitor_snapshot>>>;
 
 /// Answers how a node's link to its coordinator stands (`/readyz`,
 /// `/metrics`); the coordinator link implements it.

@@ -35,5 +35,6 @@
 #include "retrain/retrain_trigger.hpp"
 #include "retrain/shard_batch.hpp"
 #include "retrain/shard_table.hpp"
+#include "retrain/snapshot_shipment.hpp"
 #include "retrain/trigger_ack.hpp"
 #include "retrain/trigger_reason.hpp"

@@ -39,6 +39,11 @@ struct monitor_stats {
   /// How long the supervisor holds events now, in ns: the flush interval,
   /// or longer while it is behind (`retrain.monitor.max-flush-delay`).
   int64_t flush_window_ns = 0;
+  /// Monitor snapshots, and their bytes, this node shipped to the
+  /// coordinator since it started (a monitor node of a cluster; its router
+  /// adds them to the supervisor's totals).
+  uint64_t snapshots_shipped = 0;
+  uint64_t snapshot_bytes_shipped = 0;
 };
 
 /// @relates monitor_stats
@@ -46,7 +51,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
   return f(caf::meta::type_name("monitor_stats"), x.models, x.events,
            x.triggers, x.breaches, x.quarantined, x.passivated, x.forgotten,
-           x.accepted, x.rejected, x.flush_window_ns);
+           x.accepted, x.rejected, x.flush_window_ns, x.snapshots_shipped,
+           x.snapshot_bytes_shipped);
 }
 
 } // namespace retrain

@@ -29,8 +29,10 @@ struct fixture : actor_fixture {
     auto cfg = monitor_config::defaults();
     sup_a = sys.spawn(supervisor, cfg, coordinator_link_actor{});
     sup_b = sys.spawn(supervisor, cfg, coordinator_link_actor{});
-    a = sys.spawn(shard_router, sup_a, coordinator_link_actor{}, 10000ms);
-    b = sys.spawn(shard_router, sup_b, coordinator_link_actor{}, 10000ms);
+    a = sys.spawn(shard_router, sup_a, coordinator_link_actor{}, 10000ms,
+                  5000ms);
+    b = sys.spawn(shard_router, sup_b, coordinator_link_actor{}, 10000ms,
+                  5000ms);
     self->send(a, shard_member{"a", "a", 1});
     self->send(b, shard_member{"b", "b", 2});
     self->send(a, atom::linkup::value, std::string{"b:2"},

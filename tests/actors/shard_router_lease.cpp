@@ -21,12 +21,18 @@ namespace {
 // A link stand-in: the router subscribes and joins through it; the tests
 // send the router what a link would (maps and lease renewals) themselves.
 caf::behavior silent_link(caf::event_based_actor* self) {
-  // Swallows everything without an error, which would end the router.
+  // Swallows everything else without an error, which would end the
+  // router.
   self->set_default_handler(
     [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
       return caf::message{};
     });
-  return {[](int32_t) {}};
+  // Nothing is stored at this coordinator: a shard taken over starts
+  // with no snapshots, and shipments are taken.
+  return {
+    [](atom::restore, std::vector<uint32_t>&) { return snapshot_shipment{}; },
+    [](snapshot_shipment& x) { return uint64_t{x.items.size()}; },
+  };
 }
 
 // Monitor node "a" with a link, so it applies its shards only under the
@@ -45,8 +51,10 @@ struct fixture : actor_fixture {
     sup_b = sys.spawn(supervisor, cfg, coordinator_link_actor{});
     link = sys.spawn(silent_link);
     a = sys.spawn(shard_router, sup_a,
-                  caf::actor_cast<coordinator_link_actor>(link), 10000ms);
-    b = sys.spawn(shard_router, sup_b, coordinator_link_actor{}, 10000ms);
+                  caf::actor_cast<coordinator_link_actor>(link), 10000ms,
+                  5000ms);
+    b = sys.spawn(shard_router, sup_b, coordinator_link_actor{}, 10000ms,
+                  5000ms);
     self->send(a, shard_member{"a", "a", 1});
     self->send(b, shard_member{"b", "b", 2});
     self->send(a, atom::linkup::value, std::string{"b:2"},

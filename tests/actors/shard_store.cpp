@@ -1,6 +1,7 @@
 #define CAF_SUITE shard_store
 #include <caf/test/dsl.hpp>
 
+#include <map>
 #include <string>
 
 #include "retrain/shard_store.hpp"
@@ -75,6 +76,51 @@ CAF_TEST(another shard count starts over above every stored epoch) {
   auto again = open()->load(16);
   CAF_REQUIRE(again);
   CAF_CHECK_EQUAL(again->shards_of("c:3").size(), 16u);
+}
+
+CAF_TEST(stored monitor snapshots come back by shard and the latest wins) {
+  auto snap = [](std::string model, uint64_t events, double ewma) {
+    monitor_snapshot x;
+    x.model = std::move(model);
+    x.events = events;
+    x.kinds = {metric_kind::accuracy};
+    x.strategies = {core::strategy_snapshot{"ewma_threshold", {ewma, 3.0}}};
+    x.specs = {"ewma_threshold threshold=0.92"};
+    return x;
+  };
+  {
+    auto store = open();
+    CAF_CHECK(!store->save_snapshots(
+      {stored_snapshot{3, 1, snap("p:a:1.0.0", 4, 0.9)},
+       stored_snapshot{3, 1, snap("p:b:1.0.0", 2, 0.8)},
+       stored_snapshot{5, 2, snap("p:c:1.0.0", 7, 0.7)}}));
+    // The same model again, later: one row per model.
+    CAF_CHECK(!store->save_snapshots(
+      {stored_snapshot{3, 2, snap("p:a:1.0.0", 9, 0.123456789012345)}}));
+  }
+  // Another connection, as after a restart of the coordinator.
+  auto store = open();
+  auto count = store->count_snapshots();
+  CAF_REQUIRE(count);
+  CAF_CHECK_EQUAL(*count, 3u);
+  auto got = store->load_snapshots({3});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->size(), 2u);
+  std::map<std::string, stored_snapshot> by_model;
+  for (auto& x : *got)
+    by_model[x.snapshot.model] = x;
+  auto& a = by_model.at("p:a:1.0.0");
+  CAF_CHECK_EQUAL(a.shard, 3u);
+  CAF_CHECK_EQUAL(a.epoch, 2u);
+  CAF_CHECK_EQUAL(a.snapshot.events, 9u);
+  CAF_REQUIRE_EQUAL(a.snapshot.strategies.size(), 1u);
+  // Exactly the double stored, every bit.
+  CAF_CHECK_EQUAL(a.snapshot.strategies[0].values.at(0), 0.123456789012345);
+  CAF_CHECK_EQUAL(a.snapshot.specs.at(0), "ewma_threshold threshold=0.92");
+  CAF_CHECK_EQUAL(by_model.at("p:b:1.0.0").snapshot.events, 2u);
+  auto none = store->load_snapshots({4});
+  CAF_REQUIRE(none);
+  CAF_CHECK(none->empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -3,6 +3,7 @@
 // Shared pieces of the actor tests: a config that registers the messages,
 // the deterministic fixture, and fakes for the neighbours of an actor.
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -92,6 +93,11 @@ struct link_log {
   std::vector<retrain_trigger> triggers;
   /// Addresses: a handle here would keep the subscriber alive.
   std::vector<caf::actor_addr> subscribers;
+  /// Snapshot shipments it took, what it answers `atom::restore` with
+  /// (the items of the shards asked for), and the shard lists asked.
+  std::vector<snapshot_shipment> shipments;
+  snapshot_shipment stored;
+  std::vector<std::vector<uint32_t>> restores;
 };
 
 /// A coordinator link stand-in for a supervisor: records triggers and
@@ -111,6 +117,20 @@ fake_link(std::shared_ptr<link_log> log) {
     [](shard_table&) {},
     [](shard_member&) {},
     [](atom::subscribe, shard_news_actor&) {},
+    [log](snapshot_shipment& x) {
+      auto n = static_cast<uint64_t>(x.items.size());
+      log->shipments.push_back(std::move(x));
+      return n;
+    },
+    [log](atom::restore, std::vector<uint32_t>& shards) {
+      log->restores.push_back(shards);
+      snapshot_shipment result;
+      for (auto& x : log->stored.items)
+        if (std::find(shards.begin(), shards.end(), x.shard) != shards.end())
+          result.items.push_back(x);
+      return result;
+    },
+    [](atom::leave, std::string&) { return uint64_t{0}; },
   };
 }
 
@@ -221,6 +241,9 @@ fake_coordinator(coordinator_actor::pointer self,
       ++log->renewals;
       return log->map_version;
     },
+    [](snapshot_shipment& x) { return uint64_t{x.items.size()}; },
+    [](atom::restore, std::vector<uint32_t>&) { return snapshot_shipment{}; },
+    [](atom::leave, std::string&) { return uint64_t{0}; },
   };
 }
 

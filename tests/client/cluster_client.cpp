@@ -66,6 +66,7 @@ shard_router_actor::behavior_type fake_owner(shard_router_actor::pointer,
     [=](atom::shards, atom::stats) -> caf::result<uint64_t, uint64_t> {
       return {uint64_t{0}, uint64_t{0}};
     },
+    [=](atom::release, std::vector<uint32_t>&) { return snapshot_shipment{}; },
   };
 }
 

@@ -171,3 +171,49 @@ CAF_TEST(a node that leaves and comes back gets new epochs) {
   for (auto s : m.shards_of("b"))
     CAF_CHECK_GREATER(m.epoch(s), e);
 }
+
+CAF_TEST(a node restores the shards it gains and forgets those it loses) {
+  using slots = std::vector<shard_slot>;
+  struct row {
+    const char* what;
+    slots before;
+    slots after;
+    std::vector<uint32_t> gained;
+    std::vector<uint32_t> lost;
+  };
+  std::vector<row> rows{
+    {"first map", {}, {{"a", 1}, {"b", 1}, {"a", 1}}, {0, 2}, {}},
+    {"unchanged", {{"a", 1}, {"b", 1}}, {{"a", 1}, {"b", 1}}, {}, {}},
+    {"gives one away", {{"a", 1}, {"a", 1}}, {{"a", 1}, {"b", 2}}, {}, {1}},
+    {"takes one over", {{"b", 1}, {"a", 1}}, {{"a", 2}, {"a", 1}}, {0}, {}},
+    {"back in a later epoch", {{"a", 1}}, {{"a", 3}}, {0}, {0}},
+    {"to no owner", {{"a", 4}, {"b", 1}}, {{"", 5}, {"b", 1}}, {}, {0}},
+    {"others move", {{"b", 1}, {"c", 1}}, {{"c", 2}, {"b", 2}}, {}, {}},
+    {"fewer shards", {{"a", 1}, {"a", 1}}, {{"a", 1}}, {}, {1}},
+  };
+  for (auto& x : rows) {
+    CAF_MESSAGE(x.what);
+    auto moves = moves_of("a", x.before, x.after);
+    CAF_CHECK_EQUAL(moves.gained, x.gained);
+    CAF_CHECK_EQUAL(moves.lost, x.lost);
+  }
+}
+
+CAF_TEST(snapshots of an epoch before the shards are refused) {
+  shard_map m{4};
+  m.restore(1, "a", 3);
+  struct row {
+    uint32_t shard;
+    uint64_t epoch;
+    bool accepted;
+  };
+  for (auto x : std::vector<row>{{1, 3, true},
+                                 {1, 4, true},
+                                 {1, 2, false},
+                                 {1, 0, false},
+                                 {0, 0, true},
+                                 {4, 9, false}}) {
+    CAF_MESSAGE("shard " << x.shard << " epoch " << x.epoch);
+    CAF_CHECK_EQUAL(m.accepts_snapshot(x.shard, x.epoch), x.accepted);
+  }
+}

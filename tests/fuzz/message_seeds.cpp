@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
     snapshot.strategies.push_back(std::move(one));
   }
   out.both("monitor_snapshot", selector_of<monitor_snapshot>(), snapshot);
+  snapshot_shipment shipment{"127.0.0.1:4242",
+                             {stored_snapshot{3, 2, snapshot}}};
+  out.both("snapshot_shipment", selector_of<snapshot_shipment>(), shipment);
   retrain_job job;
   job.record.id = 42;
   job.record.model = ev.model;

@@ -64,9 +64,13 @@ enum class shard_access {
   no_lease,
   /// The node just gained it: wait until its previous owner has stopped.
   settling,
+  /// The node owns it and holds the lease, but is restoring the shard's
+  /// monitors or handing them over: wait (decided by the node's router,
+  /// never by the lease).
+  moving,
 };
 
-/// Returns `apply`, `elsewhere`, `no_lease` or `settling`.
+/// Returns `apply`, `elsewhere`, `no_lease`, `settling` or `moving`.
 std::string to_string(shard_access x);
 
 /// A monitor node's ownership lease and its shards' state under it: the

@@ -69,10 +69,42 @@ public:
   /// The shards `node` owns, ascending.
   std::vector<uint32_t> shards_of(std::string_view node) const;
 
+  /// Whether a monitor snapshot of `shard` taken by an owner in `epoch` is
+  /// current: not from an epoch before the shard's, which would be an old
+  /// owner's (stale: its owner lost the shard since).
+  bool accepts_snapshot(uint32_t shard, uint64_t epoch) const {
+    return shard < epochs_.size() && epoch >= epochs_[shard];
+  }
+
 private:
   std::vector<std::string> owners_;
   std::vector<uint64_t> epochs_;
   uint64_t version_ = 0;
 };
+
+/// What a new shard map changes for one node: the shards it must restore
+/// before it applies their events, and those it must stop applying and
+/// forget.
+struct shard_moves {
+  /// Owned now and not before (or in another epoch), ascending.
+  std::vector<uint32_t> gained;
+  /// Owned before and not now (or in another epoch), ascending.
+  std::vector<uint32_t> lost;
+};
+
+/// One shard as a node sees it in a map: its owner's name (empty: none)
+/// and its epoch.
+struct shard_slot {
+  std::string owner;
+  uint64_t epoch = 0;
+};
+
+/// What going from map `before` (empty: the node had no map yet) to map
+/// `after` changes for `node`. A shard it owns in both but in another
+/// epoch is in both lists: another node owned it meanwhile, so what this
+/// node holds of it is stale.
+shard_moves moves_of(std::string_view node,
+                     const std::vector<shard_slot>& before,
+                     const std::vector<shard_slot>& after);
 
 } // namespace retrain::core
