@@ -71,6 +71,12 @@ class ClusterTestCase(NodeTestCase):
         node = self.start_role("coordinator", f"--retrain.coordinator-port={self.port}",
                                *self.registry_args(), *args,
                                data_dir=data_dir or os.path.join(self.tmp, "coord"))
+        if os.environ.get("RETRAIN_TEST_PG_URL"):
+            # On PostgreSQL a coordinator answers as a standby until it
+            # holds the lease (a restarted one may wait for its old
+            # session to end): the tests talk to an active one.
+            wait_for("the coordinator to take the lease",
+                     lambda: "took the lease at epoch" in node.log_text(since_start=True))
         # ctl helpers of NodeTestCase read node.coordinator.
         return node
 
