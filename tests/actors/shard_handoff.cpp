@@ -151,7 +151,7 @@ CAF_TEST(a restored model goes on from its snapshot as if it never moved) {
     anon_send_exit(x, caf::exit_reason::user_shutdown);
 }
 
-CAF_TEST(the supervisor hands out each changed snapshot once) {
+CAF_TEST(the supervisor hands out each change of a snapshot once) {
   ask<ingest_ack>(sup, batch_of(model_a, metric_kind::accuracy, {0.9, 0.8}));
   advance_time(cfg.snapshot_interval);
   drain();
@@ -163,6 +163,14 @@ CAF_TEST(the supervisor hands out each changed snapshot once) {
   auto again = ask<std::vector<monitor_snapshot>>(keeper(sup),
                                                   atom::persist::value);
   CAF_CHECK(again.empty());
+  // A later change of the same model is handed out again.
+  ask<ingest_ack>(sup, batch_of(model_a, metric_kind::accuracy, {0.7}));
+  advance_time(cfg.snapshot_interval);
+  drain();
+  auto later = ask<std::vector<monitor_snapshot>>(keeper(sup),
+                                                  atom::persist::value);
+  CAF_REQUIRE_EQUAL(later.size(), 1u);
+  CAF_CHECK_EQUAL(later[0].events, 3u);
 }
 
 CAF_TEST(
