@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "retrain/core/history_ring.hpp"
@@ -145,9 +146,28 @@ struct monitor_state {
   model_status status() const;
 };
 
-/// Spawned by the supervisor, one per model id.
-monitor_actor::behavior_type
-monitor(monitor_actor::stateful_pointer<monitor_state> self,
-        monitor_start start, monitor_parent_actor supervisor);
+/// The monitor of one model id, spawned by the supervisor:
+/// `spawn<monitor_impl>(start, supervisor)`.
+///
+/// A node runs one per model, so its footprint counts: all monitors of a
+/// process share one behavior (a behavior of its own would cost each
+/// monitor 384 bytes, a sixth of a running model). Its handlers find their
+/// monitor through `current()`, which `resume` sets, the only place CAF
+/// runs an event-based actor's handlers.
+class monitor_impl
+  : public caf::stateful_actor<monitor_state, monitor_actor::base> {
+public:
+  using super = caf::stateful_actor<monitor_state, monitor_actor::base>;
+
+  monitor_impl(caf::actor_config& cfg, monitor_start start,
+               monitor_parent_actor supervisor);
+
+  behavior_type make_behavior() override;
+
+  resume_result resume(caf::execution_unit* ctx, size_t max) override;
+
+  /// The monitor whose handlers run on this thread.
+  static monitor_impl* current() noexcept;
+};
 
 } // namespace retrain

@@ -247,10 +247,30 @@ model_status monitor_state::status() const {
   return result;
 }
 
-monitor_actor::behavior_type
-monitor(monitor_actor::stateful_pointer<monitor_state> self,
-        monitor_start start, monitor_parent_actor supervisor) {
-  auto& st = self->state;
+namespace {
+
+thread_local monitor_impl* current_monitor = nullptr;
+
+} // namespace
+
+monitor_impl* monitor_impl::current() noexcept {
+  return current_monitor;
+}
+
+caf::resumable::resume_result monitor_impl::resume(caf::execution_unit* ctx,
+                                                   size_t max) {
+  auto before = current_monitor;
+  current_monitor = this;
+  auto result = super::resume(ctx, max);
+  current_monitor = before;
+  return result;
+}
+
+monitor_impl::monitor_impl(caf::actor_config& cfg, monitor_start start,
+                           monitor_parent_actor supervisor)
+  : super(cfg) {
+  auto self = this;
+  auto& st = state;
   st.model = std::move(start.model);
   st.setup = std::move(start.setup);
   st.supervisor = supervisor.address();
@@ -302,8 +322,14 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
     st.tell_supervisor(self, st.snapshot(true));
     self->quit(std::move(msg.reason));
   });
-  return {
-    [=](metric_run& run) {
+}
+
+monitor_impl::behavior_type monitor_impl::make_behavior() {
+  // Built once: the handlers capture nothing and find their monitor
+  // through `current()`.
+  static const behavior_type shared = behavior_type{
+    [](metric_run& run) {
+      auto self = current();
       auto& st = self->state;
       auto now = self->clock().now();
       st.dirty = true;
@@ -324,7 +350,8 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
         st.tell_supervisor(self, st.snapshot());
       }
     },
-    [=](line_state& line) {
+    [](line_state& line) {
+      auto self = current();
       auto& st = self->state;
       st.dirty = true;
       st.gate.line_busy(line.busy);
@@ -335,16 +362,20 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
         log().info("{}#{} {}: standing down, {} is registered",
                    monitor_state::name, self->id(), st.model, line.latest);
     },
-    [=](atom::tick) {
+    [](atom::tick) {
+      auto self = current();
       auto& st = self->state;
       if (st.dirty) {
         st.dirty = false;
         st.tell_supervisor(self, st.snapshot());
       }
     },
-    [=](atom::status) -> model_status { return self->state.status(); },
-    [=](atom::history) -> model_history { return self->state.history_of(); },
-    [=](monitor_policy& policy) {
+    [](atom::status) -> model_status { return current()->state.status(); },
+    [](atom::history) -> model_history {
+      return current()->state.history_of();
+    },
+    [](monitor_policy& policy) {
+      auto self = current();
       auto& st = self->state;
       // Debug only: a change of `*` switches every monitor of the node, and
       // the supervisor logs the count.
@@ -353,7 +384,8 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       st.switch_to(monitor_setup::make(policy, st.setup->history_points,
                                        st.setup->history_resolution_ns));
     },
-    [=](atom::stats) {
+    [](atom::stats) {
+      auto self = current();
       // A message rather than a response: one supervisor waiting for
       // thousands of responses is slow in CAF 0.17.
       auto& st = self->state;
@@ -365,6 +397,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self,
       st.tell_supervisor(self, std::move(ms));
     },
   };
+  return shared;
 }
 
 } // namespace retrain

@@ -299,8 +299,8 @@ void spawn_monitor(self_ptr self, uint32_t slot, bool resume = false) {
     start.line_busy = st.busy_lines.count(line) > 0;
   }
   entry.line_busy = start.line_busy;
-  entry.handle = self->spawn(monitor, std::move(start),
-                             caf::actor_cast<monitor_parent_actor>(self));
+  entry.handle = self->spawn<monitor_impl>(
+    std::move(start), caf::actor_cast<monitor_parent_actor>(self));
   self->monitor(entry.handle);
   st.by_actor.insert(core::hash_key(entry.handle.id()), slot);
   entry.sent = entry.snapshot_events;

@@ -18,7 +18,8 @@ const char* usage() {
          "                          --kinds K [--batch B] [--clients C]\n"
          "       retrain-bench memory --models M [--passivated]\n"
          "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
-         "        [--max-flush-ms D] [--log-level LEVEL] [--history-points P]\n"
+         "        [--max-flush-ms D] [--snapshot-ms S] [--log-level LEVEL] "
+         "[--history-points P]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
          "(memory: models=M rss_bytes=B bytes_per_model=P summary_ms=S\n"
@@ -91,6 +92,8 @@ caf::error parse(int argc, char** argv, options& out) {
       err = number(out.rate, 0);
     else if (key == "flush-ms")
       err = number(out.flush_ms, 0);
+    else if (key == "snapshot-ms")
+      err = number(out.snapshot_ms, 1);
     else if (key == "history-points")
       err = number(out.history_points, 0);
     else if (key == "max-flush-ms") {

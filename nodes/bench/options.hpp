@@ -29,6 +29,9 @@ struct options {
   /// `retrain.monitor.max-flush-delay` in ms, the node's default unless
   /// set.
   uint64_t max_flush_ms = defaults::monitor::max_flush_delay.count();
+  /// `retrain.monitor.snapshot-interval` in ms, the node's default unless
+  /// set.
+  uint64_t snapshot_ms = defaults::monitor::snapshot_interval.count();
   /// Whether local mode measures how long events wait even without
   /// `rate` (at saturation).
   bool latency = false;

@@ -356,6 +356,7 @@ caf::error start_local(caf::actor_system& sys, local_node& node,
   mcfg.flush_interval = std::chrono::milliseconds{opt.flush_ms};
   mcfg.history_points = opt.history_points;
   mcfg.max_flush_delay = std::chrono::milliseconds{opt.max_flush_ms};
+  mcfg.snapshot_interval = std::chrono::milliseconds{opt.snapshot_ms};
   if (opt.mode == "memory" && opt.passivated)
     mcfg.idle_timeout = std::chrono::seconds{1};
   std::chrono::milliseconds timeout{std::chrono::minutes{1}};

@@ -28,7 +28,7 @@ struct fixture : actor_fixture {
     monitor_start start;
     start.model = model;
     start.setup = monitor_setup::make(cfg);
-    return sys.spawn(monitor, std::move(start), sup);
+    return sys.spawn<monitor_impl>(std::move(start), sup);
   }
 
   void feed(const monitor_actor& mon, std::vector<double> values) {
@@ -146,7 +146,7 @@ CAF_TEST(per prediction outcomes feed binary detectors the error indicator) {
   monitor_start start;
   start.model = model;
   start.setup = monitor_setup::make(cfg);
-  auto mon = sys.spawn(monitor, std::move(start), sup);
+  auto mon = sys.spawn<monitor_impl>(std::move(start), sup);
   // Mostly correct predictions: no drift.
   std::vector<double> good;
   for (int i = 0; i < 200; ++i)
@@ -174,7 +174,7 @@ CAF_TEST(a snapshot whose parts do not pair up restores no strategy) {
   start.model = model;
   start.setup = monitor_setup::make(cfg);
   start.snapshot = snap;
-  auto mon = sys.spawn(monitor, std::move(start), sup);
+  auto mon = sys.spawn<monitor_impl>(std::move(start), sup);
   auto st = ask<model_status>(mon, atom::status::value);
   CAF_CHECK_EQUAL(st.events, 7u);
   CAF_CHECK(st.kinds.empty()); // fresh: no samples
@@ -182,4 +182,73 @@ CAF_TEST(a snapshot whose parts do not pair up restores no strategy) {
   CAF_CHECK_EQUAL(seen->triggers.size(), 1u);
 }
 
+CAF_TEST(monitors sharing one behavior keep their own state) {
+  // Every monitor of a process runs the same behavior: each handler must
+  // act on the monitor that got the message, however they interleave.
+  monitor_config cfg;
+  cfg.alpha = 1.0;
+  cfg.min_samples = 1;
+  cfg.consecutive_breaches = 1;
+  cfg.watch_threshold(metric_kind::accuracy, 0.9);
+  auto setup = monitor_setup::make(cfg);
+  auto spawn_of = [&](std::string id) {
+    monitor_start start;
+    start.model = std::move(id);
+    start.setup = setup;
+    return sys.spawn<monitor_impl>(std::move(start), sup);
+  };
+  auto good = spawn_of("cv:good:1.0.0");
+  auto bad = spawn_of("cv:bad:1.0.0");
+  for (int i = 0; i < 3; ++i) {
+    self->send(good, run_of(metric_kind::accuracy, {0.95}));
+    self->send(bad, run_of(metric_kind::accuracy, {0.5, 0.5}));
+  }
+  drain();
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen->triggers[0].model, "cv:bad:1.0.0");
+  auto g = ask<model_status>(good, atom::status::value);
+  auto b = ask<model_status>(bad, atom::status::value);
+  CAF_CHECK_EQUAL(g.model, "cv:good:1.0.0");
+  CAF_CHECK_EQUAL(g.events, 3u);
+  CAF_CHECK_EQUAL(g.triggers, 0u);
+  CAF_CHECK_EQUAL(b.model, "cv:bad:1.0.0");
+  CAF_CHECK_EQUAL(b.events, 6u);
+  CAF_CHECK_EQUAL(b.triggers, 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(monitors on scheduler threads each apply their own events) {
+  // The shared behavior finds its monitor per thread: on a real scheduler
+  // with two threads, 200 monitors fed at once each count exactly theirs.
+  test_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system real{cfg};
+  monitor_config mcfg;
+  mcfg.watch_threshold(metric_kind::accuracy, 0.0);
+  auto setup = monitor_setup::make(mcfg);
+  caf::scoped_actor me{real};
+  auto parent = real.spawn(fake_supervisor, std::make_shared<supervisor_log>());
+  std::vector<monitor_actor> mons;
+  for (int i = 0; i < 200; ++i) {
+    monitor_start start;
+    start.model = "cv:m" + std::to_string(i) + ":1.0.0";
+    start.setup = setup;
+    mons.push_back(real.spawn<monitor_impl>(std::move(start), parent));
+  }
+  for (int round = 0; round < 50; ++round)
+    for (std::size_t i = 0; i < mons.size(); ++i)
+      me->send(mons[i], run_of(metric_kind::accuracy,
+                               std::vector<double>(i % 7 + 1, 0.95)));
+  for (std::size_t i = 0; i < mons.size(); ++i) {
+    model_status st;
+    me->request(mons[i], caf::infinite, atom::status::value)
+      .receive([&](model_status& x) { st = std::move(x); },
+               [&](caf::error& err) { CAF_FAIL(real.render(err)); });
+    CAF_CHECK_EQUAL(st.model, "cv:m" + std::to_string(i) + ":1.0.0");
+    CAF_CHECK_EQUAL(st.events, 50u * (i % 7 + 1));
+  }
+  for (auto& m : mons)
+    me->send_exit(m, caf::exit_reason::user_shutdown);
+  me->send_exit(parent, caf::exit_reason::user_shutdown);
+}

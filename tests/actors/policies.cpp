@@ -69,7 +69,7 @@ struct monitor_fixture : actor_fixture {
     start.model = model;
     start.setup = setup ? setup : monitor_setup::make(node_config());
     start.snapshot = std::move(snap);
-    return sys.spawn(monitor, std::move(start), sup);
+    return sys.spawn<monitor_impl>(std::move(start), sup);
   }
 
   void feed(const monitor_actor& mon, metric_kind kind,
