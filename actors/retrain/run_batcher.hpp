@@ -129,13 +129,16 @@ public:
 
   /// Sends every held run through `send(slot, run)`, in the order of their
   /// first events; a flush that was due adapts the window to how late it
-  /// came and to `input_waiting`: whether more input waits for the owner.
+  /// came, to `input_waiting` (whether more input waits for the owner) and
+  /// to `drain` (how long the monitors took to apply the flush before, see
+  /// `core::flush_window`).
   template <class Send>
-  void flush(time_point now, Send&& send, bool input_waiting = false) {
+  void flush(time_point now, Send&& send, bool input_waiting = false,
+             duration drain = duration::zero()) {
     if (runs_.empty())
       return;
     if (holding_)
-      adaptive_.flushed(now - held_since_, input_waiting);
+      adaptive_.flushed(now - held_since_, input_waiting, drain);
     // A running timer then finds nothing (or a younger window) to flush.
     holding_ = false;
     std::size_t events = 0;

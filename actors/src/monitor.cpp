@@ -370,6 +370,7 @@ monitor_impl::behavior_type monitor_impl::make_behavior() {
         st.tell_supervisor(self, st.snapshot());
       }
     },
+    [](atom::ping x) { return x; },
     [](atom::status) -> model_status { return current()->state.status(); },
     [](atom::history) -> model_history {
       return current()->state.history_of();

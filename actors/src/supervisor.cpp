@@ -948,14 +948,40 @@ void flush(self_ptr self) {
   auto& st = self->state;
   if (st.batcher.empty())
     return;
-  // Input waiting behind this flush (batches, most of all) is what tells
-  // a supervisor that is behind from a late timer on a busy machine.
+  // Input waiting behind this flush (batches, most of all), or monitors
+  // still applying the last flush, is what tells a node that is behind
+  // from a late timer on a machine busy elsewhere.
+  auto now = self->clock().now();
+  auto& probe = st.drain_probe;
+  auto drain = probe.pending ? now - probe.sent : probe.drain;
+  auto last = core::slot_index::npos;
   st.batcher.flush(
-    self->clock().now(),
-    [self](uint32_t slot, metric_run&& run) {
+    now,
+    [self, &last](uint32_t slot, metric_run&& run) {
+      last = slot;
       send_run(self, slot, std::move(run));
     },
-    !self->mailbox().empty());
+    !self->mailbox().empty(), drain);
+  // Pings the monitor that got the last run: it answers behind every run
+  // of this flush (a scheduler runs actors in the order they got work).
+  if (probe.pending || last == core::slot_index::npos)
+    return;
+  auto& handle = st.models[last].handle;
+  if (!handle || st.models[last].passivating)
+    return;
+  probe.pending = true;
+  probe.sent = now;
+  self->request(handle, caf::infinite, atom::ping::value)
+    .then(
+      [self](atom::ping) {
+        auto& probe = self->state.drain_probe;
+        probe.pending = false;
+        probe.drain = self->clock().now() - probe.sent;
+      },
+      [self](caf::error&) {
+        // The monitor went down meanwhile: measure the next flush.
+        self->state.drain_probe.pending = false;
+      });
 }
 
 // Does what the batcher says after a batch or its timer at `now`.

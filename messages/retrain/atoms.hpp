@@ -32,6 +32,10 @@ using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 /// `flush-interval` (on its internal handle, see below).
 using tick = caf::atom_constant<caf::atom("tick")>;
 
+/// To a monitor: answer once you handled what came before (the supervisor
+/// measures how long monitors take to apply a flush).
+using ping = caf::atom_constant<caf::atom("ping")>;
+
 // -- to self ------------------------------------------------------------------
 //
 // An actor sends these to itself (timers, mostly) through an internal handle

@@ -196,6 +196,8 @@ using monitor_actor = line_news_actor::extend<
   /// Sends a snapshot to the supervisor if anything changed since the last
   /// (the supervisor asks changed monitors once per snapshot interval).
   caf::reacts_to<atom::tick>,
+  /// Answers once it handled what came before.
+  caf::replies_to<atom::ping>::with<atom::ping>,
   /// Returns this model's status; the supervisor asks with a plain
   /// message and so gets the answer as one (`monitor_parent_actor`).
   caf::replies_to<atom::status>::with<model_status>,

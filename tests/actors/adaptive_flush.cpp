@@ -76,6 +76,17 @@ struct fixture : actor_fixture {
     self->send(sup, std::move(batch));
   }
 
+  /// Sends `n` batches, each taken at once and flushed when its window is
+  /// over, with every monitor applying its run at once: a node keeping up.
+  void keep_up(int n) {
+    for (int i = 0; i < n; ++i) {
+      send_batch();
+      drain();
+      advance_time(state().batcher.window());
+      drain();
+    }
+  }
+
   /// Events the monitors applied.
   uint64_t applied() {
     return ask<monitor_stats>(sup, atom::stats::value).events;
@@ -137,12 +148,7 @@ CAF_TEST(the adaptive window never exceeds max flush delay) {
   CAF_CHECK_EQUAL(applied(), 120u * models);
   // Keeping up again, the window shrinks back to the flush interval, and
   // so does the wait.
-  for (int i = 0; i < 10; ++i) {
-    send_batch();
-    drain();
-    advance_time(state().batcher.window());
-    drain();
-  }
+  keep_up(10);
   CAF_CHECK_EQUAL(window_ms(), 2.0);
   restart_probe();
   for (int i = 0; i < 10; ++i) {
@@ -153,6 +159,36 @@ CAF_TEST(the adaptive window never exceeds max flush delay) {
   }
   CAF_CHECK_EQUAL(probe->max_ns(), 2'000'000);
   CAF_CHECK_EQUAL(applied(), 140u * models);
+}
+
+CAF_TEST(monitors a flush behind widen the window though no input waits) {
+  // Only the supervisor runs: its monitors take none of the runs it sends,
+  // as on a node whose cores cannot keep up, and a producer that waits for
+  // each acknowledgement leaves its mailbox empty at every flush. The ping
+  // behind each flush stays unanswered, and the window grows, up to
+  // max-flush-delay.
+  auto job
+    = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(sup));
+  auto run_supervisor = [&] {
+    sched.run_jobs_filtered([&](caf::resumable* x) { return x == job; });
+  };
+  double widest = 0;
+  for (int i = 0; i < 40; ++i) {
+    send_batch();
+    run_supervisor();
+    advance_time(state().batcher.window());
+    run_supervisor();
+    widest = std::max(widest, window_ms());
+    CAF_CHECK_LESS_OR_EQUAL(window_ms(), 10.0);
+  }
+  CAF_CHECK_EQUAL(widest, 10.0);
+  // The monitors catch up: every event is applied, and with flushes that
+  // drain at once the window shrinks back to the flush interval.
+  drain();
+  CAF_CHECK_EQUAL(applied(), 40u * models);
+  keep_up(10);
+  CAF_CHECK_EQUAL(window_ms(), 2.0);
+  CAF_CHECK_EQUAL(applied(), 50u * models);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -14,12 +14,14 @@ using change = flush_window::change;
 namespace {
 
 // One flush: how long its oldest event waited, whether input waited for
-// the owner, what the window does, and the window after it.
+// the owner, what the window does, the window after it, and how long the
+// monitors took to apply the flush before.
 struct step {
   flush_window::duration waited;
   bool input_waiting;
   change expected;
   flush_window::duration after;
+  flush_window::duration drain = flush_window::duration::zero();
 };
 
 struct scenario {
@@ -112,6 +114,33 @@ CAF_TEST(the window follows the lateness of its flushes) {
       {12ms, true, change::shrank, 6ms},
       {6ms, true, change::shrank, 3ms},
       {3ms, true, change::none, 3ms}}},
+    {"monitors four windows behind: doubles, though no input waits",
+     2ms,
+     250ms,
+     {{2ms, false, change::grew, 4ms, 8ms},
+      {4ms, false, change::grew, 8ms, 17ms},
+      {8ms, false, change::grew, 16ms, 32ms}}},
+    {"a drain between half a window and four windows: stays",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {4ms, false, change::none, 4ms, 2ms},
+      {4ms, false, change::none, 4ms, 15900us},
+      {4ms, false, change::shrank, 2ms, 1999us}}},
+    {"monitors behind keep the window from shrinking",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {8ms, false, change::none, 8ms, 4ms},
+      {8ms, false, change::grew, 16ms, 32ms},
+      {16ms, false, change::shrank, 8ms}}},
+    {"at the maximum monitors behind change nothing",
+     2ms,
+     8ms,
+     {{2ms, false, change::grew, 4ms, 8ms},
+      {4ms, false, change::grew, 8ms, 16ms},
+      {8ms, false, change::none, 8ms, 80ms}}},
   };
   for (auto& c : cases) {
     CAF_MESSAGE(c.name);
@@ -119,7 +148,7 @@ CAF_TEST(the window follows the lateness of its flushes) {
     CAF_CHECK_EQUAL(w.current(), c.min);
     for (std::size_t i = 0; i < c.steps.size(); ++i) {
       auto& s = c.steps[i];
-      auto got = w.flushed(s.waited, s.input_waiting);
+      auto got = w.flushed(s.waited, s.input_waiting, s.drain);
       CAF_CHECK_EQUAL(static_cast<int>(got), static_cast<int>(s.expected));
       CAF_CHECK_EQUAL(w.current().count(), s.after.count());
       CAF_CHECK(w.current() <= w.max());

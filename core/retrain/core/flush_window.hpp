@@ -11,10 +11,17 @@ namespace retrain::core {
 /// low when there is CPU to spare.
 ///
 /// The owner reports each flush that was due: how long its oldest event
-/// waited, and whether input was waiting for the owner at that moment (its
-/// mailbox held more). Behind means both: input waiting and the flush at
-/// least half a window late (the timer waited behind batches, or for a
-/// core): the window doubles. Keeping up means either no input waiting or
+/// waited, whether input was waiting for the owner at that moment (its
+/// mailbox held more), and how long the monitors took to apply the runs of
+/// the flush before (the drain: from its send until its last monitor
+/// answered, or until now if it has not yet).
+///
+/// Behind means input waiting and the flush at least half a window late
+/// (the timer waited behind batches, or for a core), or a drain of at
+/// least four windows (the monitors fell flushes behind; a producer
+/// that waits for acknowledgements leaves little input waiting, and then
+/// this is all that shows): the window doubles. Keeping
+/// up means a drain under half a window and either no input waiting or
 /// the flush less than a quarter window late: the window halves. In
 /// between it stays, so the window does not flap around one load; and a
 /// late timer on an idle node (the machine is busy elsewhere) is no reason
@@ -53,18 +60,24 @@ public:
   }
 
   /// Records a flush whose oldest event waited `waited`, with `input_waiting`
-  /// if more input waited for the owner then. A flush before the window was
-  /// over (forced by a status round, line news, a sweep) says nothing about
-  /// the load and changes nothing.
-  change flushed(duration waited, bool input_waiting) noexcept {
+  /// if more input waited for the owner then, and `drain`, how long the
+  /// monitors took to apply the flush before. A flush before the window
+  /// was over (forced by a status round, line news, a sweep) says nothing
+  /// about the load and changes nothing.
+  change flushed(duration waited, bool input_waiting,
+                 duration drain = duration::zero()) noexcept {
     if (min_ == duration::zero() || waited < current_)
       return change::none;
     auto late = waited - current_;
-    if (input_waiting && late >= current_ / 2 && current_ < max_) {
+    auto behind = (input_waiting && late >= current_ / 2)
+                  || drain >= 4 * current_;
+    if (behind && current_ < max_) {
       current_ = current_ > max_ / 2 ? max_ : current_ * 2;
       return change::grew;
     }
-    if ((!input_waiting || late < current_ / 4) && current_ > min_) {
+    auto keeping_up = drain < current_ / 2
+                      && (!input_waiting || late < current_ / 4);
+    if (keeping_up && current_ > min_) {
       current_ = current_ / 2 < min_ ? min_ : current_ / 2;
       return change::shrank;
     }
