@@ -18,8 +18,8 @@ const char* usage() {
          "                          --kinds K [--batch B] [--clients C]\n"
          "       retrain-bench memory --models M [--passivated]\n"
          "common: [--threads T] [--scheduler sharing|stealing] [--flush-ms F]\n"
-         "        [--max-flush-ms D] [--snapshot-ms S] [--log-level LEVEL] "
-         "[--history-points P]\n"
+         "        [--max-flush-ms D] [--snapshot-ms S] [--log-level LEVEL]\n"
+         "        [--history-points P]\n"
          "Events follow the seed bench's recipe. The last line is\n"
          "  events=N models=M seconds=S events_per_sec=R jobs=J breaches=X\n"
          "(memory: models=M rss_bytes=B bytes_per_model=P summary_ms=S\n"
@@ -31,11 +31,13 @@ const char* usage() {
          "p99_ms= and max_ms=, how long events waited from their batch being\n"
          "made to being applied, and window_ms=, the flush window at the end\n"
          "(it grows from --flush-ms up to --max-flush-ms while the node is\n"
-         "behind). memory --passivated measures once every model is\n"
-         "passivated (idle for 1 s) and appends passivated=N. breaches counts\n"
-         "evaluations on the wrong side of the seed's thresholds; jobs counts\n"
-         "retrain jobs the coordinator created (remote: triggers the monitors\n"
-         "sent; only a fresh node matches the seed, as monitors keep state).\n";
+         "behind; --snapshot-ms sets how often monitors send snapshots,\n"
+         "retrain.monitor.snapshot-interval). memory --passivated measures\n"
+         "once every model is passivated (idle for 1 s) and appends\n"
+         "passivated=N. breaches counts evaluations on the wrong side of the\n"
+         "seed's thresholds; jobs counts retrain jobs the coordinator\n"
+         "created (remote: triggers the monitors sent; only a fresh node\n"
+         "matches the seed, as monitors keep state).\n";
 }
 
 caf::error parse(int argc, char** argv, options& out) {
