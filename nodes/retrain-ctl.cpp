@@ -63,8 +63,10 @@ commands:
 options:
   --node=HOST:PORT           ingest of a monitor node (default )"
          + opts.node + R"()
-  --coordinator=HOST:PORT    coordinator (default )"
-         + opts.coordinator + R"()
+  --coordinator=HOST:PORT[,HOST:PORT...]
+                             coordinator (default )"
+         + opts.coordinator + R"(); with a list,
+                             the active one of a failover group
   --json                     machine-readable output
   --timeout=SECONDS          wait this long for answers (default )"
          + std::to_string(opts.timeout_s) + R"()

@@ -12,6 +12,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -56,32 +58,76 @@ struct client_config : caf::actor_system_config {
   }
 };
 
-// A client connection: one actor system, one remote handle.
+// A client connection: one actor system, one remote handle. A coordinator
+// may be given as a list (`A:4243,B:4243`, the coordinators sharing one
+// PostgreSQL database): the connection then goes to the active one, which
+// each address is asked for in turn, as a node's link does.
 template <class Handle>
 struct connection {
   client_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   Handle handle;
+  /// The address `handle` is at.
+  std::string endpoint;
   std::string error;
   /// Exit code for `error`: a malformed endpoint is a bad argument.
   int code = refused;
 
-  connection(const remote_options& opts, const std::string& endpoint,
+  connection(const remote_options& opts, const std::string& endpoints,
              const char* what)
     : cfg(opts) {
-    auto colon = endpoint.rfind(':');
-    uint16_t port = 0;
-    if (colon != std::string::npos && colon != 0)
-      if (auto p = core::parse_whole(endpoint.substr(colon + 1), 65535))
-        port = static_cast<uint16_t>(*p);
-    if (port == 0) {
-      error = std::string{what} + " '" + endpoint
-              + "' is not HOST:PORT (port within [1, 65535])";
-      code = usage;
-      return;
+    std::vector<std::string> list;
+    if (std::string_view{what} == "coordinator") {
+      std::istringstream in{endpoints};
+      for (std::string x; std::getline(in, x, ',');)
+        list.push_back(x);
+      if (endpoints.empty() || endpoints.back() == ',')
+        list.push_back({});
+    } else {
+      list.push_back(endpoints);
+    }
+    for (auto& x : list) {
+      if (!port_of(x)) {
+        error = std::string{what} + " '" + x
+                + "' is not HOST:PORT (port within [1, 65535])";
+        code = usage;
+        return;
+      }
     }
     sys = std::make_unique<caf::actor_system>(cfg);
-    auto host = endpoint.substr(0, colon);
+    if (list.size() == 1) {
+      connect(opts, list.front(), what, error);
+      return;
+    }
+    std::string tried;
+    for (auto& x : list) {
+      std::string why;
+      if (connect(opts, x, what, why) && active(opts, why))
+        return;
+      handle = nullptr;
+      endpoint.clear();
+      tried += (tried.empty() ? "" : "; ") + why;
+    }
+    error = "no active " + std::string{what} + " among " + endpoints + " ("
+            + tried + ")";
+  }
+
+private:
+  static std::optional<uint16_t> port_of(const std::string& x) {
+    auto colon = x.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return std::nullopt;
+    auto p = core::parse_whole(x.substr(colon + 1), 65535);
+    if (!p || *p == 0)
+      return std::nullopt;
+    return static_cast<uint16_t>(*p);
+  }
+
+  // Sets `handle` to what `at` published; else says why in `why`.
+  bool connect(const remote_options& opts, const std::string& at,
+               const char* what, std::string& why) {
+    auto host = at.substr(0, at.rfind(':'));
+    auto port = *port_of(at);
     // Connect through the middleman actor so that --timeout also bounds
     // the handshake with a peer that accepts TCP but never answers.
     auto mm = sys->has_openssl_manager() ? sys->openssl_manager().actor_handle()
@@ -94,18 +140,46 @@ struct connection {
         [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
             const std::set<std::string>& ifs) {
           if (!ptr)
-            error = std::string{what} + " at " + endpoint
-                    + " published no actor";
+            why = std::string{what} + " at " + at + " published no actor";
           else if (!sys->assignable<Handle>(ifs))
-            error = endpoint + " is not a retrain " + std::string{what}
-                    + " (wrong port?)";
+            why = at + " is not a retrain " + std::string{what}
+                  + " (wrong port?)";
           else
             handle = caf::actor_cast<Handle>(std::move(ptr));
         },
         [&](caf::error& err) {
-          error = "cannot reach the " + std::string{what} + " at " + endpoint
-                  + ": " + sys->render(err);
+          why = "cannot reach the " + std::string{what} + " at " + at + ": "
+                + sys->render(err);
         });
+    if (handle)
+      endpoint = at;
+    return static_cast<bool>(handle);
+  }
+
+  // Whether the coordinator at `handle` is the active one of its group;
+  // else says why in `why`.
+  bool active(const remote_options& opts, std::string& why) {
+    bool result = false;
+    caf::scoped_actor self{*sys};
+    self
+      ->request(caf::actor_cast<caf::actor>(handle),
+                std::chrono::seconds{opts.timeout_s}, atom::standby::value)
+      .receive(
+        [&](uint64_t epoch) {
+          if (epoch > 0)
+            result = true;
+          else
+            why = endpoint
+                  + " runs without a lease (a SQLite registry, or role all): "
+                    "a list of coordinators needs all of them on one "
+                    "PostgreSQL database";
+        },
+        [&](caf::error& err) {
+          why = endpoint
+                + (err == ec::standby ? " is a standby"
+                                      : " did not answer: " + sys->render(err));
+        });
+    return result;
   }
 };
 
@@ -478,10 +552,10 @@ void print_cluster(const remote_options& opts, std::ostream& out) {
   std::string error;
   auto st = ask<coordinator_status>(conn, opts, error, atom::status::value);
   if (!st) {
-    out << "coordinator " << opts.coordinator << ": " << error << '\n';
+    out << "coordinator " << conn.endpoint << ": " << error << '\n';
     return;
   }
-  out << "coordinator " << opts.coordinator << ": " << st->queued << " queued, "
+  out << "coordinator " << conn.endpoint << ": " << st->queued << " queued, "
       << st->running << " running, " << st->succeeded << " succeeded, "
       << st->failed << " failed since start; " << st->supervisors
       << " monitor nodes, " << st->workers.size() << " workers\n";

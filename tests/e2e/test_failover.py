@@ -105,6 +105,13 @@ class FailoverTestCase(FaultTestCase):
                      lambda n=n: f"127.0.0.1:{port} is the active one (epoch {epoch})"
                      in n.log_text())
 
+    def assert_ctl_finds(self, coord, mon, order):
+        """retrain-ctl given both coordinators (in `order`, indexes into
+        self.ports) talks to `coord`, the active one."""
+        group = ",".join(f"127.0.0.1:{self.ports[i]}" for i in order)
+        out = self.ctl_ok(mon.node, f"--coordinator={group}", "status").stdout
+        self.assertIn(f"coordinator 127.0.0.1:{coord.coordinator_port}: ", out)
+
     def assert_standby(self, coord):
         """The coordinator answers as a standby: retrain-ctl says so."""
         res = ctl(f"--coordinator=127.0.0.1:{coord.coordinator_port}", "jobs")
@@ -119,11 +126,21 @@ class ActiveKilledTest(FailoverTestCase):
 
     def test_kill_active(self):
         a, b, mon, workers = self.start_cluster()
+        # retrain-ctl with both addresses skips the standby, and with no
+        # active one among them says what each address is.
+        self.assert_ctl_finds(a, mon, [1, 0])
+        res = ctl(f"--coordinator=127.0.0.1:{self.ports[1]},127.0.0.1:{free_closed_port()}",
+                  "jobs")
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("no active coordinator among", res.stderr)
+        self.assertIn(f"127.0.0.1:{self.ports[1]} is a standby", res.stderr)
+        self.assertIn("cannot reach the coordinator", res.stderr)
         lines = self.run_drift(mon, a)
         a.kill()
         wait_for("B active", lambda: active_epoch(b) == 2)
         self.assertIn("session of", b.log_text(), "taken over because A's session ended")
         self.assert_follow([mon] + workers, b, 2)
+        self.assert_ctl_finds(b, mon, [0, 1])
         self.wait_enlisted(b, 2 * WORKER_NODES)
         self.assert_done(b, mon, lines)
 
