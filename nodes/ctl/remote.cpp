@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <fcntl.h>
@@ -77,7 +78,7 @@ struct connection {
              const char* what)
     : cfg(opts) {
     std::vector<std::string> list;
-    if (std::string_view{what} == "coordinator") {
+    if constexpr (std::is_same_v<Handle, dispatcher_actor>) {
       std::istringstream in{endpoints};
       for (std::string x; std::getline(in, x, ',');)
         list.push_back(x);
