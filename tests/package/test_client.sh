@@ -84,6 +84,9 @@ echo "built $cluster_client against $prefix"
 # 3. A live node on free ports (0: the OS picks).
 cd "$tmp"
 mkdir data
+# The log exists before the node starts: the shell opens it in the child,
+# and the first read below would otherwise race it (and end the script).
+: >"$tmp/node.log"
 "$node" --retrain.data-dir="$tmp/data" --retrain.ingest-port=0 \
   --retrain.coordinator-port=0 --retrain.http-port=0 2>"$tmp/node.log" &
 node_pid=$!
