@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -127,8 +128,14 @@ struct shard_router_state {
   std::map<uint32_t, uint64_t> restoring;
   uint64_t next_fetch = 0;
   /// Shards the coordinator asked this node to release, with the epoch
-  /// they had: their events wait until a map gives them to another node.
+  /// they had: their events wait until a map gives them to another node,
+  /// or until the node takes them back (`orphaned`).
   std::map<uint32_t, uint64_t> released;
+  /// Released shards whose release was asked for before the link last
+  /// lost the coordinator: a coordinator that died between a release and
+  /// the map that moves the shards never completes it, and the next one
+  /// may leave them here.
+  std::set<uint32_t> orphaned;
   /// Snapshots not shipped to the coordinator yet, by model, latest only:
   /// bounded by the models, not the events.
   std::unordered_map<std::string, stored_snapshot> unsent;

@@ -457,10 +457,49 @@ void take_map(self_ptr self, const shard_table& before) {
   schedule_retry(self);
 }
 
+void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id);
+
+// Takes back the released shards that the map, renewed by a coordinator
+// reached after the link lost the one that asked for the release, still
+// gives this node in the epoch they were released in: that release was
+// never completed, and without this their events would wait for ever. Their
+// monitors went with the release, so they are restored from the stored
+// snapshots (the final ones, if that coordinator stored the shipment),
+// like shards gained.
+void take_back_orphans(self_ptr self) {
+  auto& st = self->state;
+  if (st.orphaned.empty() || !st.link
+      || !st.lease.holds(self->clock().now(), st.map.version))
+    return;
+  std::vector<uint32_t> back;
+  for (auto s : st.orphaned) {
+    auto i = st.released.find(s);
+    auto owner = st.map.owner(s);
+    if (i != st.released.end() && owner && owner->node == st.node
+        && st.epoch_of(s) == i->second) {
+      back.push_back(s);
+      st.released.erase(i);
+    }
+  }
+  st.orphaned.clear();
+  if (back.empty())
+    return;
+  log().warn("{}#{} the coordinator that asked for the release of {} shards "
+             "was lost before it moved them, and the map still gives them "
+             "here: taking them back from their stored snapshots",
+             shard_router_state::name, self->id(), back.size());
+  auto id = ++st.next_fetch;
+  for (auto s : back)
+    st.restoring[s] = id;
+  fetch(self, std::move(back), id);
+}
+
 // The link's word on the lease: renewed, revoked or held for ever.
 void on_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
   auto& st = self->state;
   if (sent_ns < 0) {
+    for (auto& x : st.released)
+      st.orphaned.insert(x.first);
     st.lease.revoke();
     if (!st.told_no_lease && !st.lease.alone()) {
       st.told_no_lease = true;
@@ -483,6 +522,7 @@ void on_lease(self_ptr self, int64_t sent_ns, uint64_t version) {
                "applying the events of this node's shards again",
                shard_router_state::name, self->id(), st.map.version);
   }
+  take_back_orphans(self);
   reroute_parked(self);
 }
 
@@ -604,8 +644,6 @@ void persist(self_ptr self) {
       });
 }
 
-void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id);
-
 // Hands the fetched snapshots of the shards of fetch `id` to the
 // supervisor; then their events are applied.
 void restored(self_ptr self, std::vector<uint32_t> shards, uint64_t id,
@@ -684,10 +722,12 @@ void on_moves(self_ptr self, const shard_table& before) {
   for (auto i = st.released.begin(); i != st.released.end();) {
     auto owner = st.map.owner(i->first);
     if (!owner || owner->node != st.node
-        || epoch_of(st.map, i->first) != i->second)
+        || epoch_of(st.map, i->first) != i->second) {
+      st.orphaned.erase(i->first);
       i = st.released.erase(i);
-    else
+    } else {
       ++i;
+    }
   }
   // A shard lost and gained back (a new epoch: this node was cut off) keeps
   // its models here; the restore keeps whichever state holds more events.
@@ -740,6 +780,7 @@ caf::result<snapshot_shipment> release(self_ptr self,
     auto owner = st.map.owner(s);
     if (owner && owner->node == st.node) {
       st.released[s] = epoch_of(st.map, s);
+      st.orphaned.erase(s);
       mine.push_back(s);
     }
   }
@@ -881,6 +922,7 @@ shard_router(shard_router_self_actor::stateful_pointer<shard_router_state> self,
       st.map = std::move(x);
       take_map(self, before);
       on_moves(self, before);
+      take_back_orphans(self);
       check_left(self);
       if (first)
         log().info("{}#{} shard map v{}: {} shards, {} of them here",

@@ -243,6 +243,63 @@ CAF_TEST(a released shard parks its events until the map moves it) {
   CAF_CHECK_EQUAL(status_at(sup).at(model_a).events, 3u);
 }
 
+CAF_TEST(a release the lost coordinator never completed is taken back) {
+  // Node a owns every shard; b is a member without shards, so a's lease
+  // needs renewals.
+  auto map = map_of("a", 1);
+  map.nodes.push_back(shard_member{"b", "b", 2});
+  auto renew = [&] {
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 sched.clock().now().time_since_epoch())
+                 .count();
+    self->send(router, atom::lease::value, now, map.version);
+    drain();
+  };
+  self->send(router, map);
+  drain();
+  // Shards gained in a new epoch settle for one lease term.
+  advance_time(10s);
+  renew();
+  ask<ingest_ack>(router, batch_of(model_a, metric_kind::accuracy, {0.9, 0.8}));
+  auto handed = ask<snapshot_shipment>(
+    router, atom::release::value, std::vector<uint32_t>{shard_of(model_a)});
+  CAF_REQUIRE_EQUAL(handed.items.size(), 1u);
+  seen->stored = handed;
+  seen->restores.clear(); // the shards gained with the first map
+  auto res = self->request(router, caf::infinite,
+                           batch_of(model_a, metric_kind::accuracy, {0.7}));
+  // While the coordinator that asked lives, renewals keep it released.
+  renew();
+  CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
+  CAF_CHECK(seen->restores.empty());
+  // The link loses that coordinator; the next one renews the same map.
+  self->send(router, atom::lease::value, int64_t{-1}, uint64_t{0});
+  drain();
+  CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
+  renew();
+  CAF_REQUIRE_EQUAL(seen->restores.size(), 1u);
+  CAF_CHECK_EQUAL(seen->restores[0],
+                  std::vector<uint32_t>{shard_of(model_a)});
+  require_answers();
+  res.receive([](ingest_ack& ack) { CAF_CHECK_EQUAL(ack.accepted, 1u); },
+              [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  // Restored from the final snapshot: no event lost, none counted twice.
+  CAF_CHECK_EQUAL(status_at(sup).at(model_a).events, 3u);
+  // Released again, the link lost again, and the coordinator reached next
+  // asks for the release once more before it renews: that release is its
+  // own, so the shard stays released.
+  auto again = ask<snapshot_shipment>(
+    router, atom::release::value, std::vector<uint32_t>{shard_of(model_a)});
+  CAF_CHECK_EQUAL(again.items.size(), 1u);
+  self->send(router, atom::lease::value, int64_t{-1}, uint64_t{0});
+  drain();
+  ask<snapshot_shipment>(router, atom::release::value,
+                         std::vector<uint32_t>{shard_of(model_a)});
+  renew();
+  CAF_CHECK_EQUAL(seen->restores.size(), 1u);
+  CAF_CHECK_EQUAL(status_at(sup).count(model_a), 0u);
+}
+
 CAF_TEST(the coordinator refuses snapshots of an epoch older than their shard) {
   auto allocator = sys.spawn(shard_allocator, std::unique_ptr<shard_store>{},
                              shard_count);

@@ -8,6 +8,8 @@ any monitor node takes any event.
 
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -377,6 +379,54 @@ def read_journal(path):
             node, shard, epoch, t, n = line.split()
             out.append((node, int(shard), int(epoch), int(t), int(n)))
     return out
+
+
+class AbandonedHandoffTest(MoveTestCase):
+    """The coordinator dies between asking an old owner to release shards
+    and storing the map that moves them (its database is locked, so the
+    map cannot be stored), and the node that joined goes too: the
+    coordinator started again still gives the shards to the old owner,
+    which takes them back from the stored snapshots and applies the events
+    that waited for them."""
+
+    def test_release_of_a_dead_coordinator_is_taken_back(self):
+        coord = self.start_coordinator()
+        a = self.start_monitor(self.PERSIST)
+        self.wait_owners(coord, 1)
+        rows = self.many_rows(20, 4, line="orphan")
+        models = sorted({r.split(",")[0] for r in rows})
+        self.send_round_robin([a], rows, chunk=20)
+        self.wait_all_applied([a], {m: 4 for m in models})
+        # One snapshot sweep and one persist-interval: the state is stored.
+        time.sleep(3)
+        db = sqlite3.connect(os.path.join(self.tmp, "coord", "registry.db"),
+                             isolation_level=None, timeout=30)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            b = self.start_monitor(self.PERSIST)
+            wait_for("a handing shards over",
+                     lambda: "handing over" in a.log_text())
+            wait_for("the coordinator failing to store the map",
+                     lambda: "cannot store the shard map" in coord.log_text(),
+                     deadline_s=60)
+            # The events of the released shards wait at a.
+            path = self.write("second.csv", "model,kind,value\n" + "\n".join(rows) + "\n")
+            replay = subprocess.Popen([test_node.binary("retrain-ctl"), a.node, "--timeout=120",
+                                       "replay", path], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+            time.sleep(1)
+            self.assertIsNone(replay.poll(), "the events of released shards waited")
+            coord.kill()
+            b.kill()
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        self.start_coordinator()
+        out, err = replay.communicate(timeout=120)
+        self.assertEqual(replay.returncode, 0, out + err)
+        self.assertIn(f"{len(rows)} accepted, 0 rejected", out)
+        self.wait_all_applied([a], {m: 8 for m in models})
+        self.assertIn("taking them back from their stored snapshots", a.log_text())
 
 
 class StoppedNodeTest(ShardTestCase):
