@@ -74,9 +74,11 @@ class ClusterTestCase(NodeTestCase):
         if os.environ.get("RETRAIN_TEST_PG_URL"):
             # On PostgreSQL a coordinator answers as a standby until it
             # holds the lease (a restarted one may wait for its old
-            # session to end): the tests talk to an active one.
-            wait_for("the coordinator to take the lease",
-                     lambda: "took the lease at epoch" in node.log_text(since_start=True))
+            # session to end) and its gate opens, a moment after the
+            # lease is taken: the tests talk to an active one.
+            wait_for("the coordinator to become active",
+                     lambda: re.search(r"coordinator_gate#\d+ active at epoch",
+                                       node.log_text(since_start=True)))
         # ctl helpers of NodeTestCase read node.coordinator.
         return node
 
