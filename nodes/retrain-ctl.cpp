@@ -42,7 +42,8 @@ commands:
                              owner (a monitor node), epoch and models
   backtest --strategy NAME [--param KEY=VALUE ...] [--json] FILE
                              run a strategy offline over one value per line
-  backtest --policy PATTERN [--kind K] [--coordinator=HOST:PORT] FILE
+  backtest --policy PATTERN [--kind K] FILE
+         [--coordinator=HOST:PORT[,...]]
                              the same with the strategy of a stored policy
   policy set PATTERN --file P.ini | --kind K --strategy "NAME [K=V ...]"
          | --kind K --threshold X  [--by WHO] [--reason WHY]

@@ -414,6 +414,7 @@ class AbandonedHandoffTest(MoveTestCase):
             replay = subprocess.Popen([test_node.binary("retrain-ctl"), a.node, "--timeout=120",
                                        "replay", path], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
+            self.addCleanup(replay.kill)
             time.sleep(1)
             self.assertIsNone(replay.poll(), "the events of released shards waited")
             coord.kill()
