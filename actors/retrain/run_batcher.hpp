@@ -77,6 +77,20 @@ public:
     }
   }
 
+  /// Sends the held run of the model in `slot`, whose position is `pos`,
+  /// through `send(slot, run)` now, ahead of the others: what must reach
+  /// one model before news for it. The window goes on for the others.
+  template <class Send>
+  void flush_one(uint32_t slot, const position& pos, Send&& send) {
+    if (pos.window != window_)
+      return;
+    auto& run = runs_[pos.index].second;
+    if (run.events.empty())
+      return;
+    send(slot, std::move(run));
+    run.events = std::vector<run_event>{};
+  }
+
   /// Says what to do after a batch was added at `now`: without a flush
   /// interval flush; else start the timer (for `timer_delay`), unless it
   /// runs; and when the oldest held event is due (the timer waits behind
@@ -128,31 +142,38 @@ public:
   }
 
   /// Sends every held run through `send(slot, run)`, in the order of their
-  /// first events; a flush that was due adapts the window to how late it
-  /// came, to `input_waiting` (whether more input waits for the owner) and
-  /// to `drain` (how long the monitors took to apply the flush before, see
-  /// `core::flush_window`).
+  /// first events, and returns how many events went out. A flush that was
+  /// due adapts the window to how late it came, to `input_waiting`
+  /// (whether more input waits for the owner), to `drain` (how long the
+  /// monitors took to apply an earlier flush of `drained_events` events)
+  /// and to what this flush carries: runs sent ahead of it (full ones,
+  /// ones before line news) are not part of it (see `core::flush_window`).
   template <class Send>
-  void flush(time_point now, Send&& send, bool input_waiting = false,
-             duration drain = duration::zero()) {
+  std::size_t flush(time_point now, Send&& send, bool input_waiting = false,
+                    duration drain = duration::zero(),
+                    std::size_t drained_events = 0) {
     if (runs_.empty())
-      return;
-    if (holding_)
-      adaptive_.flushed(now - held_since_, input_waiting, drain);
-    // A running timer then finds nothing (or a younger window) to flush.
-    holding_ = false;
+      return 0;
     std::size_t events = 0;
+    std::size_t sent = 0;
     for (auto& [slot, run] : runs_) {
       if (run.events.empty())
         continue;
       events += run.events.size();
+      ++sent;
       send(slot, std::move(run));
     }
+    if (holding_)
+      adaptive_.flushed(now - held_since_, input_waiting, drain,
+                        {events, sent, drained_events});
+    // A running timer then finds nothing (or a younger window) to flush.
+    holding_ = false;
     // New runs are sized for what the last window held per model.
     run_hint_ = std::max<std::size_t>(1,
                                       std::min(max_run, events / runs_.size()));
     runs_.clear();
     ++window_;
+    return events;
   }
 
 private:

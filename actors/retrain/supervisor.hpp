@@ -201,11 +201,13 @@ struct supervisor_state {
   /// How long the monitors take to apply a flush (its drain): after a
   /// flush the supervisor pings the monitor it sent the last run, which
   /// answers once it applied it, behind every run of the flush. Measured
-  /// for one flush at a time; `drain` is the last one measured.
+  /// for one flush at a time; `drain` is the last one measured, of a flush
+  /// of `events` events.
   struct {
     bool pending = false;
     caf::actor_clock::time_point sent;
     caf::actor_clock::time_point::duration drain{0};
+    std::size_t events = 0;
   } drain_probe;
   /// Status and totals over monitors.
   fan_in<std::vector<model_status>, status_request> status;

@@ -92,6 +92,7 @@ namespace {
 using self_ptr = supervisor_self_actor::stateful_pointer<supervisor_state>;
 
 void flush(self_ptr self);
+void send_run(self_ptr self, uint32_t slot, metric_run&& run);
 
 // -- snapshots ----------------------------------------------------------------
 
@@ -377,8 +378,6 @@ void set_line_busy(self_ptr self, monitored_model& entry, bool busy) {
 // Records the state of a line and tells the monitors of that line.
 void apply_line_state(self_ptr self, line_state& x) {
   auto& st = self->state;
-  // Events routed before the news reach their monitors before it.
-  flush(self);
   if (x.busy)
     st.busy_lines.insert(x.line);
   else
@@ -392,6 +391,11 @@ void apply_line_state(self_ptr self, line_state& x) {
   for (auto slot = st.first_of_line(x.line); slot != core::slot_index::npos;
        slot = st.models[slot].next_in_line) {
     auto& entry = st.models[slot];
+    // Events routed before the news reach the monitor before it; the
+    // other models' runs wait for their window.
+    st.batcher.flush_one(slot, entry.run, [self](uint32_t s, metric_run&& run) {
+      send_run(self, s, std::move(run));
+    });
     entry.line_busy = x.busy;
     if (latest != st.latest.end())
       mirror_latest(entry, latest->second);
@@ -706,8 +710,6 @@ caf::result<model_page> page_of(self_ptr self, const model_query& query) {
 
 // -- crashes ------------------------------------------------------------------
 
-void send_run(self_ptr self, uint32_t slot, metric_run&& run);
-
 // The monitor of `slot` stopped after its final snapshot: the model stays
 // passivated, or starts again at once if events came meanwhile.
 void on_passivated(self_ptr self, uint32_t slot) {
@@ -955,13 +957,13 @@ void flush(self_ptr self) {
   auto& probe = st.drain_probe;
   auto drain = probe.pending ? now - probe.sent : probe.drain;
   auto last = core::slot_index::npos;
-  st.batcher.flush(
+  auto events = st.batcher.flush(
     now,
     [self, &last](uint32_t slot, metric_run&& run) {
       last = slot;
       send_run(self, slot, std::move(run));
     },
-    !self->mailbox().empty(), drain);
+    !self->mailbox().empty(), drain, probe.events);
   // Pings the monitor that got the last run: it answers behind every run
   // of this flush (a scheduler runs actors in the order they got work).
   if (probe.pending || last == core::slot_index::npos)
@@ -971,6 +973,7 @@ void flush(self_ptr self) {
     return;
   probe.pending = true;
   probe.sent = now;
+  probe.events = events;
   self->request(handle, caf::infinite, atom::ping::value)
     .then(
       [self](atom::ping) {

@@ -199,3 +199,73 @@ CAF_TEST(late flushes widen the window up to the longest flush delay) {
   }
   CAF_CHECK_EQUAL(windows, (std::vector<int64_t>{5000, 2500, 2000, 2000}));
 }
+
+CAF_TEST(the run of one model goes out ahead and the others keep their window) {
+  fixture f{2ms};
+  f.add(1, 0.1);
+  f.add(2, 0.2);
+  f.add(1, 0.3);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0), action::start_timer);
+  f.batcher.flush_one(1, f.positions[1], f.sender());
+  CAF_REQUIRE_EQUAL(f.sent.size(), 1u);
+  CAF_CHECK_EQUAL(f.sent[0].first, 1u);
+  CAF_CHECK_EQUAL(f.sent[0].second, (std::vector<double>{0.1, 0.3}));
+  // Nothing more of model 1 is held, and model 2's event still is.
+  f.batcher.flush_one(1, f.positions[1], f.sender());
+  CAF_CHECK_EQUAL(f.sent.size(), 1u);
+  CAF_CHECK(!f.batcher.empty());
+  // A later event of model 1 joins the same window, in its old place.
+  f.add(1, 0.4);
+  CAF_CHECK_EQUAL(f.batcher.after_batch(f.t0 + 1ms), action::none);
+  CAF_CHECK_EQUAL(f.batcher.timer_fired(f.t0 + 2ms), action::flush);
+  CAF_CHECK_EQUAL(f.batcher.flush(f.t0 + 2ms, f.sender()), 2u);
+  CAF_REQUIRE_EQUAL(f.sent.size(), 3u);
+  CAF_CHECK_EQUAL(f.sent[1].first, 1u);
+  CAF_CHECK_EQUAL(f.sent[1].second, (std::vector<double>{0.4}));
+  CAF_CHECK_EQUAL(f.sent[2].first, 2u);
+  CAF_CHECK_EQUAL(f.sent[2].second, (std::vector<double>{0.2}));
+  CAF_CHECK(f.batcher.empty());
+  // A model with nothing held, or held in an older window, sends nothing.
+  f.batcher.flush_one(2, f.positions[2], f.sender());
+  f.batcher.flush_one(7, f.positions[7], f.sender());
+  CAF_CHECK_EQUAL(f.sent.size(), 3u);
+}
+
+CAF_TEST(the window learns what each flush carried) {
+  // Monitors busy for a whole window with input waiting: runs of one event
+  // each (mostly messages) widen the window, runs of four do not. Runs
+  // already sent ahead (a full run, a run sent before line news) are not
+  // part of the flush.
+  auto run_case = [](std::size_t per_model, bool send_ahead) {
+    run_batcher batcher{2ms, 250ms};
+    std::map<uint32_t, run_batcher::position> pos;
+    auto t = run_batcher::time_point{};
+    auto send = [](uint32_t, metric_run&&) {};
+    for (uint32_t slot = 0; slot < 10; ++slot)
+      for (std::size_t i = 0; i < per_model; ++i)
+        batcher.add(slot, pos[slot], run_event{metric_kind::accuracy, 0.5, 1},
+                    send);
+    if (send_ahead)
+      for (uint32_t slot = 0; slot < 5; ++slot)
+        batcher.flush_one(slot, pos[slot], send);
+    batcher.after_batch(t);
+    t += batcher.window();
+    auto sent = batcher.flush(t, send, true, batcher.window(), 10 * per_model);
+    return std::make_pair(sent, batcher.window());
+  };
+  auto [one_sent, one_window] = run_case(1, false);
+  CAF_CHECK_EQUAL(one_sent, 10u);
+  CAF_CHECK_EQUAL(one_window.count(), run_batcher::duration{4ms}.count());
+  auto [four_sent, four_window] = run_case(4, false);
+  CAF_CHECK_EQUAL(four_sent, 40u);
+  CAF_CHECK_EQUAL(four_window.count(), run_batcher::duration{2ms}.count());
+  // Half the models sent ahead: 20 events left in 5 runs, four a run; the
+  // drain of 40 events is not scaled down. Long runs: the window holds.
+  auto [ahead_sent, ahead_window] = run_case(4, true);
+  CAF_CHECK_EQUAL(ahead_sent, 20u);
+  CAF_CHECK_EQUAL(ahead_window.count(), run_batcher::duration{2ms}.count());
+  // Runs of two, half sent ahead: 10 events in 5 runs, short, widens.
+  auto [short_sent, short_window] = run_case(2, true);
+  CAF_CHECK_EQUAL(short_sent, 10u);
+  CAF_CHECK_EQUAL(short_window.count(), run_batcher::duration{4ms}.count());
+}

@@ -18,20 +18,29 @@ using supervisor_impl
 const std::string model_a = "cv:a:1.0.0";
 const std::string model_b = "cv:b:2.0.0";
 
+// Monitors that fire on the first accuracy below 0.9, events held for
+// `flush_interval`.
+monitor_config quick_config(std::chrono::milliseconds flush_interval = 0ms) {
+  monitor_config cfg;
+  cfg.alpha = 1.0;
+  cfg.min_samples = 1;
+  cfg.consecutive_breaches = 1;
+  cfg.cooldown = 0ms;
+  cfg.flush_interval = flush_interval;
+  cfg.max_flush_delay = flush_interval;
+  cfg.watch_threshold(metric_kind::accuracy, 0.9);
+  return cfg;
+}
+
 struct fixture : actor_fixture {
   std::shared_ptr<link_log> seen_link = std::make_shared<link_log>();
   coordinator_link_actor link = sys.spawn(fake_link, seen_link);
   supervisor_actor sup;
 
   fixture() {
-    monitor_config cfg;
-    cfg.alpha = 1.0;
-    cfg.min_samples = 1;
-    cfg.consecutive_breaches = 1;
-    cfg.cooldown = 0ms;
+    auto cfg = quick_config();
     cfg.max_restarts = 2;
     cfg.restart_window = 60000ms;
-    cfg.watch_threshold(metric_kind::accuracy, 0.9);
     sup = sys.spawn(supervisor, cfg, link);
     drain();
   }
@@ -217,6 +226,47 @@ CAF_TEST(line news holds the monitors of a line quiet until it is idle) {
   CAF_CHECK_EQUAL(seen_link->triggers.size(), 1u);
 }
 
+CAF_TEST(line news sends the held events of its line ahead and no others) {
+  // With a flush window, news of a line goes out behind the events held
+  // for its models, and only those: the other models' events wait for
+  // their window.
+  auto cfg = quick_config(50ms);
+  auto log = std::make_shared<link_log>();
+  auto held = sys.spawn(supervisor, cfg, sys.spawn(fake_link, log));
+  drain();
+  auto& st = deref<supervisor_impl>(held).state;
+  auto sent_to = [&](const std::string& model) {
+    return st.models[st.find(model)].sent;
+  };
+  // Breaching events of two lines, held in the window.
+  ask<ingest_ack>(held, batch_of(model_a, metric_kind::accuracy, {0.5}));
+  ask<ingest_ack>(held, batch_of(model_b, metric_kind::accuracy, {0.5}));
+  CAF_CHECK_EQUAL(sent_to(model_a), 0u);
+  CAF_CHECK_EQUAL(sent_to(model_b), 0u);
+  self->send(held, line_state{"cv:a", true, ""});
+  drain();
+  // a's event reached its monitor before the news: it fired while its line
+  // was still idle. b's event is still held.
+  CAF_CHECK_EQUAL(sent_to(model_a), 1u);
+  CAF_CHECK_EQUAL(sent_to(model_b), 0u);
+  CAF_REQUIRE_EQUAL(log->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(log->triggers[0].model, model_a);
+  // The window ends: b's event goes out and fires.
+  advance_time(50ms);
+  drain();
+  CAF_CHECK_EQUAL(sent_to(model_b), 1u);
+  CAF_REQUIRE_EQUAL(log->triggers.size(), 2u);
+  CAF_CHECK_EQUAL(log->triggers[1].model, model_b);
+  // a's line is busy now: a held breach of it stays quiet.
+  ask<ingest_ack>(held, batch_of(model_a, metric_kind::accuracy, {0.5}));
+  advance_time(50ms);
+  drain();
+  CAF_CHECK_EQUAL(sent_to(model_a), 2u);
+  CAF_CHECK_EQUAL(log->triggers.size(), 2u);
+  caf::anon_send_exit(held, caf::exit_reason::user_shutdown);
+  drain();
+}
+
 CAF_TEST(snapshots are asked only of monitors that changed) {
   feed(model_a, {0.95});
   feed(model_b, {0.95});
@@ -297,13 +347,7 @@ CAF_TEST(the last awaited monitor crashing does not lose held events) {
   // With a flush interval, events wait in the supervisor. A crash of the
   // only monitor a stats round waits for must not start the next round
   // (which flushes) before the model has a monitor again.
-  monitor_config cfg;
-  cfg.alpha = 1.0;
-  cfg.min_samples = 1;
-  cfg.consecutive_breaches = 1;
-  cfg.cooldown = 0ms;
-  cfg.flush_interval = 100ms;
-  cfg.watch_threshold(metric_kind::accuracy, 0.9);
+  auto cfg = quick_config(100ms);
   auto sup2 = sys.spawn(supervisor, cfg, link);
   ask<ingest_ack>(sup2, batch_of(model_a, metric_kind::accuracy, {0.95}));
   advance_time(100ms); // flushed: the monitor has 1 event

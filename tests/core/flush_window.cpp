@@ -14,14 +14,15 @@ using change = flush_window::change;
 namespace {
 
 // One flush: how long its oldest event waited, whether input waited for
-// the owner, what the window does, the window after it, and how long the
-// monitors took to apply the flush before.
+// the owner, what the window does, the window after it, how long the
+// monitors took to apply an earlier flush, and what this flush carried.
 struct step {
   flush_window::duration waited;
   bool input_waiting;
   change expected;
   flush_window::duration after;
   flush_window::duration drain = flush_window::duration::zero();
+  flush_load load = {};
 };
 
 struct scenario {
@@ -141,6 +142,39 @@ CAF_TEST(the window follows the lateness of its flushes) {
      {{2ms, false, change::grew, 4ms, 8ms},
       {4ms, false, change::grew, 8ms, 16ms},
       {8ms, false, change::none, 8ms, 80ms}}},
+    {"short runs, input waiting, monitors busy a whole window: doubles",
+     2ms,
+     250ms,
+     {{2ms, true, change::grew, 4ms, 2ms, {3000, 1000, 3000}},
+      {4ms, true, change::grew, 8ms, 4ms, {3000, 1000, 3000}},
+      {8ms, true, change::none, 8ms, 7900us, {3000, 1000, 3000}}}},
+    {"runs of short_run events or more: a drain of a window holds",
+     2ms,
+     250ms,
+     {{2ms, true, change::none, 2ms, 2ms, {4000, 1000, 4000}},
+      {2ms, true, change::none, 2ms, 7ms, {40000, 1000, 40000}}}},
+    {"short runs with no input waiting: a drain of a window holds",
+     2ms,
+     250ms,
+     {{2ms, false, change::none, 2ms, 3ms, {1000, 1000, 1000}}}},
+    {"the drain of a smaller flush is scaled up to this one",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      // 1 ms for 100 events: about 10 ms for these 1,000; no shrink.
+      {8ms, false, change::none, 8ms, 1ms, {1000, 100, 100}},
+      // 2 ms for 100 events: 20 ms for 1,000, over a window of short runs.
+      {8ms, true, change::grew, 16ms, 2ms, {1000, 1000, 100}},
+      // 9 ms for 100 events: 90 ms for 1,000, four windows and more.
+      {16ms, false, change::grew, 32ms, 9ms, {1000, 10, 100}}}},
+    {"the drain of a larger flush is taken as it is",
+     2ms,
+     250ms,
+     {{3ms, true, change::grew, 4ms},
+      {6ms, true, change::grew, 8ms},
+      {8ms, false, change::none, 8ms, 6ms, {100, 100, 10000}},
+      {8ms, false, change::shrank, 4ms, 3ms, {100, 100, 10000}}}},
   };
   for (auto& c : cases) {
     CAF_MESSAGE(c.name);
@@ -148,7 +182,7 @@ CAF_TEST(the window follows the lateness of its flushes) {
     CAF_CHECK_EQUAL(w.current(), c.min);
     for (std::size_t i = 0; i < c.steps.size(); ++i) {
       auto& s = c.steps[i];
-      auto got = w.flushed(s.waited, s.input_waiting, s.drain);
+      auto got = w.flushed(s.waited, s.input_waiting, s.drain, s.load);
       CAF_CHECK_EQUAL(static_cast<int>(got), static_cast<int>(s.expected));
       CAF_CHECK_EQUAL(w.current().count(), s.after.count());
       CAF_CHECK(w.current() <= w.max());
