@@ -163,7 +163,8 @@ public:
       ++sent;
       send(slot, std::move(run));
     }
-    if (holding_)
+    // A flush whose runs all went ahead carried nothing to learn from.
+    if (holding_ && sent > 0)
       adaptive_.flushed(now - held_since_, input_waiting, drain,
                         {events, sent, drained_events});
     // A running timer then finds nothing (or a younger window) to flush.

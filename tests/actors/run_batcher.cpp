@@ -236,7 +236,7 @@ CAF_TEST(the window learns what each flush carried) {
   // each (mostly messages) widen the window, runs of four do not. Runs
   // already sent ahead (a full run, a run sent before line news) are not
   // part of the flush.
-  auto run_case = [](std::size_t per_model, bool send_ahead) {
+  auto run_case = [](std::size_t per_model, uint32_t ahead) {
     run_batcher batcher{2ms, 250ms};
     std::map<uint32_t, run_batcher::position> pos;
     auto t = run_batcher::time_point{};
@@ -245,27 +245,49 @@ CAF_TEST(the window learns what each flush carried) {
       for (std::size_t i = 0; i < per_model; ++i)
         batcher.add(slot, pos[slot], run_event{metric_kind::accuracy, 0.5, 1},
                     send);
-    if (send_ahead)
-      for (uint32_t slot = 0; slot < 5; ++slot)
-        batcher.flush_one(slot, pos[slot], send);
+    for (uint32_t slot = 0; slot < ahead; ++slot)
+      batcher.flush_one(slot, pos[slot], send);
     batcher.after_batch(t);
     t += batcher.window();
     auto sent = batcher.flush(t, send, true, batcher.window(), 10 * per_model);
     return std::make_pair(sent, batcher.window());
   };
-  auto [one_sent, one_window] = run_case(1, false);
+  auto [one_sent, one_window] = run_case(1, 0);
   CAF_CHECK_EQUAL(one_sent, 10u);
   CAF_CHECK_EQUAL(one_window.count(), run_batcher::duration{4ms}.count());
-  auto [four_sent, four_window] = run_case(4, false);
+  auto [four_sent, four_window] = run_case(4, 0);
   CAF_CHECK_EQUAL(four_sent, 40u);
   CAF_CHECK_EQUAL(four_window.count(), run_batcher::duration{2ms}.count());
   // Half the models sent ahead: 20 events left in 5 runs, four a run; the
   // drain of 40 events is not scaled down. Long runs: the window holds.
-  auto [ahead_sent, ahead_window] = run_case(4, true);
+  auto [ahead_sent, ahead_window] = run_case(4, 5);
   CAF_CHECK_EQUAL(ahead_sent, 20u);
   CAF_CHECK_EQUAL(ahead_window.count(), run_batcher::duration{2ms}.count());
   // Runs of two, half sent ahead: 10 events in 5 runs, short, widens.
-  auto [short_sent, short_window] = run_case(2, true);
+  auto [short_sent, short_window] = run_case(2, 5);
   CAF_CHECK_EQUAL(short_sent, 10u);
   CAF_CHECK_EQUAL(short_window.count(), run_batcher::duration{4ms}.count());
+}
+
+CAF_TEST(a flush whose runs all went ahead learns nothing) {
+  // Late, with input waiting: a flush that sent something would widen the
+  // window. This one sends nothing.
+  run_batcher batcher{2ms, 250ms};
+  run_batcher::position pos;
+  auto send = [](uint32_t, metric_run&&) {};
+  batcher.add(1, pos, run_event{metric_kind::accuracy, 0.5, 1}, send);
+  auto t = run_batcher::time_point{};
+  CAF_CHECK_EQUAL(batcher.after_batch(t), action::start_timer);
+  batcher.flush_one(1, pos, send);
+  t += 2 * batcher.window();
+  CAF_CHECK_EQUAL(batcher.timer_fired(t), action::flush);
+  CAF_CHECK_EQUAL(batcher.flush(t, send, true), 0u);
+  CAF_CHECK_EQUAL(batcher.window().count(), run_batcher::duration{2ms}.count());
+  // The same with the event still held widens it.
+  batcher.add(1, pos, run_event{metric_kind::accuracy, 0.5, 1}, send);
+  CAF_CHECK_EQUAL(batcher.after_batch(t), action::start_timer);
+  t += 2 * batcher.window();
+  CAF_CHECK_EQUAL(batcher.timer_fired(t), action::flush);
+  CAF_CHECK_EQUAL(batcher.flush(t, send, true), 1u);
+  CAF_CHECK_EQUAL(batcher.window().count(), run_batcher::duration{4ms}.count());
 }

@@ -5,6 +5,15 @@
 
 namespace retrain::core {
 
+/// What a flush carried, and the events of the flush whose drain is
+/// reported; zeros (unknown) leave the drain as it is and never count runs
+/// as short.
+struct flush_load {
+  std::size_t events = 0;
+  std::size_t runs = 0;
+  std::size_t drained_events = 0;
+};
+
 /// How long the supervisor holds events before it sends each monitor its
 /// run: `min` (the flush interval) while it keeps up, longer while it falls
 /// behind, at most `max`. Longer runs mean fewer messages per event, which
@@ -37,15 +46,6 @@ namespace retrain::core {
 /// stays, so the window does not flap around one load; and a late timer
 /// on an idle node (the machine is busy elsewhere) is no reason to hold
 /// events longer. Time is passed in.
-/// What a flush carried, and the events of the flush whose drain is
-/// reported; zeros (unknown) leave the drain as it is and never count runs
-/// as short.
-struct flush_load {
-  std::size_t events = 0;
-  std::size_t runs = 0;
-  std::size_t drained_events = 0;
-};
-
 class flush_window {
 public:
   using duration = std::chrono::nanoseconds;
