@@ -738,6 +738,12 @@ class CrashLoopTest(NodeTestCase):
                 data_dir = os.path.join(self.tmp, f"data-{round_}")
                 node = self.start_node(*args, data_dir=data_dir)
                 self.replay(node, DRIFT_CSV)
+                # The kills hit the jobs. A kill before the triggers are
+                # stored loses them with the events that fired them (what
+                # kill -9 of a node loses, see the README's failure table),
+                # and the replay is not sent again.
+                wait_for("the 3 triggers stored as jobs",
+                         lambda: len(self.jobs(node)) >= 3)
                 for _ in range(self.KILLS):
                     time.sleep(rng.uniform(0.0, 0.5))
                     node.kill()
