@@ -201,13 +201,15 @@ struct supervisor_state {
   /// How long the monitors take to apply a flush (its drain): after a
   /// flush the supervisor pings the monitor it sent the last run, which
   /// answers once it applied it, behind every run of the flush. Measured
-  /// for one flush at a time; `drain` is the last one measured, of a flush
-  /// of `events` events.
+  /// for one flush at a time, of `sent_events` events; `drain` is the
+  /// last one measured, of a flush of `drain_events` events (a probe whose
+  /// monitor went down leaves that pair as it was).
   struct {
     bool pending = false;
     caf::actor_clock::time_point sent;
+    std::size_t sent_events = 0;
     caf::actor_clock::time_point::duration drain{0};
-    std::size_t events = 0;
+    std::size_t drain_events = 0;
   } drain_probe;
   /// Status and totals over monitors.
   fan_in<std::vector<model_status>, status_request> status;

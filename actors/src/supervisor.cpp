@@ -956,6 +956,7 @@ void flush(self_ptr self) {
   auto now = self->clock().now();
   auto& probe = st.drain_probe;
   auto drain = probe.pending ? now - probe.sent : probe.drain;
+  auto drained = probe.pending ? probe.sent_events : probe.drain_events;
   auto last = core::slot_index::npos;
   auto events = st.batcher.flush(
     now,
@@ -963,7 +964,7 @@ void flush(self_ptr self) {
       last = slot;
       send_run(self, slot, std::move(run));
     },
-    !self->mailbox().empty(), drain, probe.events);
+    !self->mailbox().empty(), drain, drained);
   // Pings the monitor that got the last run: it answers behind every run
   // of this flush (a scheduler runs actors in the order they got work).
   if (probe.pending || last == core::slot_index::npos)
@@ -973,13 +974,14 @@ void flush(self_ptr self) {
     return;
   probe.pending = true;
   probe.sent = now;
-  probe.events = events;
+  probe.sent_events = events;
   self->request(handle, caf::infinite, atom::ping::value)
     .then(
       [self](atom::ping) {
         auto& probe = self->state.drain_probe;
         probe.pending = false;
         probe.drain = self->clock().now() - probe.sent;
+        probe.drain_events = probe.sent_events;
       },
       [self](caf::error&) {
         // The monitor went down meanwhile: measure the next flush.
