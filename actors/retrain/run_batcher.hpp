@@ -73,8 +73,21 @@ public:
     run.second.events.push_back(ev);
     if (run.second.events.size() >= max_run) {
       send(slot, std::move(run.second));
-      run.second.events = std::vector<run_event>{};
+      run.second = metric_run{};
     }
+  }
+
+  /// Asks for a snapshot with the held run of the model whose position is
+  /// `pos`: its monitor sends one once it applied the run. Returns false
+  /// if that model has no held run, so the owner asks its monitor itself.
+  bool ask_snapshot(const position& pos) noexcept {
+    if (pos.window != window_)
+      return false;
+    auto& run = runs_[pos.index].second;
+    if (run.events.empty())
+      return false;
+    run.snapshot = true;
+    return true;
   }
 
   /// Sends the held run of the model in `slot`, whose position is `pos`,
@@ -88,7 +101,7 @@ public:
     if (run.events.empty())
       return;
     send(slot, std::move(run));
-    run.events = std::vector<run_event>{};
+    run = metric_run{};
   }
 
   /// Says what to do after a batch was added at `now`: without a flush

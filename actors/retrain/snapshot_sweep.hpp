@@ -45,12 +45,6 @@ public:
     return true;
   }
 
-  /// Whether the next step starts a sweep: the owner first sends what it
-  /// holds, so snapshots cover it.
-  bool starting() const noexcept {
-    return pos_ == 0;
-  }
-
   /// Asks the next chunk of monitors through `ask(slot)` and says what comes
   /// next. A monitor that changes after it was asked waits for the next
   /// sweep.

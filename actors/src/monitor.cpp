@@ -344,8 +344,9 @@ monitor_impl::behavior_type monitor_impl::make_behavior() {
           fired = true;
         }
       }
-      // A restarted monitor must not fire the same episode again.
-      if (fired) {
+      // A restarted monitor must not fire the same episode again; and the
+      // snapshot sweep may have asked for a snapshot with this run.
+      if (fired || run.snapshot) {
         st.dirty = false;
         st.tell_supervisor(self, st.snapshot());
       }

@@ -29,12 +29,15 @@ typename Inspector::result_type inspect(Inspector& f, run_event& x) {
 /// that model's monitor: no strings, one allocation per run.
 struct metric_run {
   std::vector<run_event> events;
+  /// The monitor sends its snapshot once it applied these events: the
+  /// snapshot sweep asked for one while the run was held.
+  bool snapshot = false;
 };
 
 /// @relates metric_run
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metric_run& x) {
-  return f(caf::meta::type_name("metric_run"), x.events);
+  return f(caf::meta::type_name("metric_run"), x.events, x.snapshot);
 }
 
 } // namespace retrain

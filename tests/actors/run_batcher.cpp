@@ -20,6 +20,8 @@ struct fixture {
   std::map<uint32_t, run_batcher::position> positions;
   /// What went out, in order: the model's slot and the run's values.
   std::vector<std::pair<uint32_t, std::vector<double>>> sent;
+  /// By run sent: whether it asked for a snapshot.
+  std::vector<bool> asked;
   run_batcher::time_point t0{};
 
   explicit fixture(run_batcher::duration interval = 0ms) : batcher(interval) {
@@ -32,6 +34,7 @@ struct fixture {
       for (auto& ev : run.events)
         values.push_back(ev.value);
       sent.emplace_back(slot, std::move(values));
+      asked.push_back(run.snapshot);
     };
   }
 
@@ -68,6 +71,39 @@ CAF_TEST(runs go out in the order of their first event) {
   // Nothing is held twice.
   f.flush(f.t0);
   CAF_CHECK_EQUAL(f.sent.size(), 3u);
+}
+
+CAF_TEST(a snapshot is asked with a held run and only once) {
+  fixture f;
+  f.add(1, 0.1);
+  f.add(2, 0.2);
+  CAF_CHECK(f.batcher.ask_snapshot(f.positions[1]));
+  // Nothing held for model 3: its owner asks it directly.
+  CAF_CHECK(!f.batcher.ask_snapshot(f.positions[3]));
+  f.flush(f.t0);
+  CAF_CHECK_EQUAL(f.asked, (std::vector<bool>{true, false}));
+  // The run is gone, and the question with it.
+  CAF_CHECK(!f.batcher.ask_snapshot(f.positions[1]));
+  // A run sent ahead (full, or before line news) takes the question along;
+  // what follows in the window does not ask again.
+  f.add(5, 0.5);
+  CAF_CHECK(f.batcher.ask_snapshot(f.positions[5]));
+  for (size_t i = 1; i < run_batcher::max_run; ++i)
+    f.add(5, 0.5);
+  f.add(5, 0.6);
+  f.add(6, 0.6);
+  CAF_CHECK(f.batcher.ask_snapshot(f.positions[6]));
+  f.batcher.flush_one(6, f.positions[6], f.sender());
+  f.add(6, 0.7);
+  f.flush(f.t0);
+  CAF_REQUIRE_EQUAL(f.sent.size(), 6u);
+  CAF_CHECK_EQUAL(f.sent[2].first, 5u);
+  CAF_CHECK_EQUAL(f.sent[2].second.size(), run_batcher::max_run);
+  CAF_CHECK_EQUAL(f.sent[3].first, 6u);
+  CAF_CHECK_EQUAL(f.sent[4].second, (std::vector<double>{0.6}));
+  CAF_CHECK_EQUAL(f.sent[5].second, (std::vector<double>{0.7}));
+  CAF_CHECK_EQUAL(f.asked,
+                  (std::vector<bool>{true, false, true, true, false, false}));
 }
 
 CAF_TEST(a model starts a new run after a flush) {

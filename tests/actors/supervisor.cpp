@@ -285,6 +285,47 @@ CAF_TEST(snapshots are asked only of monitors that changed) {
   CAF_CHECK(!state().sweep.scheduled());
 }
 
+CAF_TEST(a sweep asks a model with held events through its run) {
+  // The sweep neither cuts the window short nor sends such a model a
+  // second message: its monitor sends the snapshot once it applied the
+  // held events, which the snapshot covers.
+  auto cfg = quick_config(300ms);
+  cfg.snapshot_interval = 1000ms;
+  auto held = sys.spawn(supervisor, cfg, link);
+  drain();
+  auto& st = deref<supervisor_impl>(held).state;
+  auto at = [&](const std::string& model) -> monitored_model& {
+    return st.models[st.find(model)];
+  };
+  auto feed_held = [&](const std::string& model, std::vector<double> values) {
+    ask<ingest_ack>(held, batch_of(model, metric_kind::accuracy,
+                                   std::move(values)));
+  };
+  feed_held(model_a, {0.95});
+  feed_held(model_b, {0.95});
+  advance_time(300ms); // the window ends; the sweep is due at 1,300 ms
+  drain();
+  CAF_CHECK_EQUAL(at(model_a).sent, 1u);
+  advance_time(800ms);
+  feed_held(model_a, {0.96, 0.97}); // held until 1,100 ms + 300 ms
+  drain();
+  advance_time(200ms); // the sweep
+  drain();
+  // b had nothing held: its monitor was asked and answered.
+  CAF_CHECK_EQUAL(at(model_b).snapshot_events, 1u);
+  // a's events are still held, and so is the question.
+  CAF_CHECK_EQUAL(at(model_a).sent, 1u);
+  CAF_CHECK_EQUAL(at(model_a).snapshot_events, 0u);
+  advance_time(100ms); // a's window ends
+  drain();
+  CAF_CHECK_EQUAL(at(model_a).sent, 3u);
+  CAF_CHECK_EQUAL(at(model_a).snapshot_events, 3u);
+  // That snapshot covers the run: no sweep is left to ask a again.
+  CAF_CHECK(!st.sweep.scheduled());
+  caf::anon_send_exit(held, caf::exit_reason::user_shutdown);
+  drain();
+}
+
 CAF_TEST(news of a line reaches every version of it and only it) {
   const std::string old_a = "cv:a:0.9.0";
   feed(model_a, {0.95});
