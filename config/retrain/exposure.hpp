@@ -14,6 +14,11 @@ namespace retrain {
 /// short form like `127.1`) counts as reachable from elsewhere.
 bool is_loopback_host(std::string_view host);
 
+/// Whether `host` names no single address: empty, `0.0.0.0` or `::` (in
+/// any form `inet_pton` takes). A port bound there listens on every
+/// interface, but no peer can reach this node by that name.
+bool is_wildcard_host(std::string_view host);
+
 /// What the plaintext rule says of a node with `settings`: why its binary
 /// ports (ingest, coordinator) would be open beyond this machine without
 /// mutual TLS (`mutual_tls`: all of `openssl.certificate`, `openssl.key`

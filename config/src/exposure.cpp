@@ -27,6 +27,22 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
+bool is_wildcard_host(std::string_view host) {
+  if (host.empty())
+    return true;
+  auto text = std::string{host};
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1)
+    return v4.s_addr == INADDR_ANY;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_UNSPECIFIED(&v6)
+           || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 0
+               && v6.s6_addr[13] == 0 && v6.s6_addr[14] == 0
+               && v6.s6_addr[15] == 0);
+  return false;
+}
+
 std::string plaintext_exposure(const node_settings& s, bool mutual_tls) {
   if (mutual_tls || is_loopback_host(s.host))
     return {};

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "retrain/config_error.hpp"
+#include "retrain/exposure.hpp"
 #include "scalar_text.hpp"
 
 namespace retrain {
@@ -46,6 +47,15 @@ caf::error node_settings::validate() const {
     return config_error("retrain.cluster.apply-journal="
                         + detail::quote(apply_journal)
                         + " names a directory, not a file");
+  // A monitor node's name in the shard map is where the others reach it:
+  // two nodes on a wildcard would share one name (two owners of a shard),
+  // and the others would connect to themselves.
+  if (role == node_role::monitor && is_wildcard_host(host))
+    return config_error("retrain.host=" + detail::quote(host)
+                        + " is a wildcard: a monitor node is named in the "
+                          "shard map by retrain.host:retrain.ingest-port, and "
+                          "the other monitor nodes reach it there; give the "
+                          "address they reach this node at");
   if (auto err = edge.validate())
     return err;
   if (role == node_role::all || role == node_role::monitor)

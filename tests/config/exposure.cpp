@@ -41,6 +41,31 @@ CAF_TEST(loopback addresses) {
   }
 }
 
+CAF_TEST(wildcard addresses) {
+  struct row {
+    const char* host;
+    bool wildcard;
+  };
+  row rows[] = {
+    {"", true},
+    {"0.0.0.0", true},
+    {"::", true},
+    {"0:0:0:0:0:0:0:0", true},
+    {"::ffff:0.0.0.0", true},
+    {"127.0.0.1", false},
+    {"10.0.0.1", false},
+    {"0.0.0.1", false},
+    {"::1", false},
+    {"::ffff:10.0.0.1", false},
+    {"localhost", false},
+    {"node-3.example.com", false},
+  };
+  for (auto& r : rows) {
+    CAF_MESSAGE("host '" << r.host << "'");
+    CAF_CHECK_EQUAL(is_wildcard_host(r.host), r.wildcard);
+  }
+}
+
 CAF_TEST(binary ports beyond loopback need mutual TLS) {
   node_settings s;
   CAF_CHECK_EQUAL(plaintext_exposure(s, false), "");

@@ -392,6 +392,34 @@ CAF_TEST(negative durations and unknown policies are refused) {
                   caf::atom("stealing"));
 }
 
+CAF_TEST(a monitor node is not named by a wildcard) {
+  const std::string why
+    = " is a wildcard: a monitor node is named in the shard map by "
+      "retrain.host:retrain.ingest-port, and the other monitor nodes reach it "
+      "there; give the address they reach this node at";
+  struct wildcard_row {
+    std::vector<std::string> args;
+    const char* ini;
+    std::string expected;
+  };
+  wildcard_row rows[] = {
+    {{"--retrain.role=monitor", "--retrain.host=0.0.0.0"},
+     "",
+     "retrain.host='0.0.0.0'" + why},
+    {{"--retrain.role=monitor"},
+     "[retrain]\nhost=\"::\"\n",
+     "retrain.host='::'" + why},
+    {{"--retrain.role=monitor", "--retrain.host=10.0.0.7"}, "", "ok"},
+    // Other roles are named by nothing: they may listen everywhere.
+    {{"--retrain.role=all", "--retrain.host=0.0.0.0"}, "", "ok"},
+    {{"--retrain.role=coordinator", "--retrain.host=::"}, "", "ok"},
+  };
+  for (auto& r : rows) {
+    CAF_MESSAGE("args " << r.args.size() << ", ini " << r.ini);
+    CAF_CHECK_EQUAL(error_of(r.args, r.ini), r.expected);
+  }
+}
+
 CAF_TEST(numbers are decimal and exact) {
   // CAF reads 010 as octal, 0x10 as hex and rounds about one decimal in four
   // to a neighbour of the nearest double; the node reads numbers as

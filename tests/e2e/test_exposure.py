@@ -70,11 +70,22 @@ class PlaintextTest(NodeTestCase):
             ports="opens the ingest port (a free port) and the coordinator port")
         self.assert_plaintext_refused("--retrain.host=0.0.0.0", "--retrain.role=coordinator",
                                       ports="opens the coordinator port")
-        self.assert_plaintext_refused("--retrain.host=::", "--retrain.role=monitor",
+        self.assert_plaintext_refused("--retrain.host=2001:db8::7", "--retrain.role=monitor",
                                       ports="opens the ingest port")
         # A host name may resolve to anything.
         self.assert_plaintext_refused("--retrain.host=example.com",
                                       ports="retrain.host=\"example.com\"")
+
+    def test_monitor_node_on_a_wildcard_refused(self):
+        # Its host is its name in the shard map: even with plaintext
+        # allowed, a wildcard would give every such node the same one.
+        for host in ("0.0.0.0", "::"):
+            code, text = self.run_node(f"--retrain.host={host}", "--retrain.role=monitor",
+                                       "--retrain.allow-plaintext")
+            self.assertEqual(code, 2, text)
+            self.assertIn(f"retrain.host='{host}' is a wildcard", text)
+            self.assertIn("give the address they reach this node at", text)
+            self.assertNotIn("listening on", text)
 
     def test_allowed_in_a_trusted_network(self):
         node = self.start_node("--retrain.host=0.0.0.0", "--retrain.allow-plaintext")
