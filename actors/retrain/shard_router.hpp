@@ -127,6 +127,14 @@ struct shard_router_state {
   /// with the number of its fetch: their events wait (`applies`).
   std::map<uint32_t, uint64_t> restoring;
   uint64_t next_fetch = 0;
+  /// What the shards of a fetch restored so far, by fetch: logged once its
+  /// last shard is in.
+  struct fetch_totals {
+    uint32_t shards = 0;
+    uint64_t kept = 0;
+    uint64_t stored = 0;
+  };
+  std::map<uint64_t, fetch_totals> fetched;
   /// Shards the coordinator asked this node to release, with the epoch
   /// they had: their events wait until a map gives them to another node,
   /// or until the node takes them back (`orphaned`).

@@ -644,69 +644,94 @@ void persist(self_ptr self) {
       });
 }
 
-// Hands the fetched snapshots of the shards of fetch `id` to the
-// supervisor; then their events are applied.
-void restored(self_ptr self, std::vector<uint32_t> shards, uint64_t id,
+// Whether `shard` still waits for fetch `id`.
+bool awaits(const shard_router_state& st, uint32_t shard, uint64_t id) {
+  auto i = st.restoring.find(shard);
+  return i != st.restoring.end() && i->second == id;
+}
+
+// Whether `shard` is the first shard that still waits for fetch `id`: a
+// failure is logged once per fetch and round of retries, not per shard.
+bool first_of_fetch(const shard_router_state& st, uint32_t shard,
+                    uint64_t id) {
+  for (auto& [s, fetch] : st.restoring)
+    if (fetch == id)
+      return s == shard;
+  return false;
+}
+
+// Hands the fetched snapshots of `shard` (fetch `id`) to the supervisor;
+// then its events are applied. Once the last shard of the fetch is in, logs
+// what the whole fetch restored.
+void restored(self_ptr self, uint32_t shard, uint64_t id,
               snapshot_shipment& x) {
   auto& st = self->state;
   std::vector<monitor_snapshot> snaps;
-  for (auto& item : x.items) {
-    auto i = st.restoring.find(item.shard);
-    if (i != st.restoring.end() && i->second == id)
-      snaps.push_back(std::move(item.snapshot));
-  }
+  if (awaits(st, shard, id))
+    for (auto& item : x.items)
+      if (item.shard == shard)
+        snaps.push_back(std::move(item.snapshot));
   auto n = snaps.size();
   self->request(st.keeper, st.timeout, atom::restore::value, std::move(snaps))
     .then(
       [=](uint64_t kept) {
         auto& st = self->state;
-        uint32_t ready = 0;
-        for (auto s : shards) {
-          auto i = st.restoring.find(s);
-          if (i != st.restoring.end() && i->second == id) {
-            st.restoring.erase(i);
-            ++ready;
-          }
+        if (!awaits(st, shard, id))
+          return;
+        st.restoring.erase(shard);
+        auto& done = st.fetched[id];
+        ++done.shards;
+        done.kept += kept;
+        done.stored += n;
+        auto left = std::any_of(st.restoring.begin(), st.restoring.end(),
+                                [id](auto& x) { return x.second == id; });
+        if (!left) {
+          log().info("{}#{} took over {} shards: {} of {} stored models "
+                     "restored",
+                     shard_router_state::name, self->id(), done.shards,
+                     done.kept, done.stored);
+          st.fetched.erase(id);
         }
-        log().info("{}#{} took over {} shards: {} of {} stored models "
-                   "restored",
-                   shard_router_state::name, self->id(), ready, kept, n);
         reroute_parked(self);
       },
       [=](caf::error& err) {
-        log().warn("{}#{} the supervisor did not take the restored "
-                   "snapshots: {}",
-                   shard_router_state::name, self->id(),
-                   self->system().render(err));
+        auto& st = self->state;
+        if (first_of_fetch(st, shard, id))
+          log().warn("{}#{} the supervisor did not take the restored "
+                     "snapshots: {}",
+                     shard_router_state::name, self->id(),
+                     self->system().render(err));
         self->delayed_send(self, std::chrono::seconds{1}, atom::restore::value,
-                           shards, id);
+                           std::vector<uint32_t>{shard}, id);
       });
 }
 
 // Fetches the stored snapshots of `shards` (fetch `id`) from the
-// coordinator; tried again every second until it answers.
+// coordinator, one request per shard: an answer never carries more than
+// one shard's models (one for all of them would carry half of a
+// million-model map to a node joining a second), and each shard's events
+// are applied as soon as its own models are in. A shard is tried again
+// every second until the coordinator answers.
 void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id) {
   auto& st = self->state;
-  // Only what still waits for this fetch.
-  shards.erase(std::remove_if(shards.begin(), shards.end(),
-                              [&](uint32_t s) {
-                                auto i = st.restoring.find(s);
-                                return i == st.restoring.end()
-                                       || i->second != id;
-                              }),
-               shards.end());
-  if (shards.empty())
-    return;
-  self->request(st.link, st.timeout, atom::restore::value, shards)
-    .then([=](snapshot_shipment& x) { restored(self, shards, id, x); },
-          [=](caf::error& err) {
-            log().warn("{}#{} cannot fetch the snapshots of {} shards taken "
-                       "over, trying again: {}",
-                       shard_router_state::name, self->id(), shards.size(),
-                       self->system().render(err));
-            self->delayed_send(self, std::chrono::seconds{1},
-                               atom::restore::value, shards, id);
-          });
+  for (auto s : shards) {
+    if (!awaits(st, s, id))
+      continue;
+    self->request(st.link, st.timeout, atom::restore::value,
+                  std::vector<uint32_t>{s})
+      .then([=](snapshot_shipment& x) { restored(self, s, id, x); },
+            [=](caf::error& err) {
+              auto& st = self->state;
+              if (first_of_fetch(st, s, id))
+                log().warn("{}#{} cannot fetch the snapshots of shards taken "
+                           "over, trying again: {}",
+                           shard_router_state::name, self->id(),
+                           self->system().render(err));
+              self->delayed_send(self, std::chrono::seconds{1},
+                                 atom::restore::value,
+                                 std::vector<uint32_t>{s}, id);
+            });
+  }
 }
 
 // What a new map changes here: shards gained are restored before their
@@ -739,6 +764,15 @@ void on_moves(self_ptr self, const shard_table& before) {
   if (!moves.lost.empty()) {
     for (auto s : moves.lost)
       st.restoring.erase(s);
+    // A fetch whose last shards went elsewhere ends without its summary.
+    for (auto i = st.fetched.begin(); i != st.fetched.end();) {
+      auto id = i->first;
+      if (std::none_of(st.restoring.begin(), st.restoring.end(),
+                       [id](auto& x) { return x.second == id; }))
+        i = st.fetched.erase(i);
+      else
+        ++i;
+    }
     for (auto i = st.unsent.begin(); i != st.unsent.end();) {
       if (std::find(moves.lost.begin(), moves.lost.end(), i->second.shard)
           != moves.lost.end())

@@ -187,12 +187,44 @@ CAF_TEST(
   auto res = self->request(router, caf::infinite,
                            batch_of(model_a, metric_kind::accuracy, {0.5}));
   drain();
-  CAF_CHECK_EQUAL(seen->restores.size(), 1u);
+  // One request per shard: no answer carries more than one shard.
+  CAF_CHECK_EQUAL(seen->restores.size(), shard_count);
+  for (auto& asked : seen->restores)
+    CAF_CHECK_EQUAL(asked.size(), 1u);
   require_answers();
   res.receive([](ingest_ack& ack) { CAF_CHECK_EQUAL(ack.accepted, 1u); },
               [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
   // Applied after the 6 events restored, not before them (then replaced).
   CAF_CHECK_EQUAL(status_at(sup).at(model_a).events, first_values.size() + 1);
+}
+
+CAF_TEST(a shard whose models are in applies while another is fetched again) {
+  CAF_REQUIRE_NOT_EQUAL(shard_of(model_a), shard_of(model_b));
+  // The coordinator cannot read b's shard for now.
+  seen->unreadable.insert(shard_of(model_b));
+  self->send(router, map_of("a", 1));
+  auto res_a = self->request(router, caf::infinite,
+                             batch_of(model_a, metric_kind::accuracy, {0.5}));
+  auto res_b = self->request(router, caf::infinite,
+                             batch_of(model_b, metric_kind::accuracy, {0.5}));
+  drain();
+  // a's shard is in: its event is applied; b's waits for its shard.
+  require_answers();
+  res_a.receive([](ingest_ack& ack) { CAF_CHECK_EQUAL(ack.accepted, 1u); },
+                [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(self->mailbox().size(), 0u);
+  CAF_CHECK_EQUAL(status_at(sup).count(model_b), 0u);
+  // Only b's shard is asked again, a second later, and then it is in.
+  seen->restores.clear();
+  seen->unreadable.clear();
+  advance_time(1s);
+  drain();
+  CAF_REQUIRE_EQUAL(seen->restores.size(), 1u);
+  CAF_CHECK_EQUAL(seen->restores[0], std::vector<uint32_t>{shard_of(model_b)});
+  require_answers();
+  res_b.receive([](ingest_ack& ack) { CAF_CHECK_EQUAL(ack.accepted, 1u); },
+                [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(status_at(sup).at(model_b).events, 1u);
 }
 
 CAF_TEST(changed snapshots are shipped with their shard and epoch) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,8 @@ struct link_log {
   std::vector<snapshot_shipment> shipments;
   snapshot_shipment stored;
   std::vector<std::vector<uint32_t>> restores;
+  /// Shards whose restore fails, as a coordinator that cannot read them.
+  std::set<uint32_t> unreadable;
 };
 
 /// A coordinator link stand-in for a supervisor: records triggers and
@@ -122,8 +125,14 @@ fake_link(std::shared_ptr<link_log> log) {
       log->shipments.push_back(std::move(x));
       return n;
     },
-    [log](atom::restore, std::vector<uint32_t>& shards) {
+    [log](atom::restore,
+          std::vector<uint32_t>& shards) -> caf::result<snapshot_shipment> {
       log->restores.push_back(shards);
+      for (auto s : shards)
+        if (log->unreadable.count(s) > 0)
+          return caf::make_error(caf::sec::runtime_error,
+                                 "cannot read the snapshots of shard "
+                                   + std::to_string(s));
       snapshot_shipment result;
       for (auto& x : log->stored.items)
         if (std::find(shards.begin(), shards.end(), x.shard) != shards.end())
