@@ -650,6 +650,12 @@ bool awaits(const shard_router_state& st, uint32_t shard, uint64_t id) {
   return i != st.restoring.end() && i->second == id;
 }
 
+// Whether any shard still waits for fetch `id`.
+bool fetch_open(const shard_router_state& st, uint64_t id) {
+  return std::any_of(st.restoring.begin(), st.restoring.end(),
+                     [id](auto& x) { return x.second == id; });
+}
+
 // Whether `shard` is the first shard that still waits for fetch `id`: a
 // failure is logged once per fetch and round of retries, not per shard.
 bool first_of_fetch(const shard_router_state& st, uint32_t shard,
@@ -683,9 +689,7 @@ void restored(self_ptr self, uint32_t shard, uint64_t id,
         ++done.shards;
         done.kept += kept;
         done.stored += n;
-        auto left = std::any_of(st.restoring.begin(), st.restoring.end(),
-                                [id](auto& x) { return x.second == id; });
-        if (!left) {
+        if (!fetch_open(st, id)) {
           log().info("{}#{} took over {} shards: {} of {} stored models "
                      "restored",
                      shard_router_state::name, self->id(), done.shards,
@@ -766,9 +770,7 @@ void on_moves(self_ptr self, const shard_table& before) {
       st.restoring.erase(s);
     // A fetch whose last shards went elsewhere ends without its summary.
     for (auto i = st.fetched.begin(); i != st.fetched.end();) {
-      auto id = i->first;
-      if (std::none_of(st.restoring.begin(), st.restoring.end(),
-                       [id](auto& x) { return x.second == id; }))
+      if (!fetch_open(st, i->first))
         i = st.fetched.erase(i);
       else
         ++i;
