@@ -86,8 +86,9 @@ public:
   /// Records a flush whose oldest event waited `waited`, with `input_waiting`
   /// if more input waited for the owner then, `drain`, how long the
   /// monitors took to apply an earlier flush, and `carried`, the load. A
-  /// flush before the window was over (forced by a status round, a sweep)
-  /// says nothing about the load and changes nothing.
+  /// flush before the window was over (forced by a status round, a history
+  /// query, an idle scan or a handoff) says nothing about the load and
+  /// changes nothing.
   change flushed(duration waited, bool input_waiting,
                  duration drain = duration::zero(),
                  flush_load carried = {}) noexcept {
