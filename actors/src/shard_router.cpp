@@ -666,6 +666,17 @@ bool first_of_fetch(const shard_router_state& st, uint32_t shard,
   return false;
 }
 
+// Asks for `shard` of fetch `id` again in a second after `err`, as `what`
+// failed; logged for the first shard of the fetch only.
+void fetch_again(self_ptr self, uint32_t shard, uint64_t id,
+                 const char* what, const caf::error& err) {
+  if (first_of_fetch(self->state, shard, id))
+    log().warn("{}#{} {}, trying again: {}", shard_router_state::name,
+               self->id(), what, self->system().render(err));
+  self->delayed_send(self, std::chrono::seconds{1}, atom::restore::value,
+                     std::vector<uint32_t>{shard}, id);
+}
+
 // Hands the fetched snapshots of `shard` (fetch `id`) to the supervisor;
 // then its events are applied. Once the last shard of the fetch is in, logs
 // what the whole fetch restored.
@@ -699,14 +710,8 @@ void restored(self_ptr self, uint32_t shard, uint64_t id,
         reroute_parked(self);
       },
       [=](caf::error& err) {
-        auto& st = self->state;
-        if (first_of_fetch(st, shard, id))
-          log().warn("{}#{} the supervisor did not take the restored "
-                     "snapshots: {}",
-                     shard_router_state::name, self->id(),
-                     self->system().render(err));
-        self->delayed_send(self, std::chrono::seconds{1}, atom::restore::value,
-                           std::vector<uint32_t>{shard}, id);
+        fetch_again(self, shard, id,
+                    "the supervisor did not take the restored snapshots", err);
       });
 }
 
@@ -725,15 +730,9 @@ void fetch(self_ptr self, std::vector<uint32_t> shards, uint64_t id) {
                   std::vector<uint32_t>{s})
       .then([=](snapshot_shipment& x) { restored(self, s, id, x); },
             [=](caf::error& err) {
-              auto& st = self->state;
-              if (first_of_fetch(st, s, id))
-                log().warn("{}#{} cannot fetch the snapshots of shards taken "
-                           "over, trying again: {}",
-                           shard_router_state::name, self->id(),
-                           self->system().render(err));
-              self->delayed_send(self, std::chrono::seconds{1},
-                                 atom::restore::value,
-                                 std::vector<uint32_t>{s}, id);
+              fetch_again(self, s, id,
+                          "cannot fetch the snapshots of shards taken over",
+                          err);
             });
   }
 }
