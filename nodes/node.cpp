@@ -345,10 +345,11 @@ caf::error run_node(caf::actor_system& sys, const node_settings& cfg) {
                "by the node with the coordinator");
   }
   // A coordinator on PostgreSQL takes part in failover: it holds a lease
-  // on the database while active and is a standby otherwise. (Role `all`
-  // keeps its database to itself.)
+  // on the database while active and is a standby otherwise. So does the
+  // one of role `all`: no two coordinators ever write one registry, even
+  // when a node in role `all` is pointed at a failover group's database.
   failover_actors failover;
-  if (cfg.role == node_role::coordinator
+  if ((cfg.role == node_role::coordinator || cfg.role == node_role::all)
       && is_postgresql_url(cfg.job.registry_url)) {
     auto started = start_failover(sys, cfg, webhooks);
     if (!started)

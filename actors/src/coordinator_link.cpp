@@ -455,7 +455,7 @@ void connected(self_ptr self, coordinator_actor coordinator) {
 // Forgets the coordinator (`why` says what happened) and looks for one
 // again: after a backoff, or at once at the next address of a failover
 // group.
-void lose(self_ptr self, const std::string& why) {
+void lose(self_ptr self, const std::string& why, bool standby = false) {
   auto& st = self->state;
   self->demonitor(st.coordinator.address());
   st.coordinator = nullptr;
@@ -463,11 +463,16 @@ void lose(self_ptr self, const std::string& why) {
   if (!st.member.node.empty())
     tell_lease(self, -1, 0);
   if (st.where.local) {
-    // Nothing to reconnect to: triggers wait in the outbox.
+    // Triggers wait in the outbox. A coordinator of this process on a
+    // shared PostgreSQL registry that lost its lease may take it again:
+    // asked again after a backoff; one that ended stays lost.
     st.outbox.resend_all();
     log().warn("{}#{} lost the coordinator of this process ({}); holding "
-               "triggers",
-               coordinator_link_state::name, self->id(), why);
+               "triggers{}",
+               coordinator_link_state::name, self->id(), why,
+               standby ? " until it is active again" : "");
+    if (standby)
+      schedule_retry(self);
     return;
   }
   log().warn("{}#{} lost the coordinator at {}:{} ({}); reconnecting",
@@ -495,7 +500,7 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
 bool lost_to_standby(self_ptr self, const caf::error& err) {
   if (err != ec::standby || !self->state.coordinator)
     return false;
-  lose(self, "it is a standby now");
+  lose(self, "it is a standby now", true);
   return true;
 }
 
@@ -503,6 +508,13 @@ bool lost_to_standby(self_ptr self, const caf::error& err) {
 // get their own words.
 void log_failure(self_ptr self, const caf::error& err) {
   auto& st = self->state;
+  if (st.where.local) {
+    log().warn("{}#{} the coordinator of this process does not answer ({}); "
+               "retrying",
+               coordinator_link_state::name, self->id(),
+               self->system().render(err));
+    return;
+  }
   auto& host = st.where.host;
   auto port = st.where.port;
   if (err == caf::sec::incompatible_application_ids) {
@@ -584,7 +596,7 @@ void probe(self_ptr self, coordinator_actor coordinator) {
         if (grouped && epoch == 0) {
           if (st.attempts % 20 == 0)
             log().error("{}#{} the coordinator at {}:{} runs without a lease "
-                        "(a SQLite registry, or role all): a list of "
+                        "(a SQLite registry): a list of "
                         "coordinators needs all of them on one PostgreSQL "
                         "database; skipped",
                         coordinator_link_state::name, self->id(), st.where.host,
@@ -614,7 +626,13 @@ void probe(self_ptr self, coordinator_actor coordinator) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        if (err == ec::standby) {
+        if (err == ec::standby && st.where.local) {
+          if (st.attempts % 20 == 0)
+            log().info("{}#{} the coordinator of this process is a standby "
+                       "(another coordinator holds the lease of the "
+                       "registry); holding triggers until it is active",
+                       coordinator_link_state::name, self->id());
+        } else if (err == ec::standby) {
           // Once per round of backoff steps, not every 250 ms.
           if (st.attempts % 20 == 0)
             log().info("{}#{} the coordinator at {}:{} is a standby; trying "
@@ -631,6 +649,11 @@ void probe(self_ptr self, coordinator_actor coordinator) {
 
 void try_connect(self_ptr self) {
   auto& st = self->state;
+  if (st.where.local) {
+    // Of this process: a standby until it holds its lease, on PostgreSQL.
+    probe(self, st.where.local);
+    return;
+  }
   if (!st.where.all.empty()) {
     auto& at = st.where.all[st.next % st.where.all.size()];
     st.where.host = at.host;
@@ -709,10 +732,7 @@ coordinator_link_self_actor::behavior_type coordinator_link(
   if (st.lease_fd >= 0)
     self->send(self, atom::lease::value);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
-  if (st.where.local)
-    self->send(self, atom::linkup::value, st.where.local);
-  else
-    self->send(self, atom::reconnect::value);
+  self->send(self, atom::reconnect::value);
   return {
     [=](retrain_trigger& trigger) { on_trigger(self, trigger); },
     [=](job_update& update) { on_news(self, update); },
@@ -744,7 +764,8 @@ coordinator_link_self_actor::behavior_type coordinator_link(
                != caf::actor_cast<caf::strong_actor_ptr>(st.coordinator))
         return;
       lose(self,
-           "it stepped down from the lease of epoch " + std::to_string(epoch));
+           "it stepped down from the lease of epoch " + std::to_string(epoch),
+           true);
     },
     [=](atom::linkup, coordinator_actor& coordinator) {
       connected(self, std::move(coordinator));

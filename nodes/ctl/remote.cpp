@@ -171,7 +171,7 @@ private:
             result = true;
           else
             why = endpoint
-                  + " runs without a lease (a SQLite registry, or role all): "
+                  + " runs without a lease (a SQLite registry): "
                     "a list of coordinators needs all of them on one "
                     "PostgreSQL database";
         },

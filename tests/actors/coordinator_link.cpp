@@ -148,6 +148,31 @@ CAF_TEST(
   CAF_CHECK_EQUAL(seen2->triggers[0].model, "cv:a:1.0.0");
 }
 
+CAF_TEST(a coordinator of this process that is a standby is asked again) {
+  // Role `all` on a shared PostgreSQL registry: its coordinator steps down
+  // (or starts) while another one holds the lease. Triggers wait; the link
+  // asks it again after a backoff and follows it once it is active.
+  seen->standby = true;
+  caf::send_as(coordinator, link, atom::standby::value, uint64_t{1});
+  drain();
+  CAF_CHECK(!state().coordinator);
+  self->send(link, trigger_of("cv:a:1.0.0"));
+  drain();
+  auto probes = seen->probes;
+  advance_time(10s);
+  drain();
+  CAF_CHECK_GREATER(seen->probes, probes);
+  CAF_CHECK(!state().coordinator);
+  CAF_CHECK(seen->triggers.empty());
+  CAF_CHECK_EQUAL(state().outbox.size(), 1u);
+  seen->standby = false;
+  advance_time(10s);
+  drain();
+  CAF_REQUIRE(state().coordinator);
+  CAF_REQUIRE_EQUAL(seen->triggers.size(), 1u);
+  CAF_CHECK_EQUAL(seen->triggers[0].model, "cv:a:1.0.0");
+}
+
 CAF_TEST(triggers are held while the coordinator is lost) {
   lose(coordinator);
   self->send(link, trigger_of("cv:a:1.0.0"));

@@ -180,6 +180,11 @@ struct coordinator_log {
   /// Lease renewals of monitor nodes answered, with this map version.
   uint64_t renewals = 0;
   uint64_t map_version = 0;
+  /// Whether `atom::standby` is answered with `ec::standby` (a coordinator
+  /// of a failover group without the lease) rather than an epoch.
+  bool standby = false;
+  /// How often `atom::standby` was asked.
+  uint64_t probes = 0;
 };
 
 /// A coordinator stand-in for a link: records triggers, workers and
@@ -244,7 +249,12 @@ fake_coordinator(coordinator_actor::pointer self,
       log->known = std::move(known);
       return log->lines;
     },
-    [](atom::standby) { return uint64_t{0}; },
+    [log](atom::standby) -> caf::result<uint64_t> {
+      ++log->probes;
+      if (log->standby)
+        return caf::make_error(ec::standby, "the lease is held elsewhere");
+      return uint64_t{0};
+    },
     [](shard_member&) {},
     [log](atom::lease) {
       ++log->renewals;

@@ -160,6 +160,42 @@ class StandbyKilledTest(FailoverTestCase):
             self.assertNotIn("lost the coordinator", n.log_text(), n.log_path)
 
 
+class AllNodeTest(FailoverTestCase):
+    """A node in role `all` pointed at the database of a failover group
+    takes part in the lease rather than writing beside the active
+    coordinator: while A is active its coordinator is a standby; once A is
+    stopped (SIGTERM releases the lease) it takes over and its own monitor
+    and workers use it; A started again is a standby."""
+
+    def test_all_node_waits_for_the_lease(self):
+        a = self.start_group_coordinator(0)
+        wait_for("coordinator A active", lambda: active_epoch(a) == 1)
+        c = self.start_role("all", f"--retrain.coordinator-port={self.ports[1]}",
+                            *self.registry_args(), LEASE, *HEARTBEAT,
+                            "--retrain.threshold.latency_ms=200", *EAGER,
+                            "--retrain.job.simulated-duration=100ms", name="all")
+        wait_for("the node in role all a standby",
+                 lambda: "standby: the lease is held by" in c.log_text())
+        self.assert_standby(c)
+        self.assertIn("coordinator of this process is a standby", c.log_text())
+        self.assertEqual(active_epoch(c), None)
+        a.stop()
+        wait_for("the node in role all active", lambda: active_epoch(c) == 2)
+        wait_for("its monitor given the shards by it",
+                 lambda: re.search(r"shard map v\d+: \d+ shards, \d+ of them here",
+                                   c.log_text()))
+        path = os.path.join(self.tmp, "drift.csv")
+        (line,) = lines_csv(path, 1, project="all")
+        self.replay(c, path)
+        jobs = self.wait_jobs_settled(c, 1)
+        self.assertEqual([(j["state"], j["version"]) for j in jobs], [("succeeded", "1.0.1")])
+        self.assertEqual([v["version"] for v in self.versions(c, line)], ["1.0.1"])
+        a.start()
+        wait_for("A a standby now",
+                 lambda: "standby: the lease is held by" in a.log_text(since_start=True))
+        self.assert_standby(a)
+
+
 def epoch_seconds(iso):
     """Seconds since the epoch of an ISO 8601 UTC time as retrain prints it
     (`2026-11-29T07:56:51.083Z`, any number of fraction digits)."""
