@@ -1,13 +1,19 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
+#include "retrain/core/idempotency_keys.hpp"
 #include "retrain/core/slot_index.hpp"
 #include "retrain/messages.hpp"
 #include "retrain/monitor_config.hpp"
@@ -31,6 +37,17 @@ struct ingest_state {
   std::map<std::string, uint64_t> refused;
   /// Whether the node is shutting down: new events are refused.
   bool draining = false;
+  /// What became of the batches sent with an idempotency key, for
+  /// `key_ttl` after their answer, at most `max_keys` of them.
+  static constexpr std::chrono::minutes key_ttl{10};
+  static constexpr std::size_t max_keys = 100000;
+  core::idempotency_keys<caf::expected<batch_report>> keys{key_ttl, max_keys};
+  /// The answers waiting for the first batch of each pending key.
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<batch_report>>>
+    waiting;
+  /// Batches answered from their key, not applied again.
+  uint64_t repeated = 0;
 
   /// Checks one event; returns why it is refused (`ec::invalid_model_id`,
   /// `ec::invalid_metric_kind` or `ec::invalid_value`), or no error. Fills

@@ -1,11 +1,13 @@
 #include "retrain/ingest.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <caf/send.hpp>
 
 #include "retrain/config_error.hpp"
 #include "retrain/core/model_id.hpp"
+#include "retrain/core/quoted.hpp"
 #include "retrain/core/slot_index.hpp"
 #include "retrain/ec.hpp"
 #include "retrain/log.hpp"
@@ -108,17 +110,21 @@ caf::result<ingest_ack> route(self_ptr self, ingest_ack ack,
 }
 
 // Same, naming every refused event by its position in the original batch,
-// whether ingest or the supervisor refused it.
-caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
+// whether ingest or the supervisor refused it; calls `done` with the report
+// or the error once the supervisor answered (at once if nothing is valid),
+// waiting at most `timeout`.
+template <class Timeout, class Done>
+void explain_batch(self_ptr self, metric_batch& batch, Timeout timeout,
+                   Done done) {
   batch_report report;
   std::vector<uint64_t> kept_at;
   report.ack = check_batch(self, batch, &report.rejects, &kept_at);
-  if (batch.events.empty())
-    return report;
-  auto rp = self->make_response_promise<batch_report>();
-  self
-    ->request(self->state.supervisor, self->state.timeout, atom::explain::value,
-              std::move(batch))
+  if (batch.events.empty()) {
+    done(caf::expected<batch_report>{std::move(report)});
+    return;
+  }
+  self->request(self->state.supervisor, timeout, atom::explain::value,
+                std::move(batch))
     .then(
       [=](batch_report& routed) mutable {
         merge(self->state, report.ack, routed.ack);
@@ -127,9 +133,100 @@ caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
             event_reject{kept_at.at(r.index), std::move(r.reason)});
         std::sort(report.rejects.begin(), report.rejects.end(),
                   [](auto& x, auto& y) { return x.index < y.index; });
-        rp.deliver(std::move(report));
+        done(caf::expected<batch_report>{std::move(report)});
       },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [=](caf::error& err) mutable {
+        done(caf::expected<batch_report>{std::move(err)});
+      });
+}
+
+void deliver(caf::typed_response_promise<batch_report>& rp,
+             const caf::expected<batch_report>& x) {
+  if (x)
+    rp.deliver(*x);
+  else
+    rp.deliver(x.error());
+}
+
+caf::result<batch_report> explain(self_ptr self, metric_batch& batch) {
+  auto rp = self->make_response_promise<batch_report>();
+  explain_batch(self, batch, self->state.timeout,
+                [rp](caf::expected<batch_report> x) mutable { deliver(rp, x); });
+  return rp;
+}
+
+// What identifies a batch under its idempotency key: a hash of its events
+// as sent.
+uint64_t fingerprint(const metric_batch& batch) {
+  uint64_t h = core::hash_key(batch.events.size());
+  auto mix = [&h](uint64_t x) { h = core::hash_key(h ^ x); };
+  for (auto& ev : batch.events) {
+    mix(core::hash_key(ev.model));
+    mix(static_cast<uint64_t>(ev.kind));
+    uint64_t bits;
+    static_assert(sizeof(bits) == sizeof(ev.value));
+    std::memcpy(&bits, &ev.value, sizeof(bits));
+    mix(bits);
+    mix(static_cast<uint64_t>(ev.observed_at_ns));
+  }
+  return h;
+}
+
+// Applies `batch` once per `key`: a key seen before answers with what its
+// first batch got, once that has an answer.
+caf::result<batch_report> explain_once(self_ptr self, metric_batch& batch,
+                                       const std::string& key) {
+  auto& st = self->state;
+  if (!core::valid_idempotency_key(key))
+    return caf::make_error(ec::invalid_value,
+                           "an idempotency key is 1 to "
+                             + std::to_string(core::max_idempotency_key)
+                             + " visible ASCII characters");
+  st.keys.expire(self->clock().now());
+  auto found = st.keys.begin(key, fingerprint(batch));
+  using seen = decltype(found.state);
+  switch (found.state) {
+    case seen::done:
+      ++st.repeated;
+      log().debug("{}#{} batch of key {} answered again, not applied",
+                  ingest_state::name, self->id(), key);
+      if (*found.result)
+        return **found.result;
+      return found.result->error();
+    case seen::mismatch:
+      return caf::make_error(ec::idempotency_conflict,
+                             "idempotency key " + core::quoted(key)
+                               + " came with another batch before");
+    case seen::pending: {
+      auto rp = self->make_response_promise<batch_report>();
+      st.waiting[key].push_back(rp);
+      return rp;
+    }
+    case seen::fresh:
+      break;
+  }
+  auto rp = self->make_response_promise<batch_report>();
+  st.waiting[key].push_back(rp);
+  // No timeout of its own: a repeat must learn what became of the batch,
+  // so the key stays pending until the supervisor (or the shard router,
+  // which bounds its own waits) answers; the sender's wait is its own.
+  explain_batch(self, batch, caf::infinite, [self, key](caf::expected<batch_report> x) {
+    auto& st = self->state;
+    // A draining node took nothing: the key may run again. Any other
+    // answer, an error included (the batch may still be applied), is what
+    // a repeat gets: never a second application.
+    if (!x && x.error() == ec::draining)
+      st.keys.forget(key);
+    else
+      st.keys.finish(key, x, self->clock().now());
+    auto i = st.waiting.find(key);
+    if (i == st.waiting.end())
+      return;
+    auto promises = std::move(i->second);
+    st.waiting.erase(i);
+    for (auto& p : promises)
+      deliver(p, x);
+  });
   return rp;
 }
 
@@ -190,6 +287,14 @@ ingest(ingest_self_actor::stateful_pointer<ingest_state> self,
         return draining();
       }
       return explain(self, batch);
+    },
+    [=](atom::explain, metric_batch& batch,
+        std::string& key) -> caf::result<batch_report> {
+      if (self->state.draining) {
+        self->state.count_refused(draining(), batch.events.size());
+        return draining();
+      }
+      return explain_once(self, batch, key);
     },
     [=](atom::drain) -> uint64_t {
       auto& st = self->state;

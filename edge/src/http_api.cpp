@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "retrain/config_error.hpp"
+#include "retrain/core/idempotency_keys.hpp"
 #include "retrain/core/model_id.hpp"
 #include "retrain/core/number.hpp"
 #include "retrain/core/policy.hpp"
@@ -243,6 +244,14 @@ http_response http_api::post_events(const http_request& req) {
                           "the node is shutting down (draining): send to "
                           "another monitor node, or again once it is back",
                           retry_draining_s);
+  // With a key, ingest applies the batch once: a repeat (its answer was
+  // lost) gets the first one's answer.
+  auto key = std::string{req.header("Idempotency-Key")};
+  if (!key.empty() && !core::valid_idempotency_key(key))
+    return error_response(400, "invalid_idempotency_key",
+                          "Idempotency-Key must be 1 to "
+                            + std::to_string(core::max_idempotency_key)
+                            + " visible ASCII characters");
   auto parsed = parse_events(req.body);
   if (!parsed.malformed.empty())
     return error_response(400, "malformed", parsed.malformed);
@@ -261,11 +270,18 @@ http_response http_api::post_events(const http_request& req) {
     caf::error err;
     {
       caf::scoped_actor self{sys_};
-      self
-        ->request(handles_.ingest, timeout_, atom::explain::value,
-                  std::move(parsed.batch))
-        .receive([&](batch_report& x) { report = std::move(x); },
-                 [&](caf::error& x) { err = std::move(x); });
+      auto on_report = [&](batch_report& x) { report = std::move(x); };
+      auto on_error = [&](caf::error& x) { err = std::move(x); };
+      if (key.empty())
+        self
+          ->request(handles_.ingest, timeout_, atom::explain::value,
+                    std::move(parsed.batch))
+          .receive(on_report, on_error);
+      else
+        self
+          ->request(handles_.ingest, timeout_, atom::explain::value,
+                    std::move(parsed.batch), key)
+          .receive(on_report, on_error);
     }
     --in_flight_;
     // A draining node took nothing: send again elsewhere or later. Any
@@ -274,12 +290,17 @@ http_response http_api::post_events(const http_request& req) {
     // not take it for a refusal and send it blindly again.
     if (err == ec::draining)
       return unavailable(sys_, err);
+    if (err == ec::idempotency_conflict)
+      return error_response(422, code_of(err), error_text(err));
     if (err)
-      return error_response(504, "outcome_unknown",
-                            "the node did not confirm the batch ("
-                              + sys_.render(err)
-                              + "): it may or may not have been applied, "
-                                "and sending it again may apply it twice");
+      return error_response(
+        504, "outcome_unknown",
+        "the node did not confirm the batch (" + sys_.render(err)
+          + "): it may or may not have been applied, and "
+          + (key.empty() ? "sending it again may apply it twice (send it "
+                           "with an Idempotency-Key to make a repeat safe)"
+                         : "sent again with the same Idempotency-Key it "
+                           "is applied at most once"));
   }
   // Both lists are in index order: merge them, with ingest's indices
   // mapped back into the body.

@@ -16,10 +16,15 @@ format `retrain-ctl replay` reads):
 Events go in batches (a JSON array per `POST /v1/events`) over one
 keep-alive connection. A node that answers 503 (`saturated`, `draining`,
 `unavailable`) or cannot be reached is asked again after its `Retry-After`,
-with exponential backoff and jitter, up to `max_attempts` times. A batch
-whose outcome is unknown (504 `outcome_unknown`, or a connection that broke
-after the batch was sent) is not sent again: the node may have applied it,
-and events travel at most once. Every event
+with exponential backoff and jitter, up to `max_attempts` times. Each batch
+goes with an `Idempotency-Key` of its own, so a batch whose outcome is
+unknown (504 `outcome_unknown`, or a connection that broke after the batch
+was sent) is sent again with the same key: the node applies it at most
+once and answers the repeat with the first answer (a node remembers keys
+for 10 minutes; a load balancer that sends the repeat to another node
+defeats it). A batch still unknown
+after every attempt (the node itself never learnt its outcome) is reported
+and not sent under another key. Every event
 the node refuses is reported with its index (and, for a CSV file, its line)
 and the reason; it is never retried, since it would be refused again.
 """
@@ -31,6 +36,7 @@ import random
 import sys
 import time
 import urllib.parse
+import uuid
 
 
 class SendError(Exception):
@@ -81,7 +87,8 @@ class MetricsSender:
             return
         events, tags = self._events, self._tags
         self._events, self._tags = [], []
-        answer = self._post(json.dumps(events, separators=(",", ":")).encode())
+        answer = self._post(json.dumps(events, separators=(",", ":")).encode(),
+                            uuid.uuid4().hex)
         first = self.sent
         self.sent += len(events)
         self.accepted += answer["accepted"]
@@ -102,17 +109,15 @@ class MetricsSender:
             self._conn = cls(self._host, self._port, timeout=self.timeout_s)
         return self._conn
 
-    def _post(self, body):
+    def _post(self, body, key):
         delay = 0.5
         for attempt in range(1, self.max_attempts + 1):
             wait = None
-            reused = self._conn is not None
-            sent = False
             try:
                 conn = self._connection()
                 conn.request("POST", self._path, body=body,
-                             headers={"Content-Type": "application/json"})
-                sent = True
+                             headers={"Content-Type": "application/json",
+                                      "Idempotency-Key": key})
                 res = conn.getresponse()
                 data = res.read()
                 if res.getheader("Connection", "").lower() == "close":
@@ -122,29 +127,21 @@ class MetricsSender:
                 answer = _json_or_text(data)
                 if res.status == 504:
                     # outcome_unknown: the node may have applied the batch;
-                    # events travel at most once, so it is not sent again.
-                    raise SendError(f"HTTP 504: {answer}")
-                if res.status != 503:
+                    # sent again with its key, it is applied at most once.
+                    why = "504 outcome_unknown"
+                elif res.status != 503:
                     # 400 malformed, 413 too large, 404: sending it again
                     # changes nothing.
                     raise SendError(f"HTTP {res.status}: {answer}")
-                retry_after = res.getheader("Retry-After")
-                wait = float(retry_after) if retry_after else None
-                why = answer.get("code", "503") if isinstance(answer, dict) else "503"
+                else:
+                    retry_after = res.getheader("Retry-After")
+                    wait = float(retry_after) if retry_after else None
+                    why = answer.get("code", "503") if isinstance(answer, dict) else "503"
             except (OSError, http.client.HTTPException) as e:
+                # Before or after the node took the batch: sent again with
+                # its key either way, it is applied at most once.
                 self.close()
                 why = f"{type(e).__name__}: {e}"
-                # A kept-alive connection the node closed while idle fails
-                # at once, before the node read anything: safe to send
-                # again. Any other break after the batch went out may come
-                # after the node took it.
-                stale = reused and isinstance(e, (http.client.RemoteDisconnected,
-                                                  ConnectionResetError,
-                                                  BrokenPipeError))
-                if sent and not stale:
-                    raise SendError(f"the connection broke after the batch was sent "
-                                    f"({why}): it may or may not have been applied, "
-                                    f"so it is not sent again")
             if attempt == self.max_attempts:
                 break
             # The node's Retry-After at least, growing with each attempt,
@@ -154,7 +151,8 @@ class MetricsSender:
             time.sleep(pause)
             delay = min(delay * 2, 30.0)
         raise SendError(f"the node did not take the batch after {self.max_attempts} "
-                        f"attempts (last: {why})")
+                        f"attempts (last: {why}); sent with Idempotency-Key {key}, "
+                        f"it was applied at most once")
 
 
 def _json_or_text(data):

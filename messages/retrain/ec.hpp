@@ -48,6 +48,9 @@ enum class ec : uint8_t {
   /// This coordinator is a standby: another coordinator on its database
   /// holds the lease and is the active one.
   standby,
+  /// An idempotency key came with another batch than the one it was first
+  /// given with.
+  idempotency_conflict,
 };
 
 /// Returns the name of `x`, e.g. `invalid_model_id`.

@@ -194,6 +194,10 @@ CAF_ADD_TYPE_ID(retrain, (retrain::snapshot_shipment))
 CAF_ADD_TYPE_ID(retrain, (std::vector<uint32_t>) )
 CAF_ADD_TYPE_ID(retrain, (std::vector<retrain::monitor_snapshot>) )
 
+// -- appended: idempotent ingest --------------------------------------------
+
+CAF_ADD_TYPE_ID(retrain, (retrain::idempotent_ingest_actor))
+
 CAF_END_TYPE_ID_BLOCK(retrain)
 
 #endif // RETRAIN_FWD_HPP

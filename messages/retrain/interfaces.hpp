@@ -61,6 +61,18 @@ using explain_actor = caf::typed_actor<
   /// was refused (what `retrain-ctl replay` shows per line).
   caf::replies_to<atom::explain, metric_batch>::with<batch_report>>;
 
+/// Applies a batch once per idempotency key: what a producer sends again
+/// with the same key (its answer was lost) is not applied again.
+using idempotent_ingest_actor = caf::typed_actor<
+  /// Applies a batch like `(atom::explain, metric_batch)` unless its key
+  /// (1 to 128 visible ASCII characters) is known: then answers with the
+  /// first batch's report (or error), once the first has one. The node
+  /// remembers a key for 10 minutes after its answer, at most 100,000 keys.
+  /// An `idempotency_conflict` error if the key came with another batch,
+  /// `invalid_value` for a malformed key.
+  caf::replies_to<atom::explain, metric_batch, std::string>::with<
+    batch_report>>;
+
 /// Takes retrain triggers.
 using trigger_sink_actor = caf::typed_actor<
   /// A monitor's decision that its model must be retrained.
@@ -161,12 +173,13 @@ using ingest_actor = caf::typed_actor<
   caf::replies_to<metric_batch>::with<ingest_ack>>;
 
 /// What a monitor node publishes: the ingest contract plus explained
-/// batches, status (`monitor_status_actor`), totals
+/// batches, batches applied once per idempotency key, status (`monitor_status_actor`), totals
 /// (`monitor_stats_actor`), forgetting (`monitor_forget_actor`) and
 /// summaries and pages of status (`monitor_query_actor`), histories
 /// (`monitor_history_actor`).
 using monitor_node_actor
-  = ingest_actor::extend_with<explain_actor, monitor_status_actor,
+  = ingest_actor::extend_with<explain_actor, idempotent_ingest_actor,
+                              monitor_status_actor,
                               monitor_stats_actor, monitor_forget_actor,
                               monitor_history_actor, monitor_query_actor,
                               policy_explain_actor>;

@@ -37,6 +37,8 @@ std::string to_string(ec x) {
       return "no_such_policy";
     case ec::standby:
       return "standby";
+    case ec::idempotency_conflict:
+      return "idempotency_conflict";
   }
   return "ec(" + std::to_string(static_cast<int>(x)) + ")";
 }

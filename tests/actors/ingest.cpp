@@ -227,6 +227,122 @@ CAF_TEST(explain names events of a quarantined model by their position) {
   CAF_CHECK_EQUAL(st.rejected, 3u);
 }
 
+CAF_TEST(a batch sent again with its key is answered and not applied again) {
+  auto batch = batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.95, 0.9, 2.0});
+  auto first = ask<batch_report>(in, atom::explain::value, batch,
+                                 std::string{"key-1"});
+  CAF_CHECK_EQUAL(first.ack.accepted, 2u);
+  CAF_CHECK_EQUAL(first.ack.rejected, 1u);
+  auto again = ask<batch_report>(in, atom::explain::value, batch,
+                                 std::string{"key-1"});
+  CAF_CHECK_EQUAL(again.ack.accepted, 2u);
+  CAF_CHECK_EQUAL(again.ack.rejected, 1u);
+  CAF_REQUIRE_EQUAL(again.rejects.size(), 1u);
+  CAF_CHECK_EQUAL(again.rejects[0].index, 2u);
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 2u);
+  // Another key is another batch, applied.
+  ask<batch_report>(in, atom::explain::value, batch, std::string{"key-2"});
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 4u);
+  auto& st
+    = deref<caf::stateful_actor<ingest_state, ingest_self_actor::base>>(in)
+        .state;
+  CAF_CHECK_EQUAL(st.repeated, 1u);
+}
+
+CAF_TEST(a repeat that comes while the first is applied waits for its answer) {
+  auto batch = batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.95});
+  auto a = self->request(in, caf::infinite, atom::explain::value, batch,
+                         std::string{"key-1"});
+  auto b = self->request(in, caf::infinite, atom::explain::value, batch,
+                         std::string{"key-1"});
+  drain();
+  require_answers(2);
+  for (auto* res : {&a, &b})
+    res->receive(
+      [](batch_report& x) { CAF_CHECK_EQUAL(x.ack.accepted, 1u); },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 1u);
+}
+
+CAF_TEST(a key given with another batch or malformed is refused) {
+  ask<batch_report>(in, atom::explain::value,
+                    batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.95}),
+                    std::string{"key-1"});
+  auto refused = [&](metric_batch batch, std::string key) {
+    auto res = self->request(in, caf::infinite, atom::explain::value,
+                             std::move(batch), std::move(key));
+    drain();
+    require_answers();
+    std::string result;
+    res.receive([](batch_report&) { CAF_FAIL("the batch was taken"); },
+                [&](caf::error& err) { result = show(err); });
+    return result;
+  };
+  CAF_CHECK_EQUAL(refused(batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.9}),
+                          "key-1"),
+                  "idempotency_conflict: idempotency key 'key-1' came with "
+                  "another batch before");
+  CAF_CHECK_EQUAL(
+    refused(batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.9}), "a key"),
+    "invalid_value: an idempotency key is 1 to 128 visible ASCII characters");
+  CAF_CHECK_EQUAL(
+    refused(batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.9}), ""),
+    "invalid_value: an idempotency key is 1 to 128 visible ASCII characters");
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 1u);
+}
+
+CAF_TEST(a key is forgotten ten minutes after its answer) {
+  auto batch = batch_of("cv:k:1.0.0", metric_kind::accuracy, {0.95});
+  ask<batch_report>(in, atom::explain::value, batch, std::string{"key-1"});
+  advance_time(ingest_state::key_ttl - 1s);
+  drain();
+  ask<batch_report>(in, atom::explain::value, batch, std::string{"key-1"});
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 1u);
+  advance_time(1s);
+  drain();
+  ask<batch_report>(in, atom::explain::value, batch, std::string{"key-1"});
+  CAF_CHECK_EQUAL(events_of("cv:k:1.0.0"), 2u);
+}
+
+CAF_TEST(a key whose batch failed answers repeats with that failure) {
+  // A supervisor that fails every batch: with a timeout first (the batch
+  // may have been applied), then as a draining node (nothing was taken).
+  auto calls = std::make_shared<int>(0);
+  auto failure = std::make_shared<caf::error>(
+    caf::make_error(caf::sec::request_timeout));
+  auto fake = sys.spawn([=](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [=](atom::explain, metric_batch&) -> caf::result<batch_report> {
+        ++*calls;
+        return *failure;
+      },
+    };
+  });
+  auto keyed = sys.spawn(ingest, caf::actor_cast<supervisor_actor>(fake),
+                         monitor_config::defaults(), 10000ms);
+  auto send = [&](const std::string& key) {
+    auto res = self->request(keyed, caf::infinite, atom::explain::value,
+                             batch_of("cv:k:1.0.0", metric_kind::accuracy,
+                                      {0.95}),
+                             key);
+    drain();
+    require_answers();
+    caf::error result;
+    res.receive([](batch_report&) { CAF_FAIL("no failure"); },
+                [&](caf::error& err) { result = std::move(err); });
+    return result;
+  };
+  CAF_CHECK_EQUAL(send("key-1"), caf::sec::request_timeout);
+  CAF_CHECK_EQUAL(send("key-1"), caf::sec::request_timeout);
+  CAF_CHECK_EQUAL(*calls, 1);
+  *failure = caf::make_error(ec::draining);
+  CAF_CHECK_EQUAL(send("key-2"), ec::draining);
+  CAF_CHECK_EQUAL(send("key-2"), ec::draining);
+  CAF_CHECK_EQUAL(*calls, 3);
+  anon_send_exit(keyed, caf::exit_reason::user_shutdown);
+  anon_send_exit(fake, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST(a draining node refuses new events whole) {
   ask<ingest_ack>(in, batch_of("cv:d:1.0.0", metric_kind::accuracy, {0.95}));
   CAF_CHECK_EQUAL(ask<uint64_t>(in, atom::drain::value), 1u);

@@ -179,6 +179,80 @@ class EventsTest(HttpTestCase):
         self.assertIn(504, seen)
 
 
+class IdempotencyTest(HttpTestCase):
+    """POST /v1/events with an Idempotency-Key is applied once: a repeat
+    gets the first answer, also when the first answer never came."""
+
+    def events_applied(self, c):
+        return sum(m["events"] for m in c.get("/v1/models?limit=10000")[2]["models"])
+
+    def post_keyed(self, c, body, key):
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        return c.request("POST", "/v1/events", body=body,
+                         headers={"Content-Type": "application/json",
+                                  "Idempotency-Key": key})
+
+    def test_repeat_is_answered_not_applied(self):
+        node = self.start_http_node()
+        c = self.client(node)
+        batch = [event("cv:k:1.0.0", 0.95), event("cv:k:1.0.0", 2.0),
+                 event("cv:j:1.0.0", 0.9)]
+        first = self.post_keyed(c, batch, "batch-1")
+        self.assertEqual(first[0], 200, first[2])
+        self.assertEqual((first[2]["accepted"], first[2]["rejected"]), (2, 1))
+        again = self.post_keyed(c, batch, "batch-1")
+        self.assertEqual((again[0], again[2]), (200, first[2]))
+        self.assertEqual(self.events_applied(c), 2)
+        # The same key with another batch is the sender's mistake.
+        self.assert_error(self.post_keyed(c, batch[:1], "batch-1"), 422,
+                          "idempotency_conflict")
+        for bad in ["with space", "k" * 129]:
+            self.assert_error(self.post_keyed(c, batch, bad), 400,
+                              "invalid_idempotency_key")
+        # Without a key, or with another, a batch is applied again.
+        self.assertEqual(c.post("/v1/events", batch)[0], 200)
+        self.assertEqual(self.post_keyed(c, batch, "batch-2")[0], 200)
+        self.assertEqual(self.events_applied(c), 6)
+
+    def test_unconfirmed_batch_sent_again_is_applied_at_most_once(self):
+        # Ingest cannot confirm a large batch within 2 ms: the client sends
+        # each batch again with its key, 20 times at most. A repeat gets the
+        # first attempt's answer once there is one (a 200, or, when the node
+        # itself got no confirmation in time, outcome_unknown again): no
+        # batch is applied twice, as plain repeats would.
+        node = self.start_http_node("--retrain.request-timeout=2ms")
+        c = self.client(node)
+        batches, size = 5, 20000
+        confirmed = 0
+        repeats = 0
+        for b in range(batches):
+            batch = [event(f"cv:m{i % 100}:1.0.0", 0.95) for i in range(size)]
+            for _ in range(20):
+                status, _, doc = self.post_keyed(c, batch, f"big-{b}")
+                if status == 200:
+                    confirmed += doc["accepted"]
+                    break
+                self.assertEqual((status, doc["code"]), (504, "outcome_unknown"), doc)
+                self.assertIn("same Idempotency-Key it is applied at most once",
+                              doc["message"])
+                repeats += 1
+                time.sleep(0.05)
+        self.assertGreater(repeats, 0, "no answer was ever late")
+        # Applied: every confirmed event, and of the others at most one
+        # batch each.
+        last = [-1]
+
+        def settled():
+            now = self.events_applied(c)
+            done = now == last[0]
+            last[0] = now
+            return done
+        wait_for("the node done applying", settled, interval_s=0.5)
+        self.assertGreaterEqual(last[0], confirmed)
+        self.assertLessEqual(last[0], batches * size)
+
+
 class BodyLimitTest(HttpTestCase):
     """A body over retrain.http-max-body gets 413 and the node goes on."""
 
