@@ -46,8 +46,6 @@ struct ingest_state {
   std::unordered_map<std::string,
                      std::vector<caf::typed_response_promise<batch_report>>>
     waiting;
-  /// Batches answered from their key, not applied again.
-  uint64_t repeated = 0;
 
   /// Checks one event; returns why it is refused (`ec::invalid_model_id`,
   /// `ec::invalid_metric_kind` or `ec::invalid_value`), or no error. Fills

@@ -187,7 +187,6 @@ caf::result<batch_report> explain_once(self_ptr self, metric_batch& batch,
   using seen = decltype(found.state);
   switch (found.state) {
     case seen::done:
-      ++st.repeated;
       log().debug("{}#{} batch of key {} answered again, not applied",
                   ingest_state::name, self->id(), key);
       if (*found.result)
